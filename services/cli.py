@@ -1,0 +1,155 @@
+"""`wuding`: the operator's command line.
+
+wuding run                                 embedded stack + every service (what `make run` does)
+wuding serve SERVICE                       one service's process (what `run` starts, and k8s)
+wuding migrate [--service S]               apply migrations to the services' databases
+wuding audit verify --service S            walk the hash chains; name any tampered event
+wuding projections rebuild --service S     rebuild read models from the log
+wuding keys new --client-id ID --kind K    a new API key and its client entry (hash only)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from services.topology import SERVICES
+from shared.settings import KernelSettings
+
+
+def _load(ref: str) -> Any:
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def serve(service: str) -> None:
+    import uvicorn
+
+    from shared.observability.logging import configure_logging
+    from shared.observability.tracing import configure_tracing
+
+    spec = SERVICES[service]
+    settings = _load(spec.settings_class)(service=service)
+    configure_logging(service, settings.log_level)
+    configure_tracing(service, settings.trace_exporter)
+    app = _load(spec.app_factory)(settings)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+    )
+
+
+def _service_url(service: str) -> str:
+    return KernelSettings(service=service).resolved_database_url()
+
+
+async def _audit(service: str) -> int:
+    import asyncpg
+
+    from shared.audit import verify
+
+    conn = await asyncpg.connect(_service_url(service))
+    try:
+        report = await verify(conn)
+    finally:
+        await conn.close()
+    for finding in report.findings:
+        print(f"TAMPERED {finding.describe()}")
+    verdict = "OK" if report.ok else f"FAILED ({len(report.findings)} findings)"
+    print(f"{verdict}: {report.events_checked} events in {report.streams_checked} streams checked")
+    return 0 if report.ok else 1
+
+
+async def _rebuild(service: str) -> int:
+    settings = KernelSettings(service=service, relay_enabled=False)
+    runtime_module = importlib.import_module(f"services.{service}.runtime")
+    runtime = await runtime_module.bootstrap(settings)
+    try:
+        for projector in runtime.projectors:
+            count = await projector.rebuild()
+            print(f"rebuilt {projector.projection.name} from {count} events")
+    finally:
+        await runtime.pool.close()
+    return 0
+
+
+async def _migrate(service: str | None) -> int:
+    from shared.db import migrate
+
+    for spec in SERVICES.values():
+        if service in (None, spec.name):
+            applied = await migrate(_service_url(spec.name), spec.migrations)
+            print(f"{spec.name}: {len(applied)} migrations applied")
+    return 0
+
+
+def _new_key(client_id: str, kind: str, prefix: str, name: str) -> int:
+    from services.gateway.auth import hash_key, new_key
+
+    key = new_key()
+    entry = {
+        "client_id": client_id,
+        "kind": kind,
+        "name": name,
+        "division_prefix": prefix,
+        "key_sha256": hash_key(key),
+    }
+    print(f"API key (give it to the client; it is not stored anywhere): {key}")
+    print("Client entry for WUDING_CLIENTS_FILE:")
+    print(json.dumps(entry, ensure_ascii=False, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="wuding", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the embedded stack and every service")
+    p_serve = sub.add_parser("serve", help="run one service")
+    p_serve.add_argument("service", choices=sorted(SERVICES))
+    p_migrate = sub.add_parser("migrate", help="apply migrations")
+    p_migrate.add_argument("--service", choices=sorted(SERVICES))
+    p_audit = sub.add_parser("audit", help="audit the event log")
+    p_audit.add_argument("action", choices=["verify"])
+    p_audit.add_argument("--service", required=True)
+    p_proj = sub.add_parser("projections", help="manage read models")
+    p_proj.add_argument("action", choices=["rebuild"])
+    p_proj.add_argument("--service", required=True)
+    p_keys = sub.add_parser("keys", help="API keys for gateway clients")
+    p_keys.add_argument("action", choices=["new"])
+    p_keys.add_argument("--client-id", required=True)
+    p_keys.add_argument("--kind", choices=["district", "city"], required=True)
+    p_keys.add_argument("--prefix", default="", help="division-code prefix of a district client")
+    p_keys.add_argument("--name", default="")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        from services.launcher import run_everything
+
+        sys.exit(run_everything(Path.cwd() / ".wuding"))
+    if args.command == "serve":
+        serve(args.service)
+        return
+    if args.command == "migrate":
+        sys.exit(asyncio.run(_migrate(args.service)))
+    if args.command == "audit":
+        sys.exit(asyncio.run(_audit(args.service)))
+    if args.command == "projections":
+        sys.exit(asyncio.run(_rebuild(args.service)))
+    if args.command == "keys":
+        sys.exit(_new_key(args.client_id, args.kind, args.prefix, args.name))
+
+
+if __name__ == "__main__":
+    main()

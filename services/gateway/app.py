@@ -1,0 +1,50 @@
+"""The gateway process: the only door district systems and the city platform knock on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.gateway.routes import router
+from services.gateway.runtime import bootstrap
+from services.gateway.settings import GatewaySettings
+from shared.http import (
+    RequestContextMiddleware,
+    install_operational_routes,
+    install_problem_handlers,
+)
+
+DESCRIPTION = """
+Wuding's public API for district systems (区县/镇街) and the city-level data platform.
+
+* Authenticate with `Authorization: Bearer <API key>`.
+* A district system acts on and reads only its own division codes; the city platform reads all.
+* Commands accept `Idempotency-Key` (a retry returns the first response) and, on existing
+  resources, `If-Match` with the ETag you read (a stale one gets 409).
+* Errors are RFC 9457 `application/problem+json`, with a reason per field.
+* Every response carries `X-Request-Id` and `X-Correlation-Id`; quote them when you ask for help.
+"""
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.gateway = await bootstrap(settings)
+        await app.state.gateway.start()
+        try:
+            yield
+        finally:
+            await app.state.gateway.stop()
+
+    app = FastAPI(title="Wuding gateway", version="1", description=DESCRIPTION, lifespan=lifespan)
+    install_problem_handlers(app)
+
+    async def database() -> None:
+        await app.state.gateway.ping_database()
+
+    install_operational_routes(app, [database])
+    app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, service="gateway")
+    return app

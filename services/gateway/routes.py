@@ -1,0 +1,245 @@
+"""The gateway's public API, version 1: what district systems and the city platform call."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import uuid4
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from services.gateway.auth import Client
+from services.gateway.forward import Forwarded, ServiceUnavailable
+from services.gateway.idempotency import command_id_for, fingerprint
+from services.gateway.runtime import Gateway
+from services.registry.code import is_valid_code
+from services.registry.schemas import (
+    CommandAccepted,
+    CommunityPage,
+    CommunityView,
+    RegisterCommunityRequest,
+    UpdateIndicatorsRequest,
+)
+from shared.errors import FieldProblem, ValidationFailed
+from shared.observability.context import correlation_id
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {"application/problem+json": {}}}
+    for status, text in {
+        401: "No or unknown API key",
+        403: "Outside the client's district, or a read-only client",
+        404: "Not found",
+        409: "Version conflict, duplicate, or Idempotency-Key in flight",
+        422: "Invalid input, with a reason per field",
+        503: "A service behind the gateway did not answer",
+    }.items()
+}
+
+router = APIRouter(prefix="/v1", responses=PROBLEMS)
+
+
+def gateway(request: Request) -> Gateway:
+    runtime: Gateway = request.app.state.gateway
+    return runtime
+
+
+GatewayDep = Annotated[Gateway, Depends(gateway)]
+
+
+def client(
+    gw: GatewayDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Client:
+    return gw.clients.authenticate(authorization, x_api_key)
+
+
+ClientDep = Annotated[Client, Depends(client)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=8,
+        max_length=128,
+        description="Any unique string per command; a retry with it returns the first response.",
+    ),
+]
+
+
+def community_code(code: str) -> str:
+    if not is_valid_code(code):
+        raise ValidationFailed(
+            "not a community code",
+            errors=[FieldProblem("code", "must be 17 digits with a valid MOD 11,10 check digit")],
+        )
+    return code
+
+
+def internal_headers(who: Client, **extra: str | None) -> dict[str, str]:
+    headers = {
+        "x-actor-id": who.client_id,
+        "x-actor-kind": who.kind,
+        "x-district": who.division_prefix,
+        "x-correlation-id": correlation_id.get(),
+        **extra,
+    }
+    return {k: v for k, v in headers.items() if v}
+
+
+def relay_response(forwarded: Forwarded, **extra_headers: str) -> Response:
+    headers = {k: v for k, v in forwarded.headers.items() if k != "content-type"}
+    if "location" in headers:
+        headers["location"] = "/v1" + headers["location"]
+    headers.update(extra_headers)
+    return Response(
+        forwarded.body,
+        status_code=forwarded.status,
+        headers=headers,
+        media_type=forwarded.headers.get("content-type", "application/json"),
+    )
+
+
+async def command(
+    gw: Gateway,
+    who: Client,
+    *,
+    division_code: str,
+    method: str,
+    path: str,
+    body: bytes,
+    idempotency_key: str | None,
+    if_match: str | None = None,
+) -> Response:
+    """Scope check, idempotency, forward, audit: every command goes through here."""
+    who.require_command(division_code)
+    command_id = command_id_for(who.client_id, idempotency_key) if idempotency_key else uuid4()
+    if idempotency_key:
+        stored = await gw.idempotency.claim(
+            who.client_id, idempotency_key, fingerprint(method, path, body)
+        )
+        if stored is not None:
+            replayed = Forwarded(stored.status, stored.headers, stored.body)
+            return relay_response(replayed, **{"idempotent-replayed": "true"})
+    headers = internal_headers(who, **{"x-command-id": str(command_id), "if-match": if_match})
+    status = 503
+    try:
+        forwarded = await gw.registry.send(method, path, headers=headers, body=body)
+        status = forwarded.status
+    except ServiceUnavailable:
+        if idempotency_key:
+            await gw.idempotency.release(who.client_id, idempotency_key)
+        raise
+    finally:
+        await gw.audit_command(
+            client_id=who.client_id,
+            client_kind=who.kind,
+            method=method,
+            path=path,
+            status=status,
+            correlation_id=correlation_id.get(),
+            command_id=command_id,
+            idempotency_key=idempotency_key,
+        )
+    if idempotency_key:
+        if forwarded.status >= 500:
+            await gw.idempotency.release(who.client_id, idempotency_key)
+        else:
+            await gw.idempotency.complete(who.client_id, idempotency_key, forwarded.as_stored())
+    return relay_response(forwarded)
+
+
+@router.post(
+    "/communities",
+    status_code=201,
+    response_model=CommunityView,
+    responses={202: {"model": CommandAccepted}},
+    summary="Register an existing community and issue its 17-digit code",
+    tags=["registry"],
+)
+async def register_community(
+    body: RegisterCommunityRequest,
+    gw: GatewayDep,
+    who: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return await command(
+        gw,
+        who,
+        division_code=body.division_code,
+        method="POST",
+        path="/communities",
+        body=body.model_dump_json().encode(),
+        idempotency_key=idempotency_key,
+    )
+
+
+@router.patch(
+    "/communities/{code}/indicators",
+    response_model=CommunityView,
+    summary="Update a community's indicators (households, residents, area)",
+    tags=["registry"],
+)
+async def update_indicators(
+    code: str,
+    body: UpdateIndicatorsRequest,
+    gw: GatewayDep,
+    who: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: Annotated[
+        str | None, Header(description="The ETag (version) you read; 409 if it changed.")
+    ] = None,
+) -> Response:
+    code = community_code(code)
+    return await command(
+        gw,
+        who,
+        division_code=code[:12],
+        method="PATCH",
+        path=f"/communities/{code}/indicators",
+        body=body.model_dump_json().encode(),
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+    )
+
+
+@router.get(
+    "/communities/{code}",
+    response_model=CommunityView,
+    summary="A community by its 17-digit code",
+    tags=["registry"],
+)
+async def get_community(code: str, gw: GatewayDep, who: ClientDep) -> Response:
+    code = community_code(code)
+    who.require_read(code[:12])
+    forwarded = await gw.registry.send("GET", f"/communities/{code}", headers=internal_headers(who))
+    return relay_response(forwarded)
+
+
+@router.get(
+    "/communities",
+    response_model=CommunityPage,
+    summary="Communities under a division-code prefix, in code order, with a cursor",
+    tags=["registry"],
+)
+async def list_communities(
+    gw: GatewayDep,
+    who: ClientDep,
+    division_prefix: Annotated[
+        str | None,
+        Query(pattern=r"^\d{2,12}$", description="Defaults to a district client's own prefix."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> Response:
+    prefix = division_prefix or who.division_prefix
+    if not prefix:
+        raise ValidationFailed(
+            "name a division prefix",
+            errors=[FieldProblem("division_prefix", "required for a client without a district")],
+        )
+    who.require_read(prefix)
+    params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
+    if cursor:
+        params["cursor"] = cursor
+    forwarded = await gw.registry.send(
+        "GET", "/communities", headers=internal_headers(who), params=params
+    )
+    return relay_response(forwarded)

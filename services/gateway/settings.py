@@ -1,0 +1,25 @@
+"""Gateway settings: the kernel's, plus where the services are and who its clients are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import model_validator
+
+from shared.settings import KernelSettings
+
+
+class GatewaySettings(KernelSettings):
+    service: str = "gateway"
+    http_port: int = 8000
+    registry_url: str = "http://127.0.0.1:8101"
+    # A JSON file listing the clients and the SHA-256 of their API keys (never the keys).
+    clients_file: Path | None = None
+    idempotency_ttl_hours: int = 24
+    forward_timeout_seconds: float = 10.0
+
+    @model_validator(mode="after")
+    def _clients_configured_in_production(self) -> GatewaySettings:
+        if self.env == "production" and self.clients_file is None:
+            raise ValueError("WUDING_CLIENTS_FILE must be set in production")
+        return self

@@ -1,0 +1,149 @@
+"""`wuding run`: start the embedded stack and every service as its own process.
+
+Uses KAFKA_BOOTSTRAP_SERVERS and WUDING_POSTGRES_ADMIN_URL instead of the embedded broker and
+database when they are set. Ctrl-C (or SIGTERM) stops everything it started, services first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from services.gateway.auth import hash_key, new_key
+from services.topology import SERVICES, prepare_databases
+from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, wait_for_port
+
+PG_PORT = int(os.environ.get("WUDING_PG_PORT", "54329"))
+KAFKA_PORT = int(os.environ.get("WUDING_KAFKA_PORT", "19092"))
+DEV_DISTRICT = {"client_id": "zhenhai-district", "name": "镇海区基层治理平台", "prefix": "330211"}
+
+
+def dev_clients(state_dir: Path) -> tuple[Path, dict[str, str]]:
+    """Development API keys, made on the first run and kept in .wuding/ (never committed)."""
+    keys_path, clients_path = state_dir / "dev-keys.json", state_dir / "clients.json"
+    if not keys_path.exists():
+        keys = {"district": new_key(), "city": new_key()}
+        clients = [
+            {
+                "client_id": DEV_DISTRICT["client_id"],
+                "kind": "district",
+                "name": DEV_DISTRICT["name"],
+                "division_prefix": DEV_DISTRICT["prefix"],
+                "key_sha256": hash_key(keys["district"]),
+            },
+            {
+                "client_id": "city-data-platform",
+                "kind": "city",
+                "name": "市级数据平台",
+                "division_prefix": "",
+                "key_sha256": hash_key(keys["city"]),
+            },
+        ]
+        clients_path.write_text(json.dumps(clients, ensure_ascii=False, indent=2), "utf-8")
+        keys_path.write_text(json.dumps(keys), "utf-8")
+        keys_path.chmod(0o600)
+    return clients_path, json.loads(keys_path.read_text("utf-8"))
+
+
+def example_request(gateway: str, key: str) -> str:
+    body = json.dumps(
+        {
+            "name": "庄市街道勤勇社区",
+            "division_code": "330211004001",
+            "major_type": "urban",
+            "subtype": "老城区社区",
+            "households": 2860,
+            "residents": 7420,
+            "area_km2": "1.35",
+        },
+        ensure_ascii=False,
+    )
+    return (
+        f"curl -s -X POST {gateway}/v1/communities \\\n"
+        f"  -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n"
+        f"  -H 'Idempotency-Key: example-0001' \\\n  -d '{body}'\n"
+        f"curl -s {gateway}/v1/communities/<code from the answer> -H 'Authorization: Bearer {key}'"
+    )
+
+
+def run_everything(state_dir: Path) -> int:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    started: list[EmbeddedPostgres | EmbeddedBroker] = []
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        admin_url = os.environ.get("WUDING_POSTGRES_ADMIN_URL")
+        if not admin_url:
+            postgres = EmbeddedPostgres(state_dir / "pgdata", PG_PORT)
+            postgres.start()
+            started.append(postgres)
+            admin_url = postgres.admin_url
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if not bootstrap:
+            broker = EmbeddedBroker(KAFKA_PORT, state_dir / "tansu.log")
+            broker.start()
+            started.append(broker)
+            bootstrap = broker.bootstrap_servers
+        urls = asyncio.run(prepare_databases(admin_url))
+        clients_file, keys = dev_clients(state_dir)
+        ports = {
+            name: int(os.environ.get(f"WUDING_{name.upper()}_PORT", spec.default_port))
+            for name, spec in SERVICES.items()
+        }
+        for name in SERVICES:
+            env = {
+                **os.environ,
+                "WUDING_SERVICE": name,
+                "WUDING_DATABASE_URL": urls[name],
+                "WUDING_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+                "WUDING_HTTP_PORT": str(ports[name]),
+                "WUDING_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
+                "WUDING_CLIENTS_FILE": str(clients_file),
+            }
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name], env=env)
+            )
+        for port in ports.values():
+            wait_for_port(port, timeout=60)
+        gateway = f"http://127.0.0.1:{ports['gateway']}"
+        print(
+            f"\nWuding is running.\n  gateway  {gateway}   docs {gateway}/docs\n"
+            f"  registry http://127.0.0.1:{ports['registry']} (internal)\n"
+            f"  kafka    {bootstrap}   topic registry.events\n  postgres {admin_url}\n\n"
+            f"Development API keys (in {state_dir}/dev-keys.json):\n"
+            f"  district 330211 (镇海区): {keys['district']}\n"
+            f"  city platform:      {keys['city']}\n\n"
+            f"Try it:\n{example_request(gateway, keys['district'])}\n\nCtrl-C stops everything.\n",
+            flush=True,
+        )
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                print("a service exited; stopping everything", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        for part in reversed(started):
+            part.stop()
+        print("stopped", flush=True)

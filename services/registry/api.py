@@ -1,0 +1,153 @@
+"""The registry's internal HTTP routes. Only the gateway calls them (ARCHITECTURE rule 4)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.registry.code import is_valid_code
+from services.registry.handlers import RegisterCommunity, UpdateCommunityIndicators
+from services.registry.runtime import Registry
+from services.registry.schemas import (
+    CommandAccepted,
+    CommunityPage,
+    CommunityView,
+    RegisterCommunityRequest,
+    UpdateIndicatorsRequest,
+)
+from shared.commands import CommandContext
+from shared.errors import FieldProblem, NotFound, ValidationFailed
+from shared.eventstore import Envelope
+from shared.observability.context import correlation_id
+
+router = APIRouter()
+
+
+def registry(request: Request) -> Registry:
+    runtime: Registry = request.app.state.registry
+    return runtime
+
+
+def command_context(
+    x_actor_id: Annotated[str, Header()] = "anonymous",
+    x_actor_kind: Annotated[str, Header()] = "internal",
+    x_district: Annotated[str | None, Header()] = None,
+    x_command_id: Annotated[UUID | None, Header()] = None,
+) -> CommandContext:
+    kwargs = {"command_id": x_command_id} if x_command_id else {}
+    return CommandContext(
+        actor_id=x_actor_id,
+        actor_kind=x_actor_kind,
+        district=x_district,
+        correlation_id=correlation_id.get(),
+        **kwargs,
+    )
+
+
+RegistryDep = Annotated[Registry, Depends(registry)]
+ContextDep = Annotated[CommandContext, Depends(command_context)]
+
+
+def checked_code(code: str) -> str:
+    if not is_valid_code(code):
+        raise ValidationFailed(
+            "not a community code",
+            errors=[FieldProblem("code", "must be 17 digits with a valid MOD 11,10 check digit")],
+        )
+    return code
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise ValidationFailed(
+            "If-Match must be the version ETag", errors=[FieldProblem("If-Match", "not a version")]
+        )
+    return int(text)
+
+
+async def answer(runtime: Registry, events: list[Envelope], status: int) -> Response:
+    """The community after the command, once the read model shows it (read-your-writes)."""
+    last = events[-1]
+    code = str(last.payload["code"])
+    headers = {"Location": f"/communities/{code}", "ETag": f'"{last.stream_version}"'}
+    if await runtime.projector.wait_for(last.checkpoint):
+        view = await runtime.queries.get(code)
+        if view is not None:
+            return JSONResponse(view.model_dump(mode="json"), status_code=status, headers=headers)
+    accepted = CommandAccepted(code=code, version=last.stream_version)
+    return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=headers)
+
+
+@router.post(
+    "/communities",
+    status_code=201,
+    response_model=CommunityView,
+    responses={202: {"model": CommandAccepted}},
+)
+async def register_community(
+    body: RegisterCommunityRequest, runtime: RegistryDep, ctx: ContextDep
+) -> Response:
+    events = await runtime.handlers.register_community(RegisterCommunity(**body.model_dump()), ctx)
+    runtime.appended()
+    return await answer(runtime, events, 201)
+
+
+@router.patch("/communities/{code}/indicators", response_model=CommunityView)
+async def update_indicators(
+    code: str,
+    body: UpdateIndicatorsRequest,
+    runtime: RegistryDep,
+    ctx: ContextDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    cmd = UpdateCommunityIndicators(
+        code=checked_code(code), expected_version=parse_if_match(if_match), **body.model_dump()
+    )
+    events = await runtime.handlers.update_indicators(cmd, ctx)
+    runtime.appended()
+    return await answer(runtime, events, 200)
+
+
+@router.get("/communities/{code}", response_model=CommunityView)
+async def get_community(code: str, runtime: RegistryDep, response: Response) -> CommunityView:
+    view = await runtime.queries.get(checked_code(code))
+    if view is None:
+        raise NotFound(f"no community with code {code}")
+    response.headers["ETag"] = f'"{view.version}"'
+    return view
+
+
+@router.get("/communities", response_model=CommunityPage)
+async def list_communities(
+    runtime: RegistryDep,
+    division_prefix: Annotated[str, Query(pattern=r"^\d{2,12}$")],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> CommunityPage:
+    after = decode_cursor(cursor) if cursor else ""
+    items = await runtime.queries.list_by_division(division_prefix, after, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    next_cursor = encode_cursor(items[-1].code) if more else None
+    return CommunityPage(items=items, next_cursor=next_cursor)
+
+
+def encode_cursor(code: str) -> str:
+    return base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        code = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        code = ""
+    if not code.isdigit():
+        raise ValidationFailed("bad cursor", errors=[FieldProblem("cursor", "not a cursor")])
+    return code

@@ -1,0 +1,49 @@
+"""The registry process: its internal HTTP API plus its relay and projectors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.registry.api import router
+from services.registry.runtime import Registry, bootstrap
+from shared.http import (
+    RequestContextMiddleware,
+    install_operational_routes,
+    install_problem_handlers,
+)
+from shared.settings import KernelSettings
+
+
+def create_app(settings: KernelSettings, runtime: Registry | None = None) -> FastAPI:
+    """The ASGI app. Pass `runtime` to reuse one built elsewhere (tests, benchmarks)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = runtime is None
+        app.state.registry = runtime or await bootstrap(settings)
+        if own:
+            app.state.registry.start()
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.registry.stop()
+
+    app = FastAPI(
+        title="Wuding registry (internal)",
+        version="1",
+        description="定类型编码: registration and the 17-digit code. Called by the gateway only.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+
+    async def database() -> None:
+        await app.state.registry.ping_database()
+
+    install_operational_routes(app, [database])
+    app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, service="registry")
+    return app

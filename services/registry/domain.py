@@ -1,0 +1,153 @@
+"""Registry domain: community events, the Community aggregate and the registration rules.
+
+Pure: no I/O. Rules return field-level problems rather than raising, so a caller sees every
+reason at once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from shared.errors import FieldProblem, StreamPosition
+from shared.eventstore import DomainEvent, Envelope
+from shared.eventstore.store import head_of
+
+# GB/T 2260 province-level prefixes: the first two digits of every county code.
+PROVINCE_PREFIXES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
+    "61 62 63 64 65 71 81 82".split()
+)
+
+
+class CommunityRegistered(DomainEvent):
+    event_type = "CommunityRegistered"
+    schema_version = 1
+
+    code: str
+    name: str
+    division_code: str
+    major_type: str
+    subtype: str
+    has_residents_committee: bool
+    service_centre_name: str | None
+    households: int
+    residents: int
+    area_km2: Decimal
+
+
+class CommunityIndicatorsUpdated(DomainEvent):
+    event_type = "CommunityIndicatorsUpdated"
+    schema_version = 1
+
+    code: str
+    households: int
+    residents: int
+    area_km2: Decimal
+
+
+EVENT_TYPES: tuple[type[DomainEvent], ...] = (CommunityRegistered, CommunityIndicatorsUpdated)
+
+
+def stream_id(code: str) -> str:
+    return f"community-{code}"
+
+
+@cache
+def catalogue() -> dict[str, Any]:
+    """Types and subtypes (policy data, see catalogue.json)."""
+    text = (resources.files("services.registry") / "catalogue.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@dataclass
+class Community:
+    """A community as its events left it."""
+
+    code: str
+    head: StreamPosition = field(default_factory=StreamPosition)
+    registered: CommunityRegistered | None = None
+    households: int = 0
+    residents: int = 0
+    area_km2: Decimal = Decimal(0)
+
+    @classmethod
+    def from_history(cls, code: str, events: list[tuple[Envelope, DomainEvent]]) -> Community:
+        community = cls(code)
+        for _, event in events:
+            community.apply(event)
+        community.head = head_of([envelope for envelope, _ in events])
+        return community
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, CommunityRegistered):
+            self.registered = event
+            self.households, self.residents = event.households, event.residents
+            self.area_km2 = event.area_km2
+        elif isinstance(event, CommunityIndicatorsUpdated):
+            self.households, self.residents = event.households, event.residents
+            self.area_km2 = event.area_km2
+
+
+def check_registration(
+    *, name: str, division_code: str, major_type: str, subtype: str
+) -> list[FieldProblem]:
+    """Every reason a registration is refused (empty: it may proceed)."""
+    problems = check_division_code(division_code)
+    cat = catalogue()
+    if major_type not in cat["major_types"]:
+        known = ", ".join(cat["major_types"])
+        problems.append(FieldProblem("major_type", f"unknown major type; one of: {known}"))
+    spec = cat["subtypes"].get(subtype)
+    if spec is None:
+        known = "、".join(cat["subtypes"])
+        problems.append(FieldProblem("subtype", f"unknown subtype; one of: {known}"))
+    elif spec["major_type"] != major_type:
+        problems.append(
+            FieldProblem("subtype", f"{subtype} belongs to major type {spec['major_type']}")
+        )
+    elif spec.get("name_suffix") and not name.endswith(spec["name_suffix"]):
+        problems.append(
+            FieldProblem(
+                "name",
+                f"an industrial community of subtype {subtype} must be named"
+                f" 'XX{spec['name_suffix']}' (seed 000 §二(一)2)",
+            )
+        )
+    return problems
+
+
+def check_division_code(division_code: str) -> list[FieldProblem]:
+    if len(division_code) != 12 or not division_code.isdigit():
+        return [FieldProblem("division_code", "must be the 12-digit statistical division code")]
+    problems = []
+    if division_code[:2] not in PROVINCE_PREFIXES:
+        problems.append(
+            FieldProblem("division_code", f"{division_code[:2]} is not a GB/T 2260 province code")
+        )
+    if division_code[6:9] == "000":
+        problems.append(FieldProblem("division_code", "digits 7-9 (town/street) must not be 000"))
+    if division_code[9:12] == "000":
+        problems.append(
+            FieldProblem("division_code", "digits 10-12 (village-level unit) must not be 000")
+        )
+    return problems
+
+
+def service_centre_name(name: str, subtype: str) -> str | None:
+    """ "XX工业社区(党群)服务中心" for industrial subtypes (seed 000 §二(一)2)."""
+    spec = catalogue()["subtypes"].get(subtype, {})
+    suffix, centre = spec.get("name_suffix"), spec.get("service_centre_suffix")
+    if not suffix or not centre:
+        return None
+    return name[: -len(suffix)] + centre
+
+
+def has_residents_committee(major_type: str) -> bool:
+    """An industrial community has no residents' committee (seed 000 §二(一)1)."""
+    return bool(catalogue()["major_types"][major_type]["has_residents_committee"])

@@ -1,0 +1,31 @@
+"""The registry's composition root: what its process runs, built from settings."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.registry.domain import EVENT_TYPES
+from services.registry.handlers import Handlers
+from services.registry.projections import CommunitiesProjection
+from services.registry.queries import CommunityQueries
+from shared.db import create_pool
+from shared.eventstore import EventCatalog
+from shared.runtime import ServiceRuntime
+from shared.settings import KernelSettings
+
+
+def registry_catalog() -> EventCatalog:
+    catalog = EventCatalog(source="/wuding/registry")
+    catalog.register(*EVENT_TYPES)
+    return catalog
+
+
+class Registry(ServiceRuntime):
+    def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
+        super().__init__(settings, pool, registry_catalog(), [CommunitiesProjection()])
+        self.handlers = Handlers(self.store, self.catalog)
+        self.queries = CommunityQueries(pool)
+
+
+async def bootstrap(settings: KernelSettings) -> Registry:
+    return Registry(settings, await create_pool(settings.resolved_database_url()))

@@ -1,0 +1,211 @@
+"""Appending to and reading streams of the event log.
+
+An append is one INSERT statement: it writes the whole batch, checks the caller's expected
+version against the predecessor's (version, hash) in the same statement, and marks the command
+id on the batch's first event so a command appends at most once. One statement means one round
+trip and no table lock: writers to different streams never wait for each other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+import orjson
+from opentelemetry import trace
+
+from shared.errors import ConcurrencyConflict, StreamPosition
+from shared.eventstore.envelope import Envelope, NewEvent
+from shared.eventstore.hashing import canonical_json, event_hash
+from shared.observability import metrics
+
+Executor = asyncpg.Connection | asyncpg.Pool
+tracer = trace.get_tracer("wuding.eventstore")
+
+ENVELOPE_COLUMNS = """position, transaction_id::text AS transaction_id, event_id, stream_id,
+    stream_version, event_type, schema_version, payload::text AS payload,
+    metadata::text AS metadata, recorded_at, prev_hash, hash"""
+
+_APPEND = """
+INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
+                    payload, metadata, recorded_at, command_id, prev_hash, hash)
+SELECT e.event_id, $1, e.stream_version, e.event_type, e.schema_version, e.payload,
+       e.metadata, e.recorded_at,
+       CASE WHEN e.stream_version = $2 + 1 THEN $3::uuid END, e.prev_hash, e.hash
+FROM unnest($4::uuid[], $5::int[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[],
+            $10::timestamptz[], $11::bytea[], $12::bytea[])
+     AS e(event_id, stream_version, event_type, schema_version, payload, metadata,
+          recorded_at, prev_hash, hash)
+WHERE $2 = 0 OR EXISTS (
+    SELECT 1 FROM events p WHERE p.stream_id = $1 AND p.stream_version = $2 AND p.hash = $13)
+RETURNING event_id, position, transaction_id::text
+"""
+
+
+def envelope_from_row(row: asyncpg.Record) -> Envelope:
+    return Envelope(
+        position=row["position"],
+        transaction_id=int(row["transaction_id"]),
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        payload=orjson.loads(row["payload"]),
+        metadata=orjson.loads(row["metadata"]),
+        recorded_at=row["recorded_at"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+class EventStore:
+    """The service's event log. Pass `conn` to take part in a caller's transaction."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(
+        self,
+        stream_id: str,
+        expected: StreamPosition,
+        events: Sequence[NewEvent],
+        *,
+        command_id: UUID | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> list[Envelope]:
+        """Append `events` after `expected`; raise ConcurrencyConflict if the stream moved on.
+
+        With `command_id`, a command appends at most once: a retry returns the first events.
+
+        Must be the first write of its transaction (it is, when called without `conn`): the
+        transaction's id is taken here, so a stream's later versions always carry later ids.
+        """
+        if not events:
+            return []
+        started = time.perf_counter()
+        with tracer.start_as_current_span("eventstore.append", attributes={"stream": stream_id}):
+            sealed = _seal(stream_id, expected, events)
+            args = _columns(sealed)
+            executor: Executor = conn if conn is not None else self.pool
+            try:
+                rows = await executor.fetch(
+                    _APPEND, stream_id, expected.version, command_id, *args, expected.hash
+                )
+            except asyncpg.UniqueViolationError as exc:
+                # A retried command gets the events it appended the first time.
+                if command_id is not None and (replay := await self.events_of_command(command_id)):
+                    return replay
+                raise ConcurrencyConflict(stream_id, expected.version) from exc
+            if not rows:
+                raise ConcurrencyConflict(stream_id, expected.version)
+        metrics.APPEND_SECONDS.observe(time.perf_counter() - started)
+        placed = {row["event_id"]: row for row in rows}
+        return [
+            replace(
+                s.envelope,
+                position=placed[s.envelope.event_id]["position"],
+                transaction_id=int(placed[s.envelope.event_id]["transaction_id"]),
+            )
+            for s in sealed
+        ]
+
+    async def read_stream(
+        self, stream_id: str, *, until: datetime | None = None, conn: Executor | None = None
+    ) -> list[Envelope]:
+        """A stream's events in version order; with `until`, only those recorded by then."""
+        executor = conn if conn is not None else self.pool
+        rows = await executor.fetch(
+            f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE stream_id = $1"
+            " AND ($2::timestamptz IS NULL OR recorded_at <= $2) ORDER BY stream_version",
+            stream_id,
+            until,
+        )
+        return [envelope_from_row(row) for row in rows]
+
+    async def events_of_command(self, command_id: UUID) -> list[Envelope]:
+        """The events a command appended, if it did: replays answer from these."""
+        # Only the batch's first event carries the command id; the rest of the batch shares
+        # its stream and transaction.
+        rows = await self.pool.fetch(
+            f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE (stream_id, transaction_id) ="
+            " (SELECT stream_id, transaction_id FROM events WHERE command_id = $1)"
+            " ORDER BY stream_version",
+            command_id,
+        )
+        return [envelope_from_row(row) for row in rows]
+
+
+def head_of(envelopes: Sequence[Envelope]) -> StreamPosition:
+    """The expected position for the next append after these events of one stream."""
+    if not envelopes:
+        return StreamPosition()
+    return StreamPosition(envelopes[-1].stream_version, envelopes[-1].hash)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sealed:
+    """A new event with its id, version, time and hash, and the exact JSON that was hashed."""
+
+    envelope: Envelope
+    payload_json: str
+    metadata_json: str
+
+
+def _seal(stream_id: str, expected: StreamPosition, events: Sequence[NewEvent]) -> list[_Sealed]:
+    """Give each new event its id, version, time and chained hash."""
+    sealed: list[_Sealed] = []
+    prev_hash = expected.hash
+    recorded_at = datetime.now(UTC)
+    for offset, event in enumerate(events, start=1):
+        event_id = uuid4()
+        version = expected.version + offset
+        payload_json = canonical_json(event.payload)
+        metadata_json = canonical_json(event.metadata)
+        digest = event_hash(
+            prev_hash=prev_hash,
+            event_id=event_id,
+            stream_id=stream_id,
+            stream_version=version,
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            payload_json=payload_json,
+            metadata_json=metadata_json,
+            recorded_at=recorded_at,
+        )
+        envelope = Envelope(
+            position=0,
+            transaction_id=0,
+            event_id=event_id,
+            stream_id=stream_id,
+            stream_version=version,
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            payload=event.payload,
+            metadata=event.metadata,
+            recorded_at=recorded_at,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+        sealed.append(_Sealed(envelope, payload_json.decode(), metadata_json.decode()))
+        prev_hash = digest
+    return sealed
+
+
+def _columns(sealed: list[_Sealed]) -> list[list[object]]:
+    envelopes = [s.envelope for s in sealed]
+    return [
+        [e.event_id for e in envelopes],
+        [e.stream_version for e in envelopes],
+        [e.event_type for e in envelopes],
+        [e.schema_version for e in envelopes],
+        [s.payload_json for s in sealed],
+        [s.metadata_json for s in sealed],
+        [e.recorded_at for e in envelopes],
+        [e.prev_hash for e in envelopes],
+        [e.hash for e in envelopes],
+    ]

@@ -1,0 +1,167 @@
+"""What every service's HTTP side shares: problem+json errors, request context, health, metrics.
+
+Errors are RFC 9457 `application/problem+json` with a `type` URN per kind of problem and, for
+invalid input, an `errors` list naming each field and its reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import uuid4
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from opentelemetry import trace
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import FieldProblem, WudingError
+from shared.observability import metrics
+from shared.observability.context import correlation_id
+from shared.observability.tracing import context_from
+
+log = structlog.get_logger("wuding.http")
+tracer = trace.get_tracer("wuding.http")
+PROBLEM_JSON = "application/problem+json"
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:wuding:problem:{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    corr = correlation_id.get()
+    if corr:
+        body["correlation_id"] = corr
+    if errors:
+        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(WudingError)
+    async def _domain(_: Request, exc: WudingError) -> JSONResponse:
+        return problem(exc.status, exc.slug, exc.title, exc.detail, errors=exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [FieldProblem(_field_name(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+        return problem(
+            422,
+            "validation-failed",
+            "The request is not valid",
+            "one or more fields are invalid",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}.get(
+            exc.status_code, "http-error"
+        )
+        return problem(
+            exc.status_code,
+            slug,
+            str(exc.detail),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled_error", error=repr(exc))
+        return problem(
+            500,
+            "internal-error",
+            "Internal error",
+            "the request could not be completed; quote the correlation id",
+        )
+
+
+def install_operational_routes(app: FastAPI, checks: list[ReadinessCheck]) -> None:
+    """`/healthz` (the process runs), `/readyz` (its dependencies answer), `/metrics`."""
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        for check in checks:
+            try:
+                await check()
+            except Exception as exc:
+                return problem(
+                    503, "not-ready", "Not ready", f"{check.__name__}: {type(exc).__name__}"
+                )
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class RequestContextMiddleware:
+    """Pure ASGI: trace context in, server span, X-Request-Id and correlation id, latency metric."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = headers.get("x-request-id") or uuid4().hex
+        corr = headers.get("x-correlation-id") or request_id
+        token = correlation_id.set(corr)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-correlation-id", corr.encode()),
+                ]
+            await send(message)
+
+        method = scope["method"]
+        with tracer.start_as_current_span(
+            f"{method} {scope['path']}", context=context_from(headers), kind=trace.SpanKind.SERVER
+        ) as span:
+            try:
+                await self.app(scope, receive, send_with_ids)
+            finally:
+                route = getattr(scope.get("route"), "path", "unmatched")
+                span.update_name(f"{method} {route}")
+                span.set_attribute("http.status_code", status)
+                metrics.HTTP_REQUEST_SECONDS.labels(
+                    self.service, method, route, str(status)
+                ).observe(time.perf_counter() - started)
+                correlation_id.reset(token)

