@@ -34,7 +34,9 @@ _READ_AFTER = f"""
 SELECT {ENVELOPE_COLUMNS} FROM events
 WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY transaction_id, position
+-- Qualified: the select list renames transaction_id to its text form, and a bare name here
+-- would sort that text ("1001" < "996").
+ORDER BY events.transaction_id, events.position
 LIMIT $3
 """
 
