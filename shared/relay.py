@@ -20,6 +20,7 @@ from opentelemetry import trace
 
 from shared.cloudevents import to_message
 from shared.eventstore.catalog import EventCatalog
+from shared.eventstore.envelope import Envelope
 from shared.eventstore.reader import load_checkpoint, read_after, save_checkpoint
 from shared.kafka import ensure_topics, events_topic
 from shared.observability import metrics
@@ -40,8 +41,12 @@ class Relay:
         idempotent_producer: bool = False,
         batch_size: int = 500,
         poll_interval: float = 0.1,
+        publish_timeout: float = 15.0,
     ) -> None:
         self.pool = pool
+        # aiokafka retries a send to an unreachable broker for a long time; past this, the
+        # batch counts as failed and is published again on a fresh producer.
+        self.publish_timeout = publish_timeout
         self.catalog = catalog
         self.service = service
         self.topic = events_topic(service)
@@ -99,7 +104,20 @@ class Relay:
         metrics.RELAY_LAG_SECONDS.labels(self.topic).set(
             (datetime.now(UTC) - events[0].recorded_at).total_seconds()
         )
+        await asyncio.wait_for(self._send_all(events), self.publish_timeout)
+        async with self.pool.acquire() as conn:
+            await save_checkpoint(conn, self.checkpoint_name, events[-1].checkpoint)
+        metrics.RELAY_PUBLISHED.labels(self.topic).inc(len(events))
+        return len(events)
+
+    async def _send_all(self, events: list[Envelope]) -> None:
         producer = await self._ensure_producer()
+        # A broker that lost its state (the embedded Tansu keeps topics in memory) may come
+        # back without our topic and still acknowledge writes to it, which then vanish. One
+        # metadata request per batch finds that out before anything is sent.
+        cluster = await producer.client.fetch_all_metadata()
+        if self.topic not in cluster.topics():
+            await ensure_topics(self.bootstrap_servers, self.topic)
         acks = []
         for envelope in events:
             current = self.catalog.upcast(envelope, strict=False)
@@ -112,10 +130,6 @@ class Relay:
                 key, value, headers = to_message(current, self.service, current_trace_headers())
                 acks.append(await producer.send(self.topic, value, key=key, headers=headers))
         await asyncio.gather(*acks)  # every message acknowledged by the broker (acks=all)
-        async with self.pool.acquire() as conn:
-            await save_checkpoint(conn, self.checkpoint_name, events[-1].checkpoint)
-        metrics.RELAY_PUBLISHED.labels(self.topic).inc(len(events))
-        return len(events)
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -139,8 +153,8 @@ class Relay:
         if self._producer is not None:
             producer, self._producer = self._producer, None
             try:
-                await producer.stop()
-            except (KafkaError, OSError) as exc:
+                await asyncio.wait_for(producer.stop(), 5)
+            except (KafkaError, OSError, TimeoutError) as exc:
                 log.warning("relay.producer_close_failed", error=repr(exc))
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
