@@ -19,10 +19,10 @@ import asyncpg
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from services.topology import SERVICES, database_url
 from shared.db import ensure_database, migrate
 from shared.observability.tracing import configure_tracing
 from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
-from services.topology import SERVICES, database_url
 
 TIERS = ("unit", "integration", "e2e")
 

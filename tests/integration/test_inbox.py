@@ -1,0 +1,82 @@
+"""Consumers apply each event once (inbox), and dead-letter what they can never read."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from shared.cloudevents import IncomingEvent
+from shared.inbox import InboxConsumer, PoisonEvent
+from shared.kafka import ensure_topics
+from tests.conftest import Stack
+from tests.integration.kafka_helpers import read_topic
+
+
+def cloudevent(event_id: str, n: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    headers = {
+        "ce_specversion": "1.0",
+        "ce_id": event_id,
+        "ce_source": "/wuding/registry",
+        "ce_type": "cn.wuding.registry.Counted.v1",
+        "ce_subject": "33021100400110006",
+        "ce_time": datetime.now(UTC).isoformat(),
+    }
+    return orjson.dumps({"n": n}), [(k, v.encode()) for k, v in headers.items()]
+
+
+async def until(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_redelivered_event_changes_nothing_and_malformed_goes_to_dead_letter(
+    pool: asyncpg.Pool, stack: Stack
+) -> None:
+    topic, name = f"in-{uuid4().hex[:6]}.events", f"consumer-{uuid4().hex[:6]}"
+    await pool.execute("CREATE TABLE effects (event_id uuid, n int)")
+
+    async def handler(conn: asyncpg.Connection, event: IncomingEvent) -> None:
+        if event.data.get("n") == -1:
+            raise PoisonEvent("n must not be negative")
+        await conn.execute("INSERT INTO effects VALUES ($1, $2)", event.event_id, event.data["n"])
+
+    consumer = InboxConsumer(
+        pool, name=name, topics=[topic], handler=handler, bootstrap_servers=stack.bootstrap_servers
+    )
+    await ensure_topics(stack.bootstrap_servers, topic)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
+    await producer.start()
+    first, second, poison = str(uuid4()), str(uuid4()), str(uuid4())
+    try:
+        for event_id, n in [(first, 1), (first, 1), (poison, -1)]:
+            value, headers = cloudevent(event_id, n)
+            await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+        await producer.send_and_wait(topic, b"not json at all", key=b"k", headers=[])
+        value, headers = cloudevent(second, 2)
+        await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+        value, headers = cloudevent(first, 1)  # a late redelivery of the first event
+        await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+        await consumer.start()
+
+        async def both_applied() -> bool:
+            return await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", name) == 2
+
+        await until(both_applied)
+        dead = await read_topic(stack.bootstrap_servers, f"{name}.dlt", expect=2)
+        await asyncio.sleep(0.5)  # let the late redelivery be processed too
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    effects = sorted(tuple(r) for r in await pool.fetch("SELECT event_id::text, n FROM effects"))
+    assert effects == sorted([(first, 1), (second, 2)])
+    reasons = sorted(dict((k, v.decode()) for k, v in r.headers)["dlt_reason"] for r in dead)
+    assert reasons == ["missing CloudEvents attributes: ce_specversion, ce_id, ce_source, ce_type,"
+                       " ce_subject, ce_time", "n must not be negative"]
+    assert {r.value for r in dead} == {b"not json at all", b'{"n":-1}'}
