@@ -1,0 +1,113 @@
+"""The platform as a district system sees it: registry and gateway served over real HTTP.
+
+Both run in the test process (so one in-memory span exporter sees every span) on their own
+loopback ports, against the session's real PostgreSQL and Kafka-protocol broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from services.gateway.app import create_app as gateway_app
+from services.gateway.auth import hash_key, new_key
+from services.gateway.settings import GatewaySettings
+from services.registry.app import create_app as registry_app
+from shared.settings import KernelSettings
+from shared.stack.embedded import free_port
+from tests.conftest import Stack, new_database
+
+
+@dataclass
+class Platform:
+    gateway: str
+    registry: str
+    registry_db: str
+    bootstrap_servers: str
+    keys: dict[str, str]  # client name -> API key
+    http: aiohttp.ClientSession
+
+    def auth(self, client: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[client]}"}
+
+
+async def serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "server failed to start"
+        await asyncio.sleep(0.02)
+    return server, task
+
+
+@pytest.fixture(scope="session")
+async def platform(
+    stack: Stack, spans: InMemorySpanExporter, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Platform]:
+    keys = {name: new_key() for name in ("zhenhai", "yinzhou", "city")}
+    clients = [
+        {"client_id": "zhenhai", "kind": "district", "division_prefix": "330211",
+         "key_sha256": hash_key(keys["zhenhai"])},
+        {"client_id": "yinzhou", "kind": "district", "division_prefix": "330212",
+         "key_sha256": hash_key(keys["yinzhou"])},
+        {"client_id": "city", "kind": "city", "key_sha256": hash_key(keys["city"])},
+    ]
+    clients_file = Path(tmp_path_factory.mktemp("gateway")) / "clients.json"
+    clients_file.write_text(json.dumps(clients), "utf-8")
+    registry_db = await new_database(stack, "registry")
+    registry_port, gateway_port = free_port(), free_port()
+    registry = registry_app(
+        KernelSettings(
+            env="test", service="registry", database_url=registry_db,
+            kafka_bootstrap_servers=stack.bootstrap_servers, poll_interval_seconds=0.05,
+        )
+    )
+    gateway = gateway_app(
+        GatewaySettings(
+            env="test", database_url=await new_database(stack, "gateway"),
+            registry_url=f"http://127.0.0.1:{registry_port}", clients_file=clients_file,
+        )
+    )
+    servers = [await serve(registry, registry_port), await serve(gateway, gateway_port)]
+    async with aiohttp.ClientSession() as http:
+        yield Platform(
+            gateway=f"http://127.0.0.1:{gateway_port}",
+            registry=f"http://127.0.0.1:{registry_port}",
+            registry_db=registry_db,
+            bootstrap_servers=stack.bootstrap_servers,
+            keys=keys,
+            http=http,
+        )
+    for server, task in reversed(servers):
+        server.should_exit = True
+        await task
+
+
+_used: set[str] = set()
+
+
+def new_division(prefix: str = "330211") -> str:
+    """A 12-digit division code under `prefix` not used before in this session."""
+    while True:
+        code = prefix + "".join(random.choice("123456789") for _ in range(12 - len(prefix)))
+        if code not in _used:
+            _used.add(code)
+            return code
+
+
+def community(division: str, **over: object) -> dict[str, object]:
+    return {"name": "勤勇社区", "division_code": division, "major_type": "urban",
+            "subtype": "老城区社区", "households": 2860, "residents": 7420, "area_km2": "1.35",
+            **over}

@@ -1,0 +1,167 @@
+"""A district system registers and reads communities through the gateway (issue 2 §3, §4)."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import asyncpg
+from multidict import CIMultiDict
+
+from services.registry.code import is_valid_code
+from tests.e2e.conftest import Platform, community, new_division
+
+PROBLEM = "application/problem+json"
+
+
+async def post(p: Platform, client: str, body: dict, key: str | None = None):  # type: ignore[no-untyped-def]
+    headers = p.auth(client) | ({"Idempotency-Key": key} if key else {})
+    async with p.http.post(f"{p.gateway}/v1/communities", json=body, headers=headers) as r:
+        return r.status, CIMultiDict(r.headers), await r.json(content_type=None)
+
+
+async def get(p: Platform, client: str, path: str):  # type: ignore[no-untyped-def]
+    async with p.http.get(f"{p.gateway}{path}", headers=p.auth(client)) as r:
+        return r.status, CIMultiDict(r.headers), await r.json(content_type=None)
+
+
+async def test_register_then_read_back(platform: Platform) -> None:
+    division = new_division()
+    status, headers, body = await post(platform, "zhenhai", community(division))
+    assert status == 201, body
+    code = body["code"]
+    assert is_valid_code(code) and code.startswith(division + "1000")
+    assert headers["ETag"] == '"1"' and headers["Location"] == f"/v1/communities/{code}"
+    assert headers["X-Request-Id"] and headers["X-Correlation-Id"]
+    status, headers, read = await get(platform, "zhenhai", f"/v1/communities/{code}")
+    assert status == 200
+    assert read["name"] == "勤勇社区" and read["area_km2"] == "1.35" and read["version"] == 1
+    assert read["has_residents_committee"] is True and read["households"] == 2860
+
+
+async def test_idempotency_key_replays_the_first_response_and_appends_once(
+    platform: Platform,
+) -> None:
+    division, key = new_division(), f"retry-{uuid4()}"
+    first = await post(platform, "zhenhai", community(division), key)
+    again = await post(platform, "zhenhai", community(division), key)
+    assert first[0] == again[0] == 201
+    assert again[2] == first[2]
+    assert again[1].get("idempotent-replayed") == "true"
+    conn = await asyncpg.connect(platform.registry_db)
+    try:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE payload->>'division_code' = $1", division
+        )
+    finally:
+        await conn.close()
+    assert count == 1
+    status, headers, problem = await post(
+        platform, "zhenhai", community(division, households=1), key
+    )
+    assert status == 422 and headers["Content-Type"] == PROBLEM
+    assert problem["errors"] == [
+        {"field": "Idempotency-Key", "reason": "reused with a different request"}
+    ]
+
+
+async def test_duplicate_registration_is_a_409_problem(platform: Platform) -> None:
+    division = new_division()
+    assert (await post(platform, "zhenhai", community(division)))[0] == 201
+    status, headers, problem = await post(platform, "zhenhai", community(division))
+    assert status == 409 and headers["Content-Type"] == PROBLEM
+    assert problem["type"] == "urn:wuding:problem:already-registered"
+
+
+async def test_invalid_input_gets_field_level_reasons_and_changes_nothing(
+    platform: Platform,
+) -> None:
+    status, _, problem = await post(
+        platform, "zhenhai", community("3302110", households=-1, major_type="town")
+    )
+    assert status == 422 and problem["status"] == 422
+    fields = {e["field"] for e in problem["errors"]}
+    assert {"division_code", "households", "major_type"} <= fields
+    division = new_division()
+    status, _, problem = await post(
+        platform, "zhenhai",
+        community(division, name="蛟川社区", major_type="industrial", subtype="工业社区"),
+    )
+    assert status == 422
+    assert problem["errors"][0]["field"] == "name" and "XX工业社区" in problem["errors"][0]["reason"]
+    status, _, problem = await post(
+        platform, "zhenhai", community(new_division("330211000"))
+    )  # town 000
+    assert status == 422 and problem["errors"][0]["field"] == "division_code"
+    status, _, _ = await get(platform, "zhenhai", f"/v1/communities?division_prefix={division}")
+    listed = await get(platform, "zhenhai", f"/v1/communities?division_prefix={division}")
+    assert listed[2]["items"] == []
+
+
+async def test_authentication_and_district_scope(platform: Platform) -> None:
+    async with platform.http.get(f"{platform.gateway}/v1/communities/1") as r:
+        assert r.status == 401 and r.headers["Content-Type"] == PROBLEM
+    async with platform.http.get(
+        f"{platform.gateway}/v1/communities", headers={"Authorization": "Bearer wd_wrong"}
+    ) as r:
+        assert r.status == 401
+    status, _, problem = await post(platform, "yinzhou", community(new_division("330211")))
+    assert status == 403 and "330212" in problem["detail"]
+    division = new_division()
+    code = (await post(platform, "zhenhai", community(division)))[2]["code"]
+    assert (await get(platform, "yinzhou", f"/v1/communities/{code}"))[0] == 403
+    assert (await get(platform, "city", f"/v1/communities/{code}"))[0] == 200
+    status, _, problem = await post(platform, "city", community(new_division()))
+    assert status == 403 and "may only read" in problem["detail"]
+    assert (await get(platform, "yinzhou", "/v1/communities?division_prefix=330211"))[0] == 403
+
+
+async def test_list_by_district_with_cursor_pagination(platform: Platform) -> None:
+    town = new_division("330211")[:9]
+    codes = []
+    for village in range(1, 6):
+        body = (await post(platform, "zhenhai", community(f"{town}{village:03d}")))[2]
+        codes.append(body["code"])
+    seen, cursor = [], None
+    while True:
+        query = f"/v1/communities?division_prefix={town}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        status, _, page = await get(platform, "zhenhai", query)
+        assert status == 200 and len(page["items"]) <= 2
+        seen += [c["code"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(codes)
+    status, _, default = await get(platform, "zhenhai", "/v1/communities?limit=500")
+    assert status == 200 and all(c["division_code"].startswith("330211") for c in default["items"])
+
+
+async def test_if_match_stale_version_is_409_and_current_version_updates(
+    platform: Platform,
+) -> None:
+    code = (await post(platform, "zhenhai", community(new_division())))[2]["code"]
+    url = f"{platform.gateway}/v1/communities/{code}/indicators"
+    change = {"households": 3100, "residents": 8000, "area_km2": "1.40"}
+    headers = platform.auth("zhenhai") | {"If-Match": '"1"'}
+    async with platform.http.patch(url, json=change, headers=headers) as r:
+        assert r.status == 200 and r.headers["ETag"] == '"2"'
+        assert (await r.json())["households"] == 3100
+    async with platform.http.patch(url, json=change | {"households": 1}, headers=headers) as r:
+        assert r.status == 409 and r.headers["Content-Type"] == PROBLEM
+        assert (await r.json())["type"] == "urn:wuding:problem:version-conflict"
+    assert (await get(platform, "zhenhai", f"/v1/communities/{code}"))[2]["households"] == 3100
+
+
+async def test_health_readiness_and_metrics_on_every_process(platform: Platform) -> None:
+    await post(platform, "zhenhai", community(new_division()))
+    for base in (platform.gateway, platform.registry):
+        for path in ("/healthz", "/readyz"):
+            async with platform.http.get(base + path) as r:
+                assert r.status == 200, (base, path)
+    async with platform.http.get(platform.registry + "/metrics") as r:
+        text = await r.text()
+    for metric in ("wuding_http_request_duration_seconds", "wuding_eventstore_append_duration",
+                   "wuding_relay_lag_seconds", "wuding_projection_lag_seconds"):
+        assert metric in text, metric
+    async with platform.http.get(platform.gateway + "/openapi.json") as r:
+        spec = await r.json()
+    assert "/v1/communities" in spec["paths"]
