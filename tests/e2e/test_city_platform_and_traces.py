@@ -1,0 +1,78 @@
+"""As the city platform: CloudEvents on `registry.events`; and one trace across every hop."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import asyncpg
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from shared.cloudevents import IncomingEvent
+from shared.inbox import InboxConsumer
+from tests.e2e.conftest import Platform, community, new_division
+from tests.integration.kafka_helpers import read_topic
+
+
+async def register(platform: Platform, division: str) -> dict:  # type: ignore[type-arg]
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities", json=community(division),
+        headers=platform.auth("zhenhai"),
+    ) as r:
+        assert r.status == 201
+        body: dict = await r.json()  # type: ignore[type-arg]
+        return body
+
+
+async def test_city_platform_reads_cloudevents_keyed_by_community_code(platform: Platform) -> None:
+    code = (await register(platform, new_division()))["code"]
+    records = await read_topic(platform.bootstrap_servers, "registry.events", expect=10_000,
+                               timeout=8)
+    mine = [r for r in records if r.key == code.encode()]
+    assert len(mine) == 1
+    headers = {k: v.decode() for k, v in mine[0].headers}
+    assert headers["ce_type"] == "cn.wuding.registry.CommunityRegistered.v1"
+    assert headers["ce_subject"] == code and headers["ce_divisioncode"] == code[:12]
+    assert headers["ce_source"] == "/wuding/registry" and headers["ce_specversion"] == "1.0"
+    assert headers["traceparent"].startswith("00-")
+    assert b'"name":"\xe5\x8b\xa4\xe5\x8b\x87\xe7\xa4\xbe\xe5\x8c\xba"' in mine[0].value  # UTF-8
+
+
+async def test_one_trace_from_gateway_through_registry_append_relay_and_consumer(
+    platform: Platform, spans: InMemorySpanExporter
+) -> None:
+    seen: list[IncomingEvent] = []
+
+    async def handler(conn: asyncpg.Connection, event: IncomingEvent) -> None:
+        seen.append(event)
+
+    pool = await asyncpg.create_pool(platform.registry_db, min_size=1, max_size=2)
+    assert pool is not None
+    consumer = InboxConsumer(
+        pool, name=f"trace-{uuid4().hex[:6]}", topics=["registry.events"], handler=handler,
+        bootstrap_servers=platform.bootstrap_servers,
+    )
+    await consumer.start()
+    try:
+        spans.clear()
+        code = (await register(platform, new_division()))["code"]
+        for _ in range(300):
+            if any(e.subject == code for e in seen):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await consumer.stop()
+        await pool.close()
+    [event] = [e for e in seen if e.subject == code]
+    trace_id = event.headers["traceparent"].split("-")[1]
+    in_trace = [s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id]
+    names = {(s.name, s.kind) for s in in_trace}
+    assert ("POST /v1/communities", SpanKind.SERVER) in names  # the gateway
+    assert ("registry POST", SpanKind.CLIENT) in names  # the hop to the registry
+    assert ("POST /communities", SpanKind.SERVER) in names  # the registry handler
+    assert ("eventstore.append", SpanKind.INTERNAL) in names
+    assert ("registry.events publish", SpanKind.PRODUCER) in names  # the relay
+    assert any(kind == SpanKind.CONSUMER for _, kind in names), names  # the other side
+    roots = [s for s in in_trace if s.parent is None]
+    assert [r.name for r in roots] == ["POST /v1/communities"]
