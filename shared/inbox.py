@@ -84,7 +84,7 @@ class InboxConsumer:
         await self.broker.stop()
 
     async def _on_message(self, body: bytes, message: KafkaMessage) -> None:
-        record: ConsumerRecord[Any, Any] = message.raw_message  # type: ignore[assignment]
+        record: ConsumerRecord[Any, Any] = message.raw_message
         try:
             event = from_message(record.headers, record.value)
             await self._process(event, record.topic)

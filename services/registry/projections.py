@@ -11,7 +11,7 @@ class CommunitiesProjection:
     """The `communities` table: one row per community, its latest state."""
 
     name = "communities"
-    tables = ("communities",)
+    tables: tuple[str, ...] = ("communities",)
 
     async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         p = envelope.payload

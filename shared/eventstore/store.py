@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TypeAlias
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -23,7 +24,7 @@ from shared.eventstore.envelope import Envelope, NewEvent
 from shared.eventstore.hashing import canonical_json, event_hash
 from shared.observability import metrics
 
-Executor = asyncpg.Connection | asyncpg.Pool
+Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 tracer = trace.get_tracer("wuding.eventstore")
 
 ENVELOPE_COLUMNS = """position, transaction_id::text AS transaction_id, event_id, stream_id,

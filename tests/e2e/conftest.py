@@ -58,10 +58,18 @@ async def platform(
 ) -> AsyncIterator[Platform]:
     keys = {name: new_key() for name in ("zhenhai", "yinzhou", "city")}
     clients = [
-        {"client_id": "zhenhai", "kind": "district", "division_prefix": "330211",
-         "key_sha256": hash_key(keys["zhenhai"])},
-        {"client_id": "yinzhou", "kind": "district", "division_prefix": "330212",
-         "key_sha256": hash_key(keys["yinzhou"])},
+        {
+            "client_id": "zhenhai",
+            "kind": "district",
+            "division_prefix": "330211",
+            "key_sha256": hash_key(keys["zhenhai"]),
+        },
+        {
+            "client_id": "yinzhou",
+            "kind": "district",
+            "division_prefix": "330212",
+            "key_sha256": hash_key(keys["yinzhou"]),
+        },
         {"client_id": "city", "kind": "city", "key_sha256": hash_key(keys["city"])},
     ]
     clients_file = Path(tmp_path_factory.mktemp("gateway")) / "clients.json"
@@ -70,14 +78,19 @@ async def platform(
     registry_port, gateway_port = free_port(), free_port()
     registry = registry_app(
         KernelSettings(
-            env="test", service="registry", database_url=registry_db,
-            kafka_bootstrap_servers=stack.bootstrap_servers, poll_interval_seconds=0.05,
+            env="test",
+            service="registry",
+            database_url=registry_db,
+            kafka_bootstrap_servers=stack.bootstrap_servers,
+            poll_interval_seconds=0.05,
         )
     )
     gateway = gateway_app(
         GatewaySettings(
-            env="test", database_url=await new_database(stack, "gateway"),
-            registry_url=f"http://127.0.0.1:{registry_port}", clients_file=clients_file,
+            env="test",
+            database_url=await new_database(stack, "gateway"),
+            registry_url=f"http://127.0.0.1:{registry_port}",
+            clients_file=clients_file,
         )
     )
     servers = [await serve(registry, registry_port), await serve(gateway, gateway_port)]
@@ -108,6 +121,13 @@ def new_division(prefix: str = "330211") -> str:
 
 
 def community(division: str, **over: object) -> dict[str, object]:
-    return {"name": "勤勇社区", "division_code": division, "major_type": "urban",
-            "subtype": "老城区社区", "households": 2860, "residents": 7420, "area_km2": "1.35",
-            **over}
+    return {
+        "name": "勤勇社区",
+        "division_code": division,
+        "major_type": "urban",
+        "subtype": "老城区社区",
+        "households": 2860,
+        "residents": 7420,
+        "area_km2": "1.35",
+        **over,
+    }

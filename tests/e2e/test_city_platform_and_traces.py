@@ -17,7 +17,8 @@ from tests.integration.kafka_helpers import read_topic
 
 async def register(platform: Platform, division: str) -> dict:  # type: ignore[type-arg]
     async with platform.http.post(
-        f"{platform.gateway}/v1/communities", json=community(division),
+        f"{platform.gateway}/v1/communities",
+        json=community(division),
         headers=platform.auth("zhenhai"),
     ) as r:
         assert r.status == 201
@@ -27,8 +28,9 @@ async def register(platform: Platform, division: str) -> dict:  # type: ignore[t
 
 async def test_city_platform_reads_cloudevents_keyed_by_community_code(platform: Platform) -> None:
     code = (await register(platform, new_division()))["code"]
-    records = await read_topic(platform.bootstrap_servers, "registry.events", expect=10_000,
-                               timeout=8)
+    records = await read_topic(
+        platform.bootstrap_servers, "registry.events", expect=10_000, timeout=8
+    )
     mine = [r for r in records if r.key == code.encode()]
     assert len(mine) == 1
     headers = {k: v.decode() for k, v in mine[0].headers}
@@ -50,7 +52,10 @@ async def test_one_trace_from_gateway_through_registry_append_relay_and_consumer
     pool = await asyncpg.create_pool(platform.registry_db, min_size=1, max_size=2)
     assert pool is not None
     consumer = InboxConsumer(
-        pool, name=f"trace-{uuid4().hex[:6]}", topics=["registry.events"], handler=handler,
+        pool,
+        name=f"trace-{uuid4().hex[:6]}",
+        topics=["registry.events"],
+        handler=handler,
         bootstrap_servers=platform.bootstrap_servers,
     )
     await consumer.start()
@@ -66,7 +71,9 @@ async def test_one_trace_from_gateway_through_registry_append_relay_and_consumer
         await pool.close()
     [event] = [e for e in seen if e.subject == code]
     trace_id = event.headers["traceparent"].split("-")[1]
-    in_trace = [s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id]
+    in_trace = [
+        s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id
+    ]
     names = {(s.name, s.kind) for s in in_trace}
     assert ("POST /v1/communities", SpanKind.SERVER) in names  # the gateway
     assert ("registry POST", SpanKind.CLIENT) in names  # the hop to the registry

@@ -83,11 +83,14 @@ async def test_invalid_input_gets_field_level_reasons_and_changes_nothing(
     assert {"division_code", "households", "major_type"} <= fields
     division = new_division()
     status, _, problem = await post(
-        platform, "zhenhai",
+        platform,
+        "zhenhai",
         community(division, name="蛟川社区", major_type="industrial", subtype="工业社区"),
     )
     assert status == 422
-    assert problem["errors"][0]["field"] == "name" and "XX工业社区" in problem["errors"][0]["reason"]
+    assert (
+        problem["errors"][0]["field"] == "name" and "XX工业社区" in problem["errors"][0]["reason"]
+    )
     status, _, problem = await post(
         platform, "zhenhai", community(new_division("330211000"))
     )  # town 000
@@ -123,7 +126,9 @@ async def test_list_by_district_with_cursor_pagination(platform: Platform) -> No
         codes.append(body["code"])
     seen, cursor = [], None
     while True:
-        query = f"/v1/communities?division_prefix={town}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        query = f"/v1/communities?division_prefix={town}&limit=2" + (
+            f"&cursor={cursor}" if cursor else ""
+        )
         status, _, page = await get(platform, "zhenhai", query)
         assert status == 200 and len(page["items"]) <= 2
         seen += [c["code"] for c in page["items"]]
@@ -159,8 +164,12 @@ async def test_health_readiness_and_metrics_on_every_process(platform: Platform)
                 assert r.status == 200, (base, path)
     async with platform.http.get(platform.registry + "/metrics") as r:
         text = await r.text()
-    for metric in ("wuding_http_request_duration_seconds", "wuding_eventstore_append_duration",
-                   "wuding_relay_lag_seconds", "wuding_projection_lag_seconds"):
+    for metric in (
+        "wuding_http_request_duration_seconds",
+        "wuding_eventstore_append_duration",
+        "wuding_relay_lag_seconds",
+        "wuding_projection_lag_seconds",
+    ):
         assert metric in text, metric
     async with platform.http.get(platform.gateway + "/openapi.json") as r:
         spec = await r.json()

@@ -21,8 +21,12 @@ def test_run_prints_an_example_that_registers_and_reads_back(tmp_path: Path) -> 
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("WUDING_POSTGRES_ADMIN_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run"], cwd=tmp_path, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [sys.executable, "-m", "services.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         output = ""
@@ -34,15 +38,19 @@ def test_run_prints_an_example_that_registers_and_reads_back(tmp_path: Path) -> 
                 pytest.fail(f"wuding run did not come up:\n{output}")
             output += line
         assert f"http://127.0.0.1:{ports['GATEWAY']}/docs" in output
-        example = output[output.index("curl -s -X POST"): output.index("curl -s http")]
-        registered = subprocess.run(["bash", "-c", example], capture_output=True, text=True,
-                                    timeout=30, check=True).stdout
+        example = output[output.index("curl -s -X POST") : output.index("curl -s http")]
+        registered = subprocess.run(
+            ["bash", "-c", example], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
         code = re.search(r'"code":"(\d{17})"', registered)
         assert code, registered
-        read_back = output[output.index("curl -s http"): output.index("\n", output.index("curl -s http"))]
+        read_back = output[
+            output.index("curl -s http") : output.index("\n", output.index("curl -s http"))
+        ]
         read_back = read_back.replace("<code from the answer>", code.group(1))
-        body = subprocess.run(["bash", "-c", read_back], capture_output=True, text=True,
-                              timeout=30, check=True).stdout
+        body = subprocess.run(
+            ["bash", "-c", read_back], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
         assert '"name":"庄市街道勤勇社区"' in body
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,7 +19,9 @@ async def _three_events(pool: asyncpg.Pool) -> list:
     store = EventStore(pool)
     first = await store.append("community-a", StreamPosition(), [NewEvent("T", 1, {"户数": 100})])
     rest = await store.append(
-        "community-a", head_of(first), [NewEvent("T", 1, {"户数": 200}), NewEvent("T", 1, {"户数": 300})]
+        "community-a",
+        head_of(first),
+        [NewEvent("T", 1, {"户数": 200}), NewEvent("T", 1, {"户数": 300})],
     )
     await store.append("community-b", StreamPosition(), [NewEvent("T", 1, {"户数": 1})])
     return first + rest
@@ -65,12 +68,12 @@ async def test_wuding_audit_verify_command(pool: asyncpg.Pool, registry_db: str)
     events = await _three_events(pool)
     env = {**os.environ, "WUDING_DATABASE_URL": registry_db}
     command = [sys.executable, "-m", "services.cli", "audit", "verify", "--service", "registry"]
-    ok = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    ok = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK: 4 events in 2 streams")
     forged = """UPDATE events SET metadata = '{"actor": "forged"}' WHERE event_id = $1"""
     await tamper(pool, forged, events[0].event_id)
-    bad = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    bad = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
     assert bad.returncode == 1
     assert f"TAMPERED event {events[0].event_id}" in bad.stdout
     assert "FAILED (1 findings)" in bad.stdout

@@ -77,6 +77,9 @@ async def test_redelivered_event_changes_nothing_and_malformed_goes_to_dead_lett
     effects = sorted(tuple(r) for r in await pool.fetch("SELECT event_id::text, n FROM effects"))
     assert effects == sorted([(first, 1), (second, 2)])
     reasons = sorted(dict((k, v.decode()) for k, v in r.headers)["dlt_reason"] for r in dead)
-    assert reasons == ["missing CloudEvents attributes: ce_specversion, ce_id, ce_source, ce_type,"
-                       " ce_subject, ce_time", "n must not be negative"]
+    assert reasons == [
+        "missing CloudEvents attributes: ce_specversion, ce_id, ce_source, ce_type,"
+        " ce_subject, ce_time",
+        "n must not be negative",
+    ]
     assert {r.value for r in dead} == {b"not json at all", b'{"n":-1}'}

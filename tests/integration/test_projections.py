@@ -23,8 +23,15 @@ async def _register_some(pool: asyncpg.Pool, count: int) -> Handlers:
     handlers = Handlers(EventStore(pool), registry_catalog())
     for i in range(1, count + 1):
         await handlers.register_community(
-            RegisterCommunity(f"测试{i}社区", f"330211004{i:03d}", "urban", "老城区社区",
-                              1000 + i, 3000 + i, Decimal("1.25")),
+            RegisterCommunity(
+                f"测试{i}社区",
+                f"330211004{i:03d}",
+                "urban",
+                "老城区社区",
+                1000 + i,
+                3000 + i,
+                Decimal("1.25"),
+            ),
             ctx(),
         )
     first = await pool.fetchval("SELECT payload->>'code' FROM events ORDER BY position LIMIT 1")

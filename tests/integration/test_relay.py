@@ -29,7 +29,9 @@ async def test_relay_publishes_cloudevents_keyed_by_community_code(
     store = EventStore(pool)
     code = "33021100400110006"
     appended = await store.append("c-1", StreamPosition(), [community_event(code, 1)])
-    relay = Relay(pool, EventCatalog("/x"), service=service, bootstrap_servers=stack.bootstrap_servers)
+    relay = Relay(
+        pool, EventCatalog("/x"), service=service, bootstrap_servers=stack.bootstrap_servers
+    )
     assert await relay.publish_batch() == 1
     await relay._close_producer()
     [record] = await read_topic(stack.bootstrap_servers, f"{service}.events", expect=1)
@@ -58,8 +60,12 @@ async def test_broker_down_then_back_every_event_arrives_in_order(
     service = f"svc{uuid4().hex[:6]}"
     topic = f"{service}.events"
     relay = Relay(
-        pool, EventCatalog("/x"), service=service, bootstrap_servers=stack.bootstrap_servers,
-        poll_interval=0.05, publish_timeout=3.0,
+        pool,
+        EventCatalog("/x"),
+        service=service,
+        bootstrap_servers=stack.bootstrap_servers,
+        poll_interval=0.05,
+        publish_timeout=3.0,
     )
     stop = asyncio.Event()
     store = EventStore(pool)

@@ -37,9 +37,7 @@ def catalog_v2() -> EventCatalog:
     return catalog
 
 
-async def test_v1_event_is_read_as_v2_and_published_as_v2(
-    pool: asyncpg.Pool, stack: Stack
-) -> None:
+async def test_v1_event_is_read_as_v2_and_published_as_v2(pool: asyncpg.Pool, stack: Stack) -> None:
     old = EventCatalog("/wuding/test")
     old.register(AreaRecordedV1)
     store = EventStore(pool)

@@ -14,15 +14,25 @@ from shared.eventstore.hashing import canonical_json, event_hash
 
 
 def headers(**over: str) -> list[tuple[str, bytes]]:
-    base = {"ce_specversion": "1.0", "ce_id": str(uuid4()), "ce_source": "/wuding/registry",
-            "ce_type": "cn.wuding.registry.CommunityRegistered.v1", "ce_subject": "x",
-            "ce_time": datetime.now(UTC).isoformat(), **over}
+    base = {
+        "ce_specversion": "1.0",
+        "ce_id": str(uuid4()),
+        "ce_source": "/wuding/registry",
+        "ce_type": "cn.wuding.registry.CommunityRegistered.v1",
+        "ce_subject": "x",
+        "ce_time": datetime.now(UTC).isoformat(),
+        **over,
+    }
     return [(k, v.encode()) for k, v in base.items() if v]
 
 
 def test_a_good_event_decodes() -> None:
     event = from_message(headers(), '{"名称": "勤勇"}'.encode())
-    assert (event.type, event.schema_version, event.data) == ("CommunityRegistered", 1, {"名称": "勤勇"})
+    assert (event.type, event.schema_version, event.data) == (
+        "CommunityRegistered",
+        1,
+        {"名称": "勤勇"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,10 +66,24 @@ def test_canonical_json_is_independent_of_key_order(value: dict) -> None:  # typ
 
 
 def test_hash_covers_every_field_and_the_predecessor() -> None:
-    args = dict(prev_hash=None, event_id=uuid4(), stream_id="s", stream_version=1,
-                event_type="T", schema_version=1, payload_json=b"{}", metadata_json=b"{}",
-                recorded_at=datetime.now(UTC))
+    args = dict(
+        prev_hash=None,
+        event_id=uuid4(),
+        stream_id="s",
+        stream_version=1,
+        event_type="T",
+        schema_version=1,
+        payload_json=b"{}",
+        metadata_json=b"{}",
+        recorded_at=datetime.now(UTC),
+    )
     base = event_hash(**args)  # type: ignore[arg-type]
-    for field, other in [("prev_hash", b"\x01" * 32), ("stream_version", 2), ("payload_json", b"[]"),
-                         ("metadata_json", b'{"a":1}'), ("event_type", "U"), ("stream_id", "t")]:
+    for field, other in [
+        ("prev_hash", b"\x01" * 32),
+        ("stream_version", 2),
+        ("payload_json", b"[]"),
+        ("metadata_json", b'{"a":1}'),
+        ("event_type", "U"),
+        ("stream_id", "t"),
+    ]:
         assert event_hash(**{**args, field: other}) != base  # type: ignore[arg-type]

@@ -10,8 +10,12 @@ from services.registry.domain import (
 
 
 def reasons(**kwargs: str) -> list[tuple[str, str]]:
-    base = {"name": "勤勇社区", "division_code": "330211004001", "major_type": "urban",
-            "subtype": "老城区社区"}
+    base = {
+        "name": "勤勇社区",
+        "division_code": "330211004001",
+        "major_type": "urban",
+        "subtype": "老城区社区",
+    }
     return [(p.field, p.reason) for p in check_registration(**{**base, **kwargs})]
 
 
