@@ -32,10 +32,8 @@ from shared.eventstore.store import ENVELOPE_COLUMNS, envelope_from_row
 
 _READ_AFTER = f"""
 SELECT {ENVELOPE_COLUMNS} FROM events
-WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
--- Qualified: the select list renames transaction_id to its text form, and a bare name here
--- would sort that text ("1001" < "996").
+WHERE (transaction_id, position) > ($1::bigint, $2::bigint)
+  AND transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
 ORDER BY events.transaction_id, events.position
 LIMIT $3
 """
@@ -45,9 +43,7 @@ async def read_after(
     executor: asyncpg.Connection | asyncpg.Pool, checkpoint: Checkpoint, limit: int
 ) -> list[Envelope]:
     """Up to `limit` committed events after `checkpoint`, in commit-safe order."""
-    rows = await executor.fetch(
-        _READ_AFTER, str(checkpoint.transaction_id), checkpoint.position, limit
-    )
+    rows = await executor.fetch(_READ_AFTER, checkpoint.transaction_id, checkpoint.position, limit)
     return [envelope_from_row(row) for row in rows]
 
 
@@ -58,17 +54,17 @@ async def load_checkpoint(
     await conn.execute("INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING", name)
     lock = " FOR UPDATE" if for_update else ""
     row = await conn.fetchrow(
-        f"SELECT transaction_id::text AS txid, position FROM checkpoints WHERE name = $1{lock}",
+        f"SELECT transaction_id AS txid, position FROM checkpoints WHERE name = $1{lock}",
         name,
     )
-    return Checkpoint(int(row["txid"]), row["position"])
+    return Checkpoint(row["txid"], row["position"])
 
 
 async def save_checkpoint(conn: asyncpg.Connection, name: str, checkpoint: Checkpoint) -> None:
     await conn.execute(
-        "UPDATE checkpoints SET transaction_id = $2::text::xid8, position = $3, updated_at = now()"
+        "UPDATE checkpoints SET transaction_id = $2, position = $3, updated_at = now()"
         " WHERE name = $1",
         name,
-        str(checkpoint.transaction_id),
+        checkpoint.transaction_id,
         checkpoint.position,
     )

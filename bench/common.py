@@ -1,0 +1,51 @@
+"""Benchmark set-up: the embedded stack in a temporary directory (or the servers in the env)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+
+
+@dataclass
+class BenchStack:
+    admin_url: str
+    bootstrap_servers: str
+
+
+@contextlib.contextmanager
+def bench_stack() -> Iterator[BenchStack]:
+    admin, kafka = (
+        os.environ.get("WUDING_POSTGRES_ADMIN_URL"),
+        os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    if admin and kafka:
+        yield BenchStack(admin, kafka)
+        return
+    with tempfile.TemporaryDirectory(prefix="wuding-bench-") as tmp:
+        postgres = EmbeddedPostgres(Path(tmp) / "pgdata", free_port())
+        broker = EmbeddedBroker(free_port(), Path(tmp) / "tansu.log")
+        postgres.start()
+        broker.start()
+        try:
+            yield BenchStack(postgres.admin_url, broker.bootstrap_servers)
+        finally:
+            broker.stop()
+            postgres.stop()
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, int(q * len(sorted_values)))
+    return sorted_values[index]

@@ -1,0 +1,168 @@
+"""Event store, reader and relay throughput against the raw PostgreSQL baseline, in one run.
+
+Prints a table, then a last line of JSON with every figure and each ratio to its baseline.
+Asserts nothing: figures are recorded in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import bench_stack, machine
+from services.topology import SERVICES, database_url
+from shared.db import create_pool, ensure_database, migrate
+from shared.errors import StreamPosition
+from shared.eventstore import Checkpoint, EventCatalog, EventStore, NewEvent, read_after
+from shared.eventstore.store import head_of
+from shared.relay import Relay
+
+PAYLOAD = {
+    "name": "庄市街道勤勇社区",
+    "division_code": "330211004001",
+    "major_type": "urban",
+    "subtype": "老城区社区",
+    "households": 2860,
+    "residents": 7420,
+    "area_km2": "1.35",
+    "service_centre_name": None,
+    "note": "x" * 120,
+}
+METADATA = {"actor": "bench", "actor_kind": "district", "correlation_id": "c", "subject": "s"}
+RAW_TABLE = """CREATE TABLE raw_events (id bigserial PRIMARY KEY, stream text NOT NULL,
+    version int NOT NULL, payload jsonb NOT NULL, UNIQUE (stream, version))"""
+PER_WRITER_1 = 3000
+PER_WRITER_8 = 1500
+
+
+async def raw_inserts(url: str, writers: int, per_writer: int) -> float:
+    payload = json.dumps({**PAYLOAD, **METADATA}, ensure_ascii=False)
+    conns = [await asyncpg.connect(url) for _ in range(writers)]
+
+    async def one(conn: asyncpg.Connection, w: int) -> None:
+        stream = f"raw-{w}-{uuid4().hex[:6]}"
+        for v in range(1, per_writer + 1):
+            await conn.execute(
+                "INSERT INTO raw_events (stream, version, payload) VALUES ($1, $2, $3)",
+                stream,
+                v,
+                payload,
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(c, w) for w, c in enumerate(conns)))
+    elapsed = time.perf_counter() - started
+    for c in conns:
+        await c.close()
+    return writers * per_writer / elapsed
+
+
+async def store_appends(pool: asyncpg.Pool, writers: int, per_writer: int) -> float:
+    store = EventStore(pool)
+
+    async def one(w: int) -> None:
+        stream, head = f"bench-{w}-{uuid4().hex[:6]}", StreamPosition()
+        for _ in range(per_writer):
+            head = head_of(
+                await store.append(stream, head, [NewEvent("Bench", 1, PAYLOAD, METADATA)])
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(w) for w in range(writers)))
+    return writers * per_writer / (time.perf_counter() - started)
+
+
+async def read_all_decoded(pool: asyncpg.Pool) -> tuple[float, int]:
+    started, total, checkpoint = time.perf_counter(), 0, Checkpoint()
+    async with pool.acquire() as conn:
+        while batch := await read_after(conn, checkpoint, 2000):
+            total += len(batch)
+            checkpoint = batch[-1].checkpoint
+    return total / (time.perf_counter() - started), total
+
+
+async def raw_select(url: str) -> tuple[float, int]:
+    conn = await asyncpg.connect(url)
+    started = time.perf_counter()
+    rows = await conn.fetch("SELECT * FROM raw_events")
+    elapsed = time.perf_counter() - started
+    await conn.close()
+    return len(rows) / elapsed, len(rows)
+
+
+async def relay_throughput(pool: asyncpg.Pool, bootstrap: str, total: int) -> float:
+    relay = Relay(
+        pool,
+        EventCatalog("/bench"),
+        service=f"bench{uuid4().hex[:6]}",
+        bootstrap_servers=bootstrap,
+        batch_size=2000,
+    )
+    await relay.publish_batch()  # warm up: topic creation, producer start
+    await pool.execute("UPDATE checkpoints SET transaction_id = 0, position = 0")
+    started, published = time.perf_counter(), 0
+    while n := await relay.publish_batch():
+        published += n
+    elapsed = time.perf_counter() - started
+    await relay._close_producer()
+    assert published == total, (published, total)
+    return published / elapsed
+
+
+async def main() -> None:
+    with bench_stack() as stack:
+        name = f"bench_{uuid4().hex[:8]}"
+        await ensure_database(stack.admin_url, name)
+        url = database_url(stack.admin_url, name)
+        await migrate(url, SERVICES["registry"].migrations)
+        await (await asyncpg.connect(url)).execute(RAW_TABLE)
+        pool = await create_pool(url, min_size=8, max_size=16)
+        f: dict[str, float] = {}
+        f["raw_insert_1"] = await raw_inserts(url, 1, PER_WRITER_1)
+        f["append_1"] = await store_appends(pool, 1, PER_WRITER_1)
+        f["raw_insert_8"] = await raw_inserts(url, 8, PER_WRITER_8)
+        f["append_8"] = await store_appends(pool, 8, PER_WRITER_8)
+        f["raw_select"], raw_rows = await raw_select(url)
+        f["read_all_decoded"], events = await read_all_decoded(pool)
+        f["relay"] = await relay_throughput(pool, stack.bootstrap_servers, events)
+        await pool.close()
+    ratios = {
+        "append_1_vs_raw_1": f["append_1"] / f["raw_insert_1"],
+        "append_8_vs_raw_8": f["append_8"] / f["raw_insert_8"],
+        "read_all_vs_raw_select": f["read_all_decoded"] / f["raw_select"],
+    }
+    targets = {
+        "append_1_vs_raw_1": ratios["append_1_vs_raw_1"] >= 0.7,
+        "append_8_vs_raw_8": ratios["append_8_vs_raw_8"] >= 0.6,
+        "read_all_vs_raw_select": ratios["read_all_vs_raw_select"] >= 0.3,
+        "relay_events_per_s": f["relay"] >= 20_000,
+    }
+    print(f"machine: {machine()}; {events} events, {raw_rows} raw rows")
+    print(f"{'figure':<22}{'per second':>14}")
+    for key, value in f.items():
+        print(f"{key:<22}{value:>14,.0f}")
+    for key, value in ratios.items():
+        print(f"{key:<26}{value:>10.2f}  target met: {targets[key]}")
+    print(f"relay target (>= 20,000/s) met: {targets['relay_events_per_s']}")
+    print(
+        json.dumps(
+            {
+                "figures_per_second": {k: round(v) for k, v in f.items()},
+                "ratios": {k: round(v, 3) for k, v in ratios.items()},
+                "targets_met": targets,
+                "machine": machine(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
