@@ -95,10 +95,9 @@ class EventStore:
         started = time.perf_counter()
         with tracer.start_as_current_span("eventstore.append", attributes={"stream": stream_id}):
             sealed = _seal(stream_id, expected, events)
-            if len(sealed) == 1:
-                statement, args = _APPEND_ONE, [column[0] for column in _columns(sealed)]
-            else:
-                statement, args = _APPEND, _columns(sealed)
+            columns = _columns(sealed)
+            args: list[object] = [c[0] for c in columns] if len(sealed) == 1 else list(columns)
+            statement = _APPEND_ONE if len(sealed) == 1 else _APPEND
             executor: Executor = conn if conn is not None else self.pool
             try:
                 rows = await executor.fetch(
