@@ -7,7 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from services.registry.code import is_valid_code
 from services.registry.handlers import RegisterCommunity, UpdateCommunityIndicators
@@ -80,9 +80,14 @@ async def answer(runtime: Registry, events: list[Envelope], status: int) -> Resp
     if await runtime.projector.wait_for(last.checkpoint):
         view = await runtime.queries.get(code)
         if view is not None:
-            return JSONResponse(view.model_dump(mode="json"), status_code=status, headers=headers)
-    accepted = CommandAccepted(code=code, version=last.stream_version)
-    return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=headers)
+            return json_response(view, status, headers)
+    return json_response(CommandAccepted(code=code, version=last.stream_version), 202, headers)
+
+
+def json_response(model: BaseModel, status: int, headers: dict[str, str]) -> Response:
+    return Response(
+        model.model_dump_json(), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 @router.post(
@@ -116,12 +121,12 @@ async def update_indicators(
 
 
 @router.get("/communities/{code}", response_model=CommunityView)
-async def get_community(code: str, runtime: RegistryDep, response: Response) -> CommunityView:
+async def get_community(code: str, runtime: RegistryDep) -> Response:
     view = await runtime.queries.get(checked_code(code))
     if view is None:
         raise NotFound(f"no community with code {code}")
-    response.headers["ETag"] = f'"{view.version}"'
-    return view
+    # Serialised by pydantic directly: FastAPI's response_model pass would validate it again.
+    return json_response(view, 200, {"ETag": f'"{view.version}"'})
 
 
 @router.get("/communities", response_model=CommunityPage)

@@ -1,0 +1,161 @@
+"""Reads of one community through the gateway versus straight from the registry, in one run.
+
+Registry and gateway run as their own processes (as `make run` starts them); the load comes
+from a third process (bench/loadgen.py), 32 connections, closed loop. Prints a table, then a
+last line of JSON. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import bench_stack, machine  # noqa: E402
+from services.gateway.auth import hash_key, new_key  # noqa: E402
+from services.topology import prepare_databases  # noqa: E402
+from shared.stack.embedded import free_port, wait_for_port  # noqa: E402
+
+SECONDS, CONNECTIONS = float(os.environ.get("BENCH_SECONDS", "10")), 32
+HERE = Path(__file__).resolve().parent
+
+
+def _ms(text: str) -> float:
+    """wrk's '1.23ms' / '850.00us' / '1.02s' in milliseconds."""
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    raise ValueError(text)
+
+
+def load_with_wrk(url: str, headers: dict[str, str]) -> dict[str, float]:
+    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS:.0f}s", "--latency", url]
+    for k, v in headers.items():
+        args += ["-H", f"{k}: {v}"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    fields = dict(re.findall(r"^\s*(50%|99%|Requests/sec:)\s+(\S+)", out, re.MULTILINE))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(fields["Requests/sec:"]),
+        "p50_ms": _ms(fields["50%"]),
+        "p99_ms": _ms(fields["99%"]),
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def load(url: str, headers: dict[str, str]) -> dict[str, float]:
+    """wrk (Debian's package) when present: a C load generator steals less CPU from the servers."""
+    if shutil.which("wrk"):
+        return load_with_wrk(url, headers)
+    args = [sys.executable, str(HERE / "loadgen.py"), url, str(SECONDS), str(CONNECTIONS)]
+    out = subprocess.run(
+        args + [f"{k}={v}" for k, v in headers.items()], capture_output=True, text=True, check=True
+    ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    with bench_stack() as stack, tempfile.TemporaryDirectory() as tmp:
+        urls = asyncio.run(prepare_databases(stack.admin_url))
+        key = new_key()
+        clients = Path(tmp) / "clients.json"
+        clients.write_text(
+            json.dumps(
+                [
+                    {
+                        "client_id": "bench",
+                        "kind": "district",
+                        "division_prefix": "330211",
+                        "key_sha256": hash_key(key),
+                    }
+                ]
+            )
+        )
+        ports = {"registry": free_port(), "gateway": free_port()}
+        procs = []
+        for name in ("registry", "gateway"):
+            env = {
+                **os.environ,
+                "WUDING_SERVICE": name,
+                "WUDING_DATABASE_URL": urls[name],
+                "WUDING_KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
+                "WUDING_HTTP_PORT": str(ports[name]),
+                "WUDING_LOG_LEVEL": "WARNING",
+                "WUDING_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
+                "WUDING_CLIENTS_FILE": str(clients),
+            }
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "services.cli", "serve", name],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+        try:
+            for port in ports.values():
+                wait_for_port(port, 60)
+            gateway = f"http://127.0.0.1:{ports['gateway']}"
+            body = json.dumps(
+                {
+                    "name": "勤勇社区",
+                    "division_code": "330211004001",
+                    "major_type": "urban",
+                    "subtype": "老城区社区",
+                    "households": 2860,
+                    "residents": 7420,
+                    "area_km2": "1.35",
+                }
+            ).encode()
+            request = Request(
+                f"{gateway}/v1/communities",
+                data=body,
+                method="POST",
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            )
+            code = json.loads(urlopen(request).read())["code"]
+            time.sleep(1)
+            direct = load(f"http://127.0.0.1:{ports['registry']}/communities/{code}", {})
+            through = load(f"{gateway}/v1/communities/{code}", {"Authorization": f"Bearer {key}"})
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(15)
+    ratio = through["rps"] / direct["rps"]
+    tool = "wrk" if shutil.which("wrk") else "bench/loadgen.py"
+    print(f"machine: {machine()}; {tool}, {CONNECTIONS} connections, {SECONDS:.0f}s each")
+    print(f"{'path':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, r in (("direct", direct), ("gateway", through)):
+        print(
+            f"{name:<10}{r['rps']:>10,.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['errors']:>8.0f}"
+        )
+    print(
+        f"gateway/direct = {ratio:.2f} (target >= 0.4); gateway p99 {through['p99_ms']:.1f} ms"
+        " (target < 25)"
+    )
+    print(
+        json.dumps(
+            {
+                "direct": direct,
+                "gateway": through,
+                "ratio": round(ratio, 3),
+                "targets_met": {"ratio": ratio >= 0.4, "p99": through["p99_ms"] < 25},
+                "load_generator": tool,
+                "machine": machine(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
