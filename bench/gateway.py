@@ -21,10 +21,10 @@ from urllib.request import Request, urlopen
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_stack, machine  # noqa: E402
-from services.gateway.auth import hash_key, new_key  # noqa: E402
-from services.topology import prepare_databases  # noqa: E402
-from shared.stack.embedded import free_port, wait_for_port  # noqa: E402
+from bench.common import bench_stack, machine
+from services.gateway.auth import hash_key, new_key
+from services.topology import prepare_databases
+from shared.stack.embedded import free_port, wait_for_port
 
 SECONDS, CONNECTIONS = float(os.environ.get("BENCH_SECONDS", "10")), 32
 HERE = Path(__file__).resolve().parent
