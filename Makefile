@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run test test-unit test-integration test-e2e lint bench k8s-validate clean
+.PHONY: install run test test-unit test-integration test-e2e lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,6 @@ lint: install
 bench: install
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/gateway.py
-
-k8s-validate:
-	kubectl kustomize deploy/k8s/overlays/embedded >/dev/null && echo "deploy/k8s renders"
 
 clean:
 	rm -rf $(VENV) .wuding

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeAlias
 from uuid import UUID, uuid4
@@ -112,14 +112,7 @@ class EventStore:
                 raise ConcurrencyConflict(stream_id, expected.version)
         metrics.APPEND_SECONDS.observe(time.perf_counter() - started)
         placed = {row["event_id"]: row for row in rows}
-        return [
-            replace(
-                s.envelope,
-                position=placed[s.envelope.event_id]["position"],
-                transaction_id=int(placed[s.envelope.event_id]["transaction_id"]),
-            )
-            for s in sealed
-        ]
+        return [_placed(s.envelope, placed[s.envelope.event_id]) for s in sealed]
 
     async def read_stream(
         self, stream_id: str, *, until: datetime | None = None, conn: Executor | None = None
@@ -201,6 +194,14 @@ def _seal(stream_id: str, expected: StreamPosition, events: Sequence[NewEvent]) 
         sealed.append(_Sealed(envelope, payload_json.decode(), metadata_json.decode()))
         prev_hash = digest
     return sealed
+
+
+def _placed(e: Envelope, row: asyncpg.Record) -> Envelope:
+    """The sealed envelope with the position and transaction id the database gave it."""
+    return Envelope(
+        row["position"], row["transaction_id"], e.event_id, e.stream_id, e.stream_version,
+        e.event_type, e.schema_version, e.payload, e.metadata, e.recorded_at, e.prev_hash, e.hash,
+    )  # fmt: skip
 
 
 def _columns(sealed: list[_Sealed]) -> list[list[object]]:
