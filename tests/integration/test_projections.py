@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import asyncpg
@@ -81,3 +85,25 @@ async def test_checkpoint_and_rows_commit_together(pool: asyncpg.Pool) -> None:
         pass
     assert await snapshot(pool) == []  # rows rolled back with the checkpoint
     assert (await projector.checkpoint()).position == 0
+
+
+async def test_wuding_projections_rebuild_command(pool: asyncpg.Pool, registry_db: str) -> None:
+    await _register_some(pool, 4)
+    projector = Projector(pool, registry_catalog(), CommunitiesProjection())
+    await projector.run_once()
+    before = await snapshot(pool)
+    await pool.execute("DELETE FROM communities")  # a lost read model
+    env = {**os.environ, "WUDING_DATABASE_URL": registry_db}
+    command = [
+        sys.executable,
+        "-m",
+        "services.cli",
+        "projections",
+        "rebuild",
+        "--service",
+        "registry",
+    ]
+    done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "rebuilt communities from 5 events" in done.stdout
+    assert await snapshot(pool) == before
