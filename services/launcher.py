@@ -68,7 +68,7 @@ def example_request(gateway: str, key: str) -> str:
         f"curl -s -X POST {gateway}/v1/communities \\\n"
         f"  -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n"
         f"  -H 'Idempotency-Key: example-0001' \\\n  -d '{body}'\n"
-        f"curl -s {gateway}/v1/communities/<code from the answer> -H 'Authorization: Bearer {key}'"
+        f"curl -s {gateway}/v1/communities/<code> -H 'Authorization: Bearer {key}'"
     )
 
 

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from services.gateway.auth import Client
+from services.gateway.auth import Client, Forbidden
 from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.runtime import Gateway
@@ -109,8 +109,20 @@ async def command(
     if_match: str | None = None,
 ) -> Response:
     """Scope check, idempotency, forward, audit: every command goes through here."""
-    who.require_command(division_code)
     command_id = command_id_for(who.client_id, idempotency_key) if idempotency_key else uuid4()
+
+    async def audit(status: int) -> None:
+        await gw.audit_command(
+            client_id=who.client_id, client_kind=who.kind, method=method, path=path,
+            status=status, correlation_id=correlation_id.get(), command_id=command_id,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+
+    try:
+        who.require_command(division_code)
+    except Forbidden:
+        await audit(403)  # refusals are audited too: they are what an auditor looks for
+        raise
     if idempotency_key:
         stored = await gw.idempotency.claim(
             who.client_id, idempotency_key, fingerprint(method, path, body)
@@ -128,16 +140,7 @@ async def command(
             await gw.idempotency.release(who.client_id, idempotency_key)
         raise
     finally:
-        await gw.audit_command(
-            client_id=who.client_id,
-            client_kind=who.kind,
-            method=method,
-            path=path,
-            status=status,
-            correlation_id=correlation_id.get(),
-            command_id=command_id,
-            idempotency_key=idempotency_key,
-        )
+        await audit(status)
     if idempotency_key:
         if forwarded.status >= 500:
             await gw.idempotency.release(who.client_id, idempotency_key)

@@ -33,6 +33,7 @@ class Platform:
     gateway: str
     registry: str
     registry_db: str
+    gateway_db: str
     bootstrap_servers: str
     keys: dict[str, str]  # client name -> API key
     http: aiohttp.ClientSession
@@ -85,10 +86,11 @@ async def platform(
             poll_interval_seconds=0.05,
         )
     )
+    gateway_db = await new_database(stack, "gateway")
     gateway = gateway_app(
         GatewaySettings(
             env="test",
-            database_url=await new_database(stack, "gateway"),
+            database_url=gateway_db,
             registry_url=f"http://127.0.0.1:{registry_port}",
             clients_file=clients_file,
         )
@@ -99,6 +101,7 @@ async def platform(
             gateway=f"http://127.0.0.1:{gateway_port}",
             registry=f"http://127.0.0.1:{registry_port}",
             registry_db=registry_db,
+            gateway_db=gateway_db,
             bootstrap_servers=stack.bootstrap_servers,
             keys=keys,
             http=http,

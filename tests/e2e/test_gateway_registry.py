@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import asyncpg
+import pytest
 from multidict import CIMultiDict
 
 from services.registry.code import is_valid_code
@@ -174,3 +175,30 @@ async def test_health_readiness_and_metrics_on_every_process(platform: Platform)
     async with platform.http.get(platform.gateway + "/openapi.json") as r:
         spec = await r.json()
     assert "/v1/communities" in spec["paths"]
+
+
+async def test_every_command_is_audited_by_the_gateway(platform: Platform) -> None:
+    key = f"audit-{uuid4()}"
+    await post(platform, "zhenhai", community(new_division()), key)
+    await post(platform, "yinzhou", community(new_division()), None)  # refused: 403
+    conn = await asyncpg.connect(platform.gateway_db)
+    try:
+        row = await conn.fetchrow(
+            "SELECT client_id, method, path, status, correlation_id FROM command_audit"
+            " WHERE idempotency_key = $1",
+            key,
+        )
+        refused = await conn.fetchval(
+            "SELECT count(*) FROM command_audit WHERE client_id = 'yinzhou' AND status = 403"
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("DELETE FROM command_audit")
+    finally:
+        await conn.close()
+    assert (row["client_id"], row["method"], row["path"], row["status"]) == (
+        "zhenhai",
+        "POST",
+        "/communities",
+        201,
+    )
+    assert row["correlation_id"] and refused >= 1

@@ -1,4 +1,5 @@
-"""`wuding run` (what `make run` starts): the printed example request works, Ctrl-C stops all."""
+"""`wuding run` (what `make run` starts): the printed example works, Ctrl-C stops everything,
+and the data is still there on the next start (the broker starts empty and is refilled)."""
 
 from __future__ import annotations
 
@@ -15,46 +16,52 @@ import pytest
 from shared.stack.embedded import free_port
 
 
+def start(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "run"],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    output, deadline = "", time.monotonic() + 120
+    assert proc.stdout is not None
+    while "Ctrl-C stops everything" not in output:
+        line = proc.stdout.readline()
+        if not line or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"wuding run did not come up:\n{output}")
+        output += line
+    return proc, output
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 0
+
+
+def shell(command: str) -> str:
+    return subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+
+
 def test_run_prints_an_example_that_registers_and_reads_back(tmp_path: Path) -> None:
     ports = {name: free_port() for name in ("PG", "KAFKA", "GATEWAY", "REGISTRY")}
     env = {**os.environ, **{f"WUDING_{k}_PORT": str(v) for k, v in ports.items()}}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("WUDING_POSTGRES_ADMIN_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    proc, output = start(tmp_path, env)
     try:
-        output = ""
-        deadline = time.monotonic() + 120
-        assert proc.stdout is not None
-        while "Ctrl-C stops everything" not in output:
-            line = proc.stdout.readline()
-            if not line or time.monotonic() > deadline:
-                pytest.fail(f"wuding run did not come up:\n{output}")
-            output += line
         assert f"http://127.0.0.1:{ports['GATEWAY']}/docs" in output
-        example = output[output.index("curl -s -X POST") : output.index("curl -s http")]
-        registered = subprocess.run(
-            ["bash", "-c", example], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-        code = re.search(r'"code":"(\d{17})"', registered)
-        assert code, registered
-        read_back = output[
-            output.index("curl -s http") : output.index("\n", output.index("curl -s http"))
-        ]
-        read_back = read_back.replace("<code from the answer>", code.group(1))
-        body = subprocess.run(
-            ["bash", "-c", read_back], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-        assert '"name":"庄市街道勤勇社区"' in body
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(60) == 0
-        assert (tmp_path / ".wuding" / "pgdata" / "PG_VERSION").exists()  # data survives
+        register = output[output.index("curl -s -X POST") : output.index("curl -s http")]
+        found = re.search(r'"code":"(\d{17})"', shell(register))
+        assert found, output
+        read_line = re.search(r"curl -s http[^\n]+", output)
+        assert read_line
+        read_back = read_line.group(0).replace("<code>", found.group(1))
+        assert '"name":"庄市街道勤勇社区"' in shell(read_back)
+        stop(proc)
+        proc, _ = start(tmp_path, env)  # same .wuding/: same data, same keys
+        assert '"name":"庄市街道勤勇社区"' in shell(read_back)
+        stop(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
