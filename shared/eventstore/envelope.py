@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 
@@ -18,9 +18,12 @@ class NewEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """A recorded event, exactly as stored (payload possibly upcast on read)."""
+class Envelope(NamedTuple):
+    """A recorded event, exactly as stored (payload possibly upcast on read).
+
+    A NamedTuple rather than a frozen dataclass: readers build one per row, and a frozen
+    dataclass's __init__ costs several times more.
+    """
 
     position: int
     transaction_id: int
@@ -45,7 +48,7 @@ class Envelope:
         return str(self.metadata.get("subject") or self.stream_id)
 
     def with_payload(self, payload: dict[str, Any], schema_version: int) -> Envelope:
-        return replace(self, payload=payload, schema_version=schema_version)
+        return self._replace(payload=payload, schema_version=schema_version)
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -16,8 +16,8 @@ from typing import TypeAlias
 from uuid import UUID, uuid4
 
 import asyncpg
-import orjson
 from opentelemetry import trace
+from orjson import loads
 
 from shared.errors import ConcurrencyConflict, StreamPosition
 from shared.eventstore.envelope import Envelope, NewEvent
@@ -60,12 +60,10 @@ RETURNING event_id, position, transaction_id
 
 def envelope_from_row(row: asyncpg.Record) -> Envelope:
     """A row selected with ENVELOPE_COLUMNS (same order as Envelope's fields) as an Envelope."""
-    (position, txid, event_id, stream_id, version, event_type, schema, payload, metadata,
-     recorded_at, prev_hash, digest) = row  # fmt: skip
+    v = tuple(row)
     return Envelope(
-        position, txid, event_id, stream_id, version, event_type, schema,
-        orjson.loads(payload), orjson.loads(metadata), recorded_at, prev_hash, digest,
-    )  # fmt: skip
+        v[0], v[1], v[2], v[3], v[4], v[5], v[6], loads(v[7]), loads(v[8]), v[9], v[10], v[11]
+    )
 
 
 class EventStore:
@@ -198,10 +196,7 @@ def _seal(stream_id: str, expected: StreamPosition, events: Sequence[NewEvent]) 
 
 def _placed(e: Envelope, row: asyncpg.Record) -> Envelope:
     """The sealed envelope with the position and transaction id the database gave it."""
-    return Envelope(
-        row["position"], row["transaction_id"], e.event_id, e.stream_id, e.stream_version,
-        e.event_type, e.schema_version, e.payload, e.metadata, e.recorded_at, e.prev_hash, e.hash,
-    )  # fmt: skip
+    return e._replace(position=row["position"], transaction_id=row["transaction_id"])
 
 
 def _columns(sealed: list[_Sealed]) -> list[list[object]]:
