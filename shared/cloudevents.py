@@ -7,7 +7,7 @@ causation ids, and W3C `traceparent`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +28,7 @@ def ce_type(service: str, event_type: str, schema_version: int) -> str:
 
 
 def to_message(
-    envelope: Envelope, service: str, trace_headers: dict[str, str]
+    envelope: Envelope, service: str, trace_headers: Mapping[str, Any]
 ) -> tuple[bytes, bytes, Headers]:
     """(key, value, headers) for the relay; keyed by subject so a community's events stay ordered.
 
