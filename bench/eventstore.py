@@ -14,6 +14,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -165,4 +166,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())  # the event loop the services run on (uvicorn's loop="uvloop")

@@ -41,8 +41,8 @@ FROM unnest($4::uuid[], $5::int[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb
             $10::timestamptz[], $11::bytea[], $12::bytea[])
      AS e(event_id, stream_version, event_type, schema_version, payload, metadata,
           recorded_at, prev_hash, hash)
-WHERE $2 = 0 OR EXISTS (
-    SELECT 1 FROM events p WHERE p.stream_id = $1 AND p.stream_version = $2 AND p.hash = $13)
+WHERE (SELECT p.hash FROM events p WHERE p.stream_id = $1 AND p.stream_version = $2)
+      IS NOT DISTINCT FROM $13
 RETURNING event_id, position, transaction_id
 """
 
@@ -52,8 +52,8 @@ _APPEND_ONE = """
 INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
                     payload, metadata, recorded_at, command_id, prev_hash, hash)
 SELECT $4, $1, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $3, $11, $12
-WHERE $2 = 0 OR EXISTS (
-    SELECT 1 FROM events p WHERE p.stream_id = $1 AND p.stream_version = $2 AND p.hash = $13)
+WHERE (SELECT p.hash FROM events p WHERE p.stream_id = $1 AND p.stream_version = $2)
+      IS NOT DISTINCT FROM $13
 RETURNING event_id, position, transaction_id
 """
 
@@ -93,9 +93,10 @@ class EventStore:
         started = time.perf_counter()
         with tracer.start_as_current_span("eventstore.append", attributes={"stream": stream_id}):
             sealed = _seal(stream_id, expected, events)
-            columns = _columns(sealed)
-            args: list[object] = [c[0] for c in columns] if len(sealed) == 1 else list(columns)
-            statement = _APPEND_ONE if len(sealed) == 1 else _APPEND
+            if len(sealed) == 1:
+                statement, args = _APPEND_ONE, _row(sealed[0])
+            else:
+                statement, args = _APPEND, list(_columns(sealed))
             executor: Executor = conn if conn is not None else self.pool
             try:
                 rows = await executor.fetch(
@@ -197,6 +198,14 @@ def _seal(stream_id: str, expected: StreamPosition, events: Sequence[NewEvent]) 
 def _placed(e: Envelope, row: asyncpg.Record) -> Envelope:
     """The sealed envelope with the position and transaction id the database gave it."""
     return e._replace(position=row["position"], transaction_id=row["transaction_id"])
+
+
+def _row(s: _Sealed) -> list[object]:
+    e = s.envelope
+    return [
+        e.event_id, e.stream_version, e.event_type, e.schema_version, s.payload_json,
+        s.metadata_json, e.recorded_at, e.prev_hash, e.hash,
+    ]  # fmt: skip
 
 
 def _columns(sealed: list[_Sealed]) -> list[list[object]]:
