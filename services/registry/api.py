@@ -122,11 +122,11 @@ async def update_indicators(
 
 @router.get("/communities/{code}", response_model=CommunityView)
 async def get_community(code: str, runtime: RegistryDep) -> Response:
-    view = await runtime.queries.get(checked_code(code))
-    if view is None:
+    found = await runtime.queries.get_json(checked_code(code))
+    if found is None:
         raise NotFound(f"no community with code {code}")
-    # Serialised by pydantic directly: FastAPI's response_model pass would validate it again.
-    return json_response(view, 200, {"ETag": f'"{view.version}"'})
+    version, body = found
+    return Response(body, media_type="application/json", headers={"ETag": f'"{version}"'})
 
 
 @router.get("/communities", response_model=CommunityPage)

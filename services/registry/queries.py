@@ -18,6 +18,22 @@ class CommunityQueries:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM communities WHERE code = $1", code)
         return CommunityView.model_validate(dict(row)) if row else None
 
+    async def get_json(self, code: str) -> tuple[int, bytes] | None:
+        """(version, the CommunityView as JSON) built by PostgreSQL: the hot read path skips
+        building and re-serialising a model in Python. Same fields as CommunityView."""
+        row = await self.pool.fetchrow(
+            "SELECT version, json_build_object("
+            "'code', code, 'name', name, 'division_code', division_code,"
+            " 'major_type', major_type, 'subtype', subtype,"
+            " 'has_residents_committee', has_residents_committee,"
+            " 'service_centre_name', service_centre_name, 'households', households,"
+            " 'residents', residents, 'area_km2', area_km2::text, 'version', version,"
+            " 'registered_at', registered_at, 'updated_at', updated_at)::text AS body"
+            " FROM communities WHERE code = $1",
+            code,
+        )
+        return (row["version"], row["body"].encode()) if row else None
+
     async def list_by_division(
         self, prefix: str, after_code: str, limit: int
     ) -> list[CommunityView]:

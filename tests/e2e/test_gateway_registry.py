@@ -9,6 +9,7 @@ import pytest
 from multidict import CIMultiDict
 
 from services.registry.code import is_valid_code
+from services.registry.schemas import CommunityView
 from tests.e2e.conftest import Platform, community, new_division
 
 PROBLEM = "application/problem+json"
@@ -37,6 +38,8 @@ async def test_register_then_read_back(platform: Platform) -> None:
     assert status == 200
     assert read["name"] == "勤勇社区" and read["area_km2"] == "1.35" and read["version"] == 1
     assert read["has_residents_committee"] is True and read["households"] == 2860
+    # The read path's JSON (built by PostgreSQL) is the same CommunityView the command returned.
+    assert CommunityView.model_validate(read) == CommunityView.model_validate(body)
 
 
 async def test_idempotency_key_replays_the_first_response_and_appends_once(
