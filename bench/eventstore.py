@@ -19,6 +19,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_stack, machine
+from services.registry.schemas import EXAMPLE_REGISTRATION
 from services.topology import SERVICES, database_url
 from shared.db import create_pool, ensure_database, migrate
 from shared.errors import StreamPosition
@@ -26,17 +27,7 @@ from shared.eventstore import Checkpoint, EventCatalog, EventStore, NewEvent, re
 from shared.eventstore.store import head_of
 from shared.relay import Relay
 
-PAYLOAD = {
-    "name": "庄市街道勤勇社区",
-    "division_code": "330211004001",
-    "major_type": "urban",
-    "subtype": "老城区社区",
-    "households": 2860,
-    "residents": 7420,
-    "area_km2": "1.35",
-    "service_centre_name": None,
-    "note": "x" * 120,
-}
+PAYLOAD = {**EXAMPLE_REGISTRATION, "service_centre_name": None, "note": "x" * 120}  # ~300 bytes
 METADATA = {"actor": "bench", "actor_kind": "district", "correlation_id": "c", "subject": "s"}
 RAW_TABLE = """CREATE TABLE raw_events (id bigserial PRIMARY KEY, stream text NOT NULL,
     version int NOT NULL, payload jsonb NOT NULL, UNIQUE (stream, version))"""

@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_stack, machine
 from services.gateway.auth import hash_key, new_key
+from services.launcher import spawn_service
+from services.registry.schemas import EXAMPLE_REGISTRATION
 from services.topology import prepare_databases
 from shared.stack.embedded import free_port, wait_for_port
 
@@ -83,40 +85,16 @@ def main() -> None:
             )
         )
         ports = {"registry": free_port(), "gateway": free_port()}
-        procs = []
-        for name in ("registry", "gateway"):
-            env = {
-                **os.environ,
-                "WUDING_SERVICE": name,
-                "WUDING_DATABASE_URL": urls[name],
-                "WUDING_KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
-                "WUDING_HTTP_PORT": str(ports[name]),
-                "WUDING_LOG_LEVEL": "WARNING",
-                "WUDING_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
-                "WUDING_CLIENTS_FILE": str(clients),
-            }
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "services.cli", "serve", name],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                )
-            )
+        procs = [
+            spawn_service(name, urls[name], stack.bootstrap_servers, ports, clients,
+                          WUDING_LOG_LEVEL="WARNING")
+            for name in ("registry", "gateway")
+        ]  # fmt: skip
         try:
             for port in ports.values():
                 wait_for_port(port, 60)
             gateway = f"http://127.0.0.1:{ports['gateway']}"
-            body = json.dumps(
-                {
-                    "name": "勤勇社区",
-                    "division_code": "330211004001",
-                    "major_type": "urban",
-                    "subtype": "老城区社区",
-                    "households": 2860,
-                    "residents": 7420,
-                    "area_km2": "1.35",
-                }
-            ).encode()
+            body = json.dumps(EXAMPLE_REGISTRATION).encode()
             request = Request(
                 f"{gateway}/v1/communities",
                 data=body,

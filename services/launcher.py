@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from services.gateway.auth import hash_key, new_key
+from services.registry.schemas import EXAMPLE_REGISTRATION
 from services.topology import SERVICES, prepare_databases
 from shared.stack.embedded import (
     EmbeddedBroker,
@@ -56,19 +57,34 @@ def dev_clients(state_dir: Path) -> tuple[Path, dict[str, str]]:
     return clients_path, json.loads(keys_path.read_text("utf-8"))
 
 
-def example_request(gateway: str, key: str) -> str:
-    body = json.dumps(
-        {
-            "name": "庄市街道勤勇社区",
-            "division_code": "330211004001",
-            "major_type": "urban",
-            "subtype": "老城区社区",
-            "households": 2860,
-            "residents": 7420,
-            "area_km2": "1.35",
-        },
-        ensure_ascii=False,
+def spawn_service(
+    name: str,
+    database_url: str,
+    bootstrap_servers: str,
+    ports: dict[str, int],
+    clients_file: Path,
+    **extra_env: str,
+) -> subprocess.Popen[bytes]:
+    """`wuding serve NAME` as a child that dies with this process."""
+    env = {
+        **os.environ,
+        "WUDING_SERVICE": name,
+        "WUDING_DATABASE_URL": database_url,
+        "WUDING_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+        "WUDING_HTTP_PORT": str(ports[name]),
+        "WUDING_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
+        "WUDING_CLIENTS_FILE": str(clients_file),
+        **extra_env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", name],
+        env=env,
+        preexec_fn=die_with_parent,
     )
+
+
+def example_request(gateway: str, key: str) -> str:
+    body = json.dumps(EXAMPLE_REGISTRATION, ensure_ascii=False)
     return (
         f"curl -s -X POST {gateway}/v1/communities \\\n"
         f"  -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\\n"
@@ -108,23 +124,9 @@ def run_everything(state_dir: Path) -> int:
             name: int(os.environ.get(f"WUDING_{name.upper()}_PORT", spec.default_port))
             for name, spec in SERVICES.items()
         }
-        for name in SERVICES:
-            env = {
-                **os.environ,
-                "WUDING_SERVICE": name,
-                "WUDING_DATABASE_URL": urls[name],
-                "WUDING_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-                "WUDING_HTTP_PORT": str(ports[name]),
-                "WUDING_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
-                "WUDING_CLIENTS_FILE": str(clients_file),
-            }
-            children.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "services.cli", "serve", name],
-                    env=env,
-                    preexec_fn=die_with_parent,
-                )
-            )
+        children += [
+            spawn_service(name, urls[name], bootstrap, ports, clients_file) for name in SERVICES
+        ]
         for port in ports.values():
             wait_for_port(port, timeout=60)
         gateway = f"http://127.0.0.1:{ports['gateway']}"

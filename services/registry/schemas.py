@@ -15,6 +15,17 @@ Count = Annotated[int, Field(ge=0, le=10_000_000)]
 AreaKm2 = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=12, decimal_places=4)]
 
 
+EXAMPLE_REGISTRATION = {
+    "name": "庄市街道勤勇社区",
+    "division_code": "330211004001",
+    "major_type": "urban",
+    "subtype": "老城区社区",
+    "households": 2860,
+    "residents": 7420,
+    "area_km2": "1.35",
+}
+
+
 class RegisterCommunityRequest(BaseModel):
     """Register an existing community; the platform issues its 17-digit code."""
 
