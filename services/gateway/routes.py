@@ -12,6 +12,7 @@ from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.runtime import Gateway
 from services.registry.code import is_valid_code
+from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
     CommandAccepted,
     CommunityPage,
@@ -19,6 +20,7 @@ from services.registry.schemas import (
     RegisterCommunityRequest,
     UpdateIndicatorsRequest,
 )
+from shared.contracts import asyncapi_document
 from shared.errors import FieldProblem, ValidationFailed
 from shared.observability.context import correlation_id
 
@@ -147,6 +149,15 @@ async def command(
         else:
             await gw.idempotency.complete(who.client_id, idempotency_key, forwarded.as_stored())
     return relay_response(forwarded)
+
+
+@router.get(
+    "/contracts/asyncapi.json",
+    summary="The AsyncAPI 3.0 contract of the Kafka topics (event schemas, CloudEvents headers)",
+    tags=["contracts"],
+)
+async def event_contracts() -> dict[str, Any]:
+    return asyncapi_document({"registry": registry_catalog()}, version="1")
 
 
 @router.post(

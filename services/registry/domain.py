@@ -25,6 +25,8 @@ PROVINCE_PREFIXES = frozenset(
 
 
 class CommunityRegistered(DomainEvent):
+    """A community was registered and its 17-digit code issued."""
+
     event_type = "CommunityRegistered"
     schema_version = 1
 
@@ -41,6 +43,8 @@ class CommunityRegistered(DomainEvent):
 
 
 class CommunityIndicatorsUpdated(DomainEvent):
+    """A community's households, residents or area changed."""
+
     event_type = "CommunityIndicatorsUpdated"
     schema_version = 1
 

@@ -83,3 +83,17 @@ async def test_one_trace_from_gateway_through_registry_append_relay_and_consumer
     assert any(kind == SpanKind.CONSUMER for _, kind in names), names  # the other side
     roots = [s for s in in_trace if s.parent is None]
     assert [r.name for r in roots] == ["POST /v1/communities"]
+
+
+async def test_the_topic_contract_is_published(platform: Platform) -> None:
+    async with platform.http.get(f"{platform.gateway}/v1/contracts/asyncapi.json") as r:
+        assert r.status == 200
+        doc = await r.json()
+    assert doc["asyncapi"] == "3.0.0"
+    assert set(doc["channels"]["registry.events"]["messages"]) == {
+        "registry.CommunityRegistered.v1", "registry.CommunityIndicatorsUpdated.v1",
+    }  # fmt: skip
+    registered = doc["components"]["messages"]["registry.CommunityRegistered.v1"]
+    assert registered["name"] == "cn.wuding.registry.CommunityRegistered.v1"
+    assert {"code", "division_code", "area_km2"} <= set(registered["payload"]["properties"])
+    assert "ce_id" in registered["headers"]["required"]

@@ -1,0 +1,76 @@
+"""Published event contracts: an AsyncAPI 3.0 document built from the services' event catalogs.
+
+Each service's topic is a channel; each event type (at its current schema version) is a
+message whose payload schema is the pydantic model's JSON Schema and whose headers are the
+CloudEvents attributes the relay sends (shared/cloudevents.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.cloudevents import TYPE_PREFIX, ce_type
+from shared.eventstore.catalog import EventCatalog
+from shared.kafka import events_topic
+
+CLOUDEVENT_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time"],
+    "properties": {
+        "ce_specversion": {"const": "1.0"},
+        "ce_id": {"type": "string", "format": "uuid", "description": "Deduplicate by this."},
+        "ce_source": {"type": "string", "examples": ["/wuding/registry"]},
+        "ce_type": {"type": "string", "pattern": rf"^{TYPE_PREFIX}\.[a-z]+\.[A-Za-z]+\.v\d+$"},
+        "ce_subject": {"type": "string", "description": "The community code (17 digits)."},
+        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_divisioncode": {"type": "string", "pattern": r"^\d{12}$"},
+        "ce_streamversion": {"type": "string", "pattern": r"^\d+$"},
+        "ce_correlationid": {"type": "string"},
+        "ce_causationid": {"type": "string"},
+        "traceparent": {"type": "string", "description": "W3C trace context."},
+        "content-type": {"const": "application/json; charset=utf-8"},
+    },
+}
+
+
+def asyncapi_document(catalogs: dict[str, EventCatalog], version: str) -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for service, catalog in catalogs.items():
+        topic = events_topic(service)
+        channel_messages = {}
+        for name, model in sorted(catalog.types().items()):
+            message_id = f"{service}.{name}.v{model.schema_version}"
+            messages[message_id] = {
+                "name": ce_type(service, name, model.schema_version),
+                "title": name,
+                "summary": (model.__doc__ or name).strip().splitlines()[0],
+                "contentType": "application/json",
+                "headers": CLOUDEVENT_HEADERS,
+                "payload": model.model_json_schema(mode="serialization"),
+                "bindings": {"kafka": {"key": {"type": "string", "pattern": r"^\d{17}$"}}},
+            }
+            channel_messages[message_id] = {"$ref": f"#/components/messages/{message_id}"}
+        channels[topic] = {
+            "address": topic,
+            "description": f"Every event of the {service} service, in commit order, keyed by"
+            " community code (one community's events stay on one partition).",
+            "messages": channel_messages,
+        }
+        operations[f"receive.{topic}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{topic}"},
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Wuding events",
+            "version": version,
+            "description": "Topics the city-level data platform subscribes to. CloudEvents 1.0"
+            " in Kafka binary mode; at-least-once delivery (deduplicate by ce_id).",
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
