@@ -20,7 +20,6 @@ from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
 
 from shared.cloudevents import Headers, to_message
 from shared.eventstore.catalog import EventCatalog
@@ -28,7 +27,7 @@ from shared.eventstore.envelope import Envelope
 from shared.eventstore.reader import load_checkpoint, read_after, save_checkpoint
 from shared.kafka import ensure_topics, events_topic
 from shared.observability import metrics
-from shared.observability.tracing import context_from, current_trace_headers
+from shared.observability.tracing import context_from, current_trace_headers, tracing_enabled
 
 log = structlog.get_logger("wuding.relay")
 tracer = trace.get_tracer("wuding.relay")
@@ -147,7 +146,7 @@ class Relay:
 
     def _messages(self, events: list[Envelope]) -> Iterator[tuple[bytes, bytes, Headers]]:
         """Each event as (key, value, headers), continuing its request's trace."""
-        recording = isinstance(trace.get_tracer_provider(), TracerProvider)
+        recording = tracing_enabled()
         for envelope in events:
             current = self.catalog.upcast(envelope, strict=False)
             if not recording:  # tracing is off: pass the stored context on as it is

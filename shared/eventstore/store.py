@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeAlias
@@ -23,6 +24,7 @@ from shared.errors import ConcurrencyConflict, StreamPosition
 from shared.eventstore.envelope import Envelope, NewEvent
 from shared.eventstore.hashing import canonical_json, event_hash
 from shared.observability import metrics
+from shared.observability.tracing import tracing_enabled
 
 Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
 tracer = trace.get_tracer("wuding.eventstore")
@@ -91,7 +93,12 @@ class EventStore:
         if not events:
             return []
         started = time.perf_counter()
-        with tracer.start_as_current_span("eventstore.append", attributes={"stream": stream_id}):
+        span = (
+            tracer.start_as_current_span("eventstore.append", attributes={"stream": stream_id})
+            if tracing_enabled()
+            else nullcontext()
+        )
+        with span:
             sealed = _seal(stream_id, expected, events)
             if len(sealed) == 1:
                 statement, args = _APPEND_ONE, _row(sealed[0])

@@ -42,6 +42,11 @@ def configure_tracing(service: str, exporter: str | SpanExporter = "none") -> Tr
     return provider
 
 
+def tracing_enabled() -> bool:
+    """Whether spans are recorded: hot paths skip even no-op spans (~25 µs each) when not."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
+
+
 def current_trace_headers() -> dict[str, str]:
     """`traceparent` (and `tracestate`) for the current span, for headers or event metadata."""
     carrier: dict[str, str] = {}
