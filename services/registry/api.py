@@ -27,12 +27,14 @@ from shared.observability.context import correlation_id
 router = APIRouter()
 
 
-def registry(request: Request) -> Registry:
+# Dependencies are `async def`: FastAPI runs plain `def` ones in a thread pool, a thread
+# hand-off per request that cost more than the request's own work.
+async def registry(request: Request) -> Registry:
     runtime: Registry = request.app.state.registry
     return runtime
 
 
-def command_context(
+async def command_context(
     x_actor_id: Annotated[str, Header()] = "anonymous",
     x_actor_kind: Annotated[str, Header()] = "internal",
     x_district: Annotated[str | None, Header()] = None,
