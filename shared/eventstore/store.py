@@ -8,13 +8,14 @@ trip and no table lock: writers to different streams never wait for each other.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeAlias
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 from opentelemetry import trace
@@ -162,13 +163,32 @@ class _Sealed:
     metadata_json: str
 
 
+def new_event_id() -> UUID:
+    """A UUIDv7 (RFC 9562): time-ordered, so event-id index inserts land at the index's end.
+
+    48 bits of Unix milliseconds, then 74 random bits from `random` (seeded by the OS at
+    start); uuid4's os.urandom call per event cost more than the rest of sealing.
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | _random_bits(74)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
+    return UUID(int=value)
+
+
+def _random_bits(n: int) -> int:
+    bits = random.getrandbits(n)
+    # Keep the 4 version bits and 2 variant bits out of the random part: spread 74 bits
+    # around them (12 above the variant, 62 below).
+    return ((bits >> 62) << 64) | (bits & ((1 << 62) - 1))
+
+
 def _seal(stream_id: str, expected: StreamPosition, events: Sequence[NewEvent]) -> list[_Sealed]:
     """Give each new event its id, version, time and chained hash."""
     sealed: list[_Sealed] = []
     prev_hash = expected.hash
     recorded_at = datetime.now(UTC)
     for offset, event in enumerate(events, start=1):
-        event_id = uuid4()
+        event_id = new_event_id()
         version = expected.version + offset
         payload_json = canonical_json(event.payload)
         metadata_json = canonical_json(event.metadata)

@@ -27,8 +27,10 @@ def configure_tracing(service: str, exporter: str | SpanExporter = "none") -> Tr
     With no exporter nothing is installed: OpenTelemetry's no-op tracer costs next to nothing,
     while recording spans nobody exports costs a good part of a fast request's time.
     """
+    global _recording
     if exporter == "none":
         return None
+    _recording = True
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         provider = current
@@ -42,9 +44,12 @@ def configure_tracing(service: str, exporter: str | SpanExporter = "none") -> Tr
     return provider
 
 
+_recording = False  # set by configure_tracing; read on hot paths
+
+
 def tracing_enabled() -> bool:
     """Whether spans are recorded: hot paths skip even no-op spans (~25 µs each) when not."""
-    return isinstance(trace.get_tracer_provider(), TracerProvider)
+    return _recording
 
 
 def current_trace_headers() -> dict[str, str]:

@@ -87,3 +87,16 @@ def test_hash_covers_every_field_and_the_predecessor() -> None:
         ("stream_id", "t"),
     ]:
         assert event_hash(**{**args, field: other}) != base  # type: ignore[arg-type]
+
+
+def test_event_ids_are_uuid_v7_in_time_order() -> None:
+    import time
+
+    from shared.eventstore.store import new_event_id
+
+    first = new_event_id()
+    time.sleep(0.002)
+    later = [new_event_id() for _ in range(1000)]
+    assert all(i.version == 7 and i.variant == "specified in RFC 4122" for i in [first, *later])
+    assert all(first < i for i in later)  # a later millisecond sorts after
+    assert len(set(later)) == 1000
