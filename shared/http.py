@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from typing import Any
 from uuid import uuid4
 
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.errors import FieldProblem, WudingError
 from shared.observability import metrics
 from shared.observability.context import correlation_id
-from shared.observability.tracing import context_from
+from shared.observability.tracing import context_from, tracing_enabled
 
 log = structlog.get_logger("wuding.http")
 tracer = trace.get_tracer("wuding.http")
@@ -152,15 +153,23 @@ class RequestContextMiddleware:
             await send(message)
 
         method = scope["method"]
-        with tracer.start_as_current_span(
-            f"{method} {scope['path']}", context=context_from(headers), kind=trace.SpanKind.SERVER
-        ) as span:
+        span = (
+            tracer.start_as_current_span(
+                f"{method} {scope['path']}",
+                context=context_from(headers),
+                kind=trace.SpanKind.SERVER,
+            )
+            if tracing_enabled()
+            else nullcontext(None)
+        )
+        with span as current:
             try:
                 await self.app(scope, receive, send_with_ids)
             finally:
                 route = getattr(scope.get("route"), "path", "unmatched")
-                span.update_name(f"{method} {route}")
-                span.set_attribute("http.status_code", status)
+                if current is not None:
+                    current.update_name(f"{method} {route}")
+                    current.set_attribute("http.status_code", status)
                 metrics.HTTP_REQUEST_SECONDS.labels(
                     self.service, method, route, str(status)
                 ).observe(time.perf_counter() - started)

@@ -6,6 +6,7 @@ direct call, aiohttp's ClientSession ~0.5× (see docs/performance.md).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ from opentelemetry import trace
 
 from services.gateway.idempotency import StoredResponse
 from shared.errors import WudingError
-from shared.observability.tracing import current_trace_headers
+from shared.observability.tracing import current_trace_headers, tracing_enabled
 
 tracer = trace.get_tracer("wuding.gateway")
 _PASSED_BACK = ("content-type", "etag", "location")
@@ -61,9 +62,14 @@ class Forwarder:
         params: dict[str, Any] | None = None,
     ) -> Forwarded:
         assert self._session is not None, "Forwarder.start() was not awaited"
-        with tracer.start_as_current_span(
-            f"{self.name} {method}", kind=trace.SpanKind.CLIENT, attributes={"http.url": path}
-        ):
+        span = (
+            tracer.start_as_current_span(
+                f"{self.name} {method}", kind=trace.SpanKind.CLIENT, attributes={"http.url": path}
+            )
+            if tracing_enabled()
+            else nullcontext()
+        )
+        with span:
             out = {**headers, **current_trace_headers()}
             if body is not None:
                 out["content-type"] = "application/json"
