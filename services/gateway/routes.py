@@ -17,6 +17,7 @@ from services.registry.schemas import (
     CommandAccepted,
     CommunityPage,
     CommunityView,
+    Explanation,
     RegisterCommunityRequest,
     UpdateIndicatorsRequest,
 )
@@ -224,6 +225,21 @@ async def get_community(code: str, gw: GatewayDep, who: ClientDep) -> Response:
     code = community_code(code)
     who.require_read(code[:12])
     forwarded = await gw.registry.send("GET", f"/communities/{code}", headers=internal_headers(who))
+    return relay_response(forwarded)
+
+
+@router.get(
+    "/communities/{code}/explain",
+    response_model=Explanation,
+    summary="Why a community has its tier: each decision's inputs, policy pack and rule",
+    tags=["registry"],
+)
+async def explain_community(code: str, gw: GatewayDep, who: ClientDep) -> Response:
+    code = community_code(code)
+    who.require_read(code[:12])
+    forwarded = await gw.registry.send(
+        "GET", f"/communities/{code}/explain", headers=internal_headers(who)
+    )
     return relay_response(forwarded)
 
 

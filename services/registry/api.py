@@ -16,6 +16,7 @@ from services.registry.schemas import (
     CommandAccepted,
     CommunityPage,
     CommunityView,
+    Explanation,
     RegisterCommunityRequest,
     UpdateIndicatorsRequest,
 )
@@ -129,6 +130,14 @@ async def get_community(code: str, runtime: RegistryDep) -> Response:
         raise NotFound(f"no community with code {code}")
     version, body = found
     return Response(body, media_type="application/json", headers={"ETag": f'"{version}"'})
+
+
+@router.get("/communities/{code}/explain", response_model=Explanation)
+async def explain_community(code: str, runtime: RegistryDep) -> Response:
+    explanation = await runtime.queries.explain(checked_code(code))
+    if explanation is None:
+        raise NotFound(f"no tier decision recorded for {code}")
+    return json_response(explanation, 200, {})
 
 
 @router.get("/communities", response_model=CommunityPage)

@@ -13,6 +13,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from shared.errors import FieldProblem, StreamPosition
 from shared.eventstore import DomainEvent, Envelope
 from shared.eventstore.store import head_of
@@ -22,6 +24,26 @@ PROVINCE_PREFIXES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
     "61 62 63 64 65 71 81 82".split()
 )
+
+
+class Indicators(BaseModel):
+    """What a community's tier is scored on (seed 004 §一; industrial: seed 000 §二(一)5).
+
+    Fields added after version 1 of the events have defaults, so old events stay valid.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    households: int
+    residents: int
+    area_km2: Decimal
+    floating_population: int = 0
+    employed_population: int = 0
+    business_entities: int = 0
+    on_site_share: Decimal = Decimal(0)  # 职住一体占比, 0..1
+
+    def as_decimals(self) -> dict[str, Decimal]:
+        return {k: Decimal(v) for k, v in self.model_dump().items()}
 
 
 class CommunityRegistered(DomainEvent):
@@ -40,10 +62,18 @@ class CommunityRegistered(DomainEvent):
     households: int
     residents: int
     area_km2: Decimal
+    floating_population: int = 0
+    employed_population: int = 0
+    business_entities: int = 0
+    on_site_share: Decimal = Decimal(0)
+    region: str | None = None  # the policy region the community belongs to
+
+    def indicators(self) -> Indicators:
+        return Indicators.model_validate(self.model_dump(include=set(Indicators.model_fields)))
 
 
 class CommunityIndicatorsUpdated(DomainEvent):
-    """A community's households, residents or area changed."""
+    """A community's indicators changed."""
 
     event_type = "CommunityIndicatorsUpdated"
     schema_version = 1
@@ -52,9 +82,37 @@ class CommunityIndicatorsUpdated(DomainEvent):
     households: int
     residents: int
     area_km2: Decimal
+    floating_population: int = 0
+    employed_population: int = 0
+    business_entities: int = 0
+    on_site_share: Decimal = Decimal(0)
+
+    def indicators(self) -> Indicators:
+        return Indicators.model_validate(self.model_dump(include=set(Indicators.model_fields)))
 
 
-EVENT_TYPES: tuple[type[DomainEvent], ...] = (CommunityRegistered, CommunityIndicatorsUpdated)
+class CommunityTierAssigned(DomainEvent):
+    """The community's scale tier was decided (or changed): a decision with its reasons."""
+
+    event_type = "CommunityTierAssigned"
+    schema_version = 1
+
+    code: str
+    tier: str
+    previous_tier: str | None
+    score: Decimal
+    policy_region: str
+    policy_version: str
+    inputs: dict[str, str]
+    contributions: dict[str, str]
+    rule: str
+
+
+EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    CommunityRegistered,
+    CommunityIndicatorsUpdated,
+    CommunityTierAssigned,
+)
 
 
 def stream_id(code: str) -> str:
@@ -76,9 +134,8 @@ class Community:
     code: str
     head: StreamPosition = field(default_factory=StreamPosition)
     registered: CommunityRegistered | None = None
-    households: int = 0
-    residents: int = 0
-    area_km2: Decimal = Decimal(0)
+    indicators: Indicators | None = None
+    tier: str | None = None
 
     @classmethod
     def from_history(cls, code: str, events: list[tuple[Envelope, DomainEvent]]) -> Community:
@@ -91,11 +148,11 @@ class Community:
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, CommunityRegistered):
             self.registered = event
-            self.households, self.residents = event.households, event.residents
-            self.area_km2 = event.area_km2
+            self.indicators = event.indicators()
         elif isinstance(event, CommunityIndicatorsUpdated):
-            self.households, self.residents = event.households, event.residents
-            self.area_km2 = event.area_km2
+            self.indicators = event.indicators()
+        elif isinstance(event, CommunityTierAssigned):
+            self.tier = event.tier
 
 
 def check_registration(

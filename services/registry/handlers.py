@@ -7,9 +7,18 @@ from decimal import Decimal
 
 from services.registry import domain
 from services.registry.code import issue_code
+from services.registry.policy import NoRegion, PolicyPack, pack_for
+from services.registry.tiers import decide_tier
 from shared.commands import CommandContext
-from shared.errors import ConcurrencyConflict, Conflict, NotFound, StreamPosition, ValidationFailed
-from shared.eventstore import Envelope, EventCatalog, EventStore
+from shared.errors import (
+    ConcurrencyConflict,
+    Conflict,
+    FieldProblem,
+    NotFound,
+    StreamPosition,
+    ValidationFailed,
+)
+from shared.eventstore import DomainEvent, Envelope, EventCatalog, EventStore, NewEvent
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,10 @@ class RegisterCommunity:
     households: int
     residents: int
     area_km2: Decimal
+    floating_population: int = 0
+    employed_population: int = 0
+    business_entities: int = 0
+    on_site_share: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,10 @@ class UpdateCommunityIndicators:
     households: int
     residents: int
     area_km2: Decimal
+    floating_population: int = 0
+    employed_population: int = 0
+    business_entities: int = 0
+    on_site_share: Decimal = Decimal(0)
 
 
 class AlreadyRegistered(Conflict):
@@ -51,10 +68,16 @@ class Handlers:
             major_type=cmd.major_type,
             subtype=cmd.subtype,
         )
-        if problems:
+        pack = None
+        if not problems:
+            try:
+                pack = pack_for(cmd.division_code)
+            except NoRegion as exc:
+                problems.append(FieldProblem("division_code", str(exc)))
+        if problems or pack is None:
             raise ValidationFailed("the community cannot be registered", errors=problems)
         code = issue_code(cmd.division_code, cmd.major_type)
-        event = domain.CommunityRegistered(
+        registered = domain.CommunityRegistered(
             code=code,
             name=cmd.name,
             division_code=cmd.division_code,
@@ -65,9 +88,16 @@ class Handlers:
             households=cmd.households,
             residents=cmd.residents,
             area_km2=cmd.area_km2,
+            floating_population=cmd.floating_population,
+            employed_population=cmd.employed_population,
+            business_entities=cmd.business_entities,
+            on_site_share=cmd.on_site_share,
+            region=pack.region,
         )
+        tier = tier_assignment(pack, registered, registered.indicators(), previous=None)
+        events = [self._new(registered, code, ctx), self._new(tier, code, ctx, pack)]
         try:
-            return await self._append(code, StreamPosition(), event, ctx)
+            return await self._append(code, StreamPosition(), events, ctx)
         except ConcurrencyConflict as exc:
             # A code is issued once and never reused: the stream exists, so does the community.
             raise AlreadyRegistered(f"community {code} is already registered") from exc
@@ -82,13 +112,24 @@ class Handlers:
             raise ConcurrencyConflict(
                 domain.stream_id(cmd.code), cmd.expected_version, community.head.version
             )
-        event = domain.CommunityIndicatorsUpdated(
+        updated = domain.CommunityIndicatorsUpdated(
             code=cmd.code,
             households=cmd.households,
             residents=cmd.residents,
             area_km2=cmd.area_km2,
+            floating_population=cmd.floating_population,
+            employed_population=cmd.employed_population,
+            business_entities=cmd.business_entities,
+            on_site_share=cmd.on_site_share,
         )
-        return await self._append(cmd.code, community.head, event, ctx)
+        events = [self._new(updated, cmd.code, ctx)]
+        registered = community.registered
+        assert registered is not None
+        pack = pack_for(registered.division_code)
+        tier = tier_assignment(pack, registered, updated.indicators(), previous=community.tier)
+        if tier.tier != community.tier:  # a decision is recorded only when the tier changes
+            events.append(self._new(tier, cmd.code, ctx, pack))
+        return await self._append(cmd.code, community.head, events, ctx)
 
     async def load(self, code: str) -> domain.Community:
         envelopes = await self.store.read_stream(domain.stream_id(code))
@@ -96,17 +137,38 @@ class Handlers:
             raise NotFound(f"no community with code {code}")
         return domain.Community.from_history(code, [(e, self.catalog.decode(e)) for e in envelopes])
 
-    async def _append(
-        self,
-        code: str,
-        expected: StreamPosition,
-        event: domain.DomainEvent,
-        ctx: CommandContext,
-    ) -> list[Envelope]:
-        metadata = ctx.metadata(type(event).__name__, subject=code, division_code=code[:12])
-        return await self.store.append(
-            domain.stream_id(code),
-            expected,
-            [self.catalog.new_event(event, metadata)],
-            command_id=ctx.command_id,
+    def _new(
+        self, event: DomainEvent, code: str, ctx: CommandContext, pack: PolicyPack | None = None
+    ) -> NewEvent:
+        extra = {"policy_pack": pack.ref} if pack else {}
+        metadata = ctx.metadata(
+            type(event).__name__, subject=code, division_code=code[:12], **extra
         )
+        return self.catalog.new_event(event, metadata)
+
+    async def _append(
+        self, code: str, expected: StreamPosition, events: list[NewEvent], ctx: CommandContext
+    ) -> list[Envelope]:
+        return await self.store.append(
+            domain.stream_id(code), expected, events, command_id=ctx.command_id
+        )
+
+
+def tier_assignment(
+    pack: PolicyPack,
+    registered: domain.CommunityRegistered,
+    indicators: domain.Indicators,
+    previous: str | None,
+) -> domain.CommunityTierAssigned:
+    decision = decide_tier(pack, registered.major_type, indicators.as_decimals())
+    return domain.CommunityTierAssigned(
+        code=registered.code,
+        tier=decision.tier,
+        previous_tier=previous,
+        score=decision.score,
+        policy_region=pack.region,
+        policy_version=pack.version,
+        inputs=decision.inputs,
+        contributions=decision.contributions,
+        rule=decision.rule,
+    )

@@ -6,6 +6,22 @@ import asyncpg
 
 from shared.eventstore import Envelope
 
+_INDICATORS = (
+    "households",
+    "residents",
+    "area_km2",
+    "floating_population",
+    "employed_population",
+    "business_entities",
+    "on_site_share",
+)
+
+
+def _indicator_values(p: dict[str, object]) -> list[object]:
+    """Indicator values in _INDICATORS order; decimals stay strings (cast in SQL)."""
+    defaults: dict[str, object] = {"area_km2": "0", "on_site_share": "0"}
+    return [p.get(name, defaults.get(name, 0)) for name in _INDICATORS]
+
 
 class CommunitiesProjection:
     """The `communities` table: one row per community, its latest state."""
@@ -18,32 +34,31 @@ class CommunitiesProjection:
         if envelope.event_type == "CommunityRegistered":
             await conn.execute(
                 """INSERT INTO communities (code, name, division_code, major_type, subtype,
-                       has_residents_committee, service_centre_name, households, residents,
-                       area_km2, version, registered_at, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::numeric, $11, $12, $12)
+                       has_residents_committee, service_centre_name, region, version,
+                       registered_at, updated_at, households, residents, area_km2,
+                       floating_population, employed_population, business_entities,
+                       on_site_share)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12,
+                           $13::text::numeric, $14, $15, $16, $17::text::numeric)
                    ON CONFLICT (code) DO NOTHING""",
-                p["code"],
-                p["name"],
-                p["division_code"],
-                p["major_type"],
-                p["subtype"],
-                p["has_residents_committee"],
-                p["service_centre_name"],
-                p["households"],
-                p["residents"],
-                p["area_km2"],
-                envelope.stream_version,
-                envelope.recorded_at,
-            )
+                p["code"], p["name"], p["division_code"], p["major_type"], p["subtype"],
+                p["has_residents_committee"], p["service_centre_name"], p.get("region"),
+                envelope.stream_version, envelope.recorded_at, *_indicator_values(p),
+            )  # fmt: skip
         elif envelope.event_type == "CommunityIndicatorsUpdated":
             await conn.execute(
                 """UPDATE communities SET households = $2, residents = $3,
-                       area_km2 = $4::text::numeric, version = $5, updated_at = $6
+                       area_km2 = $4::text::numeric, floating_population = $5,
+                       employed_population = $6, business_entities = $7,
+                       on_site_share = $8::text::numeric, version = $9, updated_at = $10
                    WHERE code = $1""",
-                p["code"],
-                p["households"],
-                p["residents"],
-                p["area_km2"],
-                envelope.stream_version,
-                envelope.recorded_at,
-            )
+                p["code"], *_indicator_values(p), envelope.stream_version, envelope.recorded_at,
+            )  # fmt: skip
+        elif envelope.event_type == "CommunityTierAssigned":
+            await conn.execute(
+                """UPDATE communities SET tier = $2, tier_score = $3::text::numeric,
+                       policy_version = $4, region = $5, version = $6, updated_at = $7
+                   WHERE code = $1""",
+                p["code"], p["tier"], p["score"], p["policy_version"], p["policy_region"],
+                envelope.stream_version, envelope.recorded_at,
+            )  # fmt: skip

@@ -1,36 +1,41 @@
-"""Reads of the registry's read models."""
+"""Reads of the registry's read models and, for explanations, of its log."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from services.registry.schemas import CommunityView
+from services.registry.domain import stream_id
+from services.registry.schemas import CommunityView, Explanation, TierDecisionView
+from shared.eventstore import EventStore
 
-_COLUMNS = """code, name, division_code, major_type, subtype, has_residents_committee,
-    service_centre_name, households, residents, area_km2, version, registered_at, updated_at"""
+_FIELDS = (
+    "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
+    "service_centre_name", "households", "residents", "area_km2", "floating_population",
+    "employed_population", "business_entities", "on_site_share", "region", "tier", "tier_score",
+    "policy_version", "version", "registered_at", "updated_at",
+)  # fmt: skip
+_NUMERIC = {"area_km2", "on_site_share", "tier_score"}  # sent as JSON strings, like Decimal
+_COLUMNS = ", ".join(_FIELDS)
+# The CommunityView as JSON, built by PostgreSQL: the hot read path skips building and
+# re-serialising a model in Python. Same fields as CommunityView.
+_JSON = "json_build_object({})::text".format(
+    ", ".join(f"'{f}', {f}::text" if f in _NUMERIC else f"'{f}', {f}" for f in _FIELDS)
+)
 
 
 class CommunityQueries:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, store: EventStore) -> None:
         self.pool = pool
+        self.store = store
 
     async def get(self, code: str) -> CommunityView | None:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM communities WHERE code = $1", code)
         return CommunityView.model_validate(dict(row)) if row else None
 
     async def get_json(self, code: str) -> tuple[int, bytes] | None:
-        """(version, the CommunityView as JSON) built by PostgreSQL: the hot read path skips
-        building and re-serialising a model in Python. Same fields as CommunityView."""
+        """(version, the CommunityView as JSON)."""
         row = await self.pool.fetchrow(
-            "SELECT version, json_build_object("
-            "'code', code, 'name', name, 'division_code', division_code,"
-            " 'major_type', major_type, 'subtype', subtype,"
-            " 'has_residents_committee', has_residents_committee,"
-            " 'service_centre_name', service_centre_name, 'households', households,"
-            " 'residents', residents, 'area_km2', area_km2::text, 'version', version,"
-            " 'registered_at', registered_at, 'updated_at', updated_at)::text AS body"
-            " FROM communities WHERE code = $1",
-            code,
+            f"SELECT version, {_JSON} AS body FROM communities WHERE code = $1", code
         )
         return (row["version"], row["body"].encode()) if row else None
 
@@ -45,3 +50,21 @@ class CommunityQueries:
             limit,
         )
         return [CommunityView.model_validate(dict(row)) for row in rows]
+
+    async def explain(self, code: str) -> Explanation | None:
+        """Why the community has its tier: every tier decision, from the log itself."""
+        decisions = [
+            TierDecisionView(
+                **{k: v for k, v in e.payload.items() if k != "code"},
+                decided_at=e.recorded_at,
+                event_id=str(e.event_id),
+                stream_version=e.stream_version,
+            )
+            for e in await self.store.read_stream(stream_id(code))
+            if e.event_type == "CommunityTierAssigned"
+        ]
+        if not decisions:
+            return None
+        return Explanation(
+            code=code, tier=decisions[-1].tier, current=decisions[-1], history=decisions
+        )

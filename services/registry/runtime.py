@@ -24,7 +24,7 @@ class Registry(ServiceRuntime):
     def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
         super().__init__(settings, pool, registry_catalog(), [CommunitiesProjection()])
         self.handlers = Handlers(self.store, self.catalog)
-        self.queries = CommunityQueries(pool)
+        self.queries = CommunityQueries(pool, self.store)
 
 
 async def bootstrap(settings: KernelSettings) -> Registry:

@@ -12,6 +12,7 @@ Name = Annotated[str, Field(min_length=2, max_length=50, pattern=r"^\S(.*\S)?$")
 DivisionCode = Annotated[str, Field(pattern=r"^\d{12}$", examples=["330211001001"])]
 CommunityCode = Annotated[str, Field(pattern=r"^\d{17}$", examples=["33021100100110003"])]
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
 AreaKm2 = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=12, decimal_places=4)]
 
 
@@ -38,6 +39,10 @@ class RegisterCommunityRequest(BaseModel):
     households: Count
     residents: Count
     area_km2: AreaKm2 = Field(examples=["1.25"])
+    floating_population: Count = 0
+    employed_population: Count = Field(default=0, description="Industrial communities.")
+    business_entities: Count = Field(default=0, description="Industrial communities.")
+    on_site_share: Share = Field(default=Decimal(0), description="职住一体占比 (industrial).")
 
 
 class UpdateIndicatorsRequest(BaseModel):
@@ -46,6 +51,10 @@ class UpdateIndicatorsRequest(BaseModel):
     households: Count
     residents: Count
     area_km2: AreaKm2
+    floating_population: Count = 0
+    employed_population: Count = 0
+    business_entities: Count = 0
+    on_site_share: Share = Decimal(0)
 
 
 class CommunityView(BaseModel):
@@ -59,9 +68,40 @@ class CommunityView(BaseModel):
     households: int
     residents: int
     area_km2: Decimal
+    floating_population: int = 0
+    employed_population: int = 0
+    business_entities: int = 0
+    on_site_share: Decimal = Decimal(0)
+    region: str | None = None
+    tier: str | None = Field(default=None, description="一般, 较大 or 特大; see /explain")
+    tier_score: Decimal | None = None
+    policy_version: str | None = None
     version: int
     registered_at: datetime
     updated_at: datetime
+
+
+class TierDecisionView(BaseModel):
+    """One recorded tier decision: the inputs, the policy pack and the rule that fired."""
+
+    tier: str
+    previous_tier: str | None
+    score: Decimal
+    policy_region: str
+    policy_version: str
+    inputs: dict[str, str]
+    contributions: dict[str, str]
+    rule: str
+    decided_at: datetime
+    event_id: str
+    stream_version: int
+
+
+class Explanation(BaseModel):
+    code: CommunityCode
+    tier: str
+    current: TierDecisionView
+    history: list[TierDecisionView] = Field(description="Every tier decision, oldest first.")
 
 
 class CommunityPage(BaseModel):

@@ -32,7 +32,12 @@ async def test_city_platform_reads_cloudevents_keyed_by_community_code(platform:
         platform.bootstrap_servers, "registry.events", expect=10_000, timeout=8
     )
     mine = [r for r in records if r.key == code.encode()]
-    assert len(mine) == 1
+    types = [dict(r.headers)["ce_type"].decode() for r in mine]
+    assert types == [
+        "cn.wuding.registry.CommunityRegistered.v1",
+        "cn.wuding.registry.CommunityTierAssigned.v1",
+    ]  # fmt: skip: one community's events, in order, on one partition
+    assert len({r.partition for r in mine}) == 1
     headers = {k: v.decode() for k, v in mine[0].headers}
     assert headers["ce_type"] == "cn.wuding.registry.CommunityRegistered.v1"
     assert headers["ce_subject"] == code and headers["ce_divisioncode"] == code[:12]
@@ -69,7 +74,7 @@ async def test_one_trace_from_gateway_through_registry_append_relay_and_consumer
     finally:
         await consumer.stop()
         await pool.close()
-    [event] = [e for e in seen if e.subject == code]
+    [event] = [e for e in seen if e.subject == code and e.type == "CommunityRegistered"]
     trace_id = event.headers["traceparent"].split("-")[1]
     in_trace = [
         s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") == trace_id
@@ -92,6 +97,7 @@ async def test_the_topic_contract_is_published(platform: Platform) -> None:
     assert doc["asyncapi"] == "3.0.0"
     assert set(doc["channels"]["registry.events"]["messages"]) == {
         "registry.CommunityRegistered.v1", "registry.CommunityIndicatorsUpdated.v1",
+        "registry.CommunityTierAssigned.v1",
     }  # fmt: skip
     registered = doc["components"]["messages"]["registry.CommunityRegistered.v1"]
     assert registered["name"] == "cn.wuding.registry.CommunityRegistered.v1"

@@ -32,11 +32,13 @@ async def test_register_then_read_back(platform: Platform) -> None:
     assert status == 201, body
     code = body["code"]
     assert is_valid_code(code) and code.startswith(division + "1000")
-    assert headers["ETag"] == '"1"' and headers["Location"] == f"/v1/communities/{code}"
+    # Registration records two events: CommunityRegistered and its CommunityTierAssigned.
+    assert headers["ETag"] == '"2"' and headers["Location"] == f"/v1/communities/{code}"
     assert headers["X-Request-Id"] and headers["X-Correlation-Id"]
     status, headers, read = await get(platform, "zhenhai", f"/v1/communities/{code}")
     assert status == 200
-    assert read["name"] == "勤勇社区" and read["area_km2"] == "1.35" and read["version"] == 1
+    assert read["name"] == "勤勇社区" and read["area_km2"] == "1.35" and read["version"] == 2
+    assert (read["tier"], read["region"], read["policy_version"]) == ("一般", "ningbo", "2023.1")
     assert read["has_residents_committee"] is True and read["households"] == 2860
     # The read path's JSON (built by PostgreSQL) is the same CommunityView the command returned.
     assert CommunityView.model_validate(read) == CommunityView.model_validate(body)
@@ -55,7 +57,7 @@ async def test_idempotency_key_replays_the_first_response_and_appends_once(
     try:
         count = await conn.fetchval(
             "SELECT count(*) FROM events WHERE payload->>'division_code' = $1", division
-        )
+        )  # CommunityRegistered carries the division code; its tier event does not
     finally:
         await conn.close()
     assert count == 1
@@ -150,9 +152,10 @@ async def test_if_match_stale_version_is_409_and_current_version_updates(
     code = (await post(platform, "zhenhai", community(new_division())))[2]["code"]
     url = f"{platform.gateway}/v1/communities/{code}/indicators"
     change = {"households": 3100, "residents": 8000, "area_km2": "1.40"}
-    headers = platform.auth("zhenhai") | {"If-Match": '"1"'}
+    headers = platform.auth("zhenhai") | {"If-Match": '"2"'}
     async with platform.http.patch(url, json=change, headers=headers) as r:
-        assert r.status == 200 and r.headers["ETag"] == '"2"'
+        # The tier stays 一般, so only CommunityIndicatorsUpdated is recorded.
+        assert r.status == 200 and r.headers["ETag"] == '"3"'
         assert (await r.json())["households"] == 3100
     async with platform.http.patch(url, json=change | {"households": 1}, headers=headers) as r:
         assert r.status == 409 and r.headers["Content-Type"] == PROBLEM

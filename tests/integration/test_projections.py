@@ -40,7 +40,7 @@ async def _register_some(pool: asyncpg.Pool, count: int) -> Handlers:
         )
     first = await pool.fetchval("SELECT payload->>'code' FROM events ORDER BY position LIMIT 1")
     await handlers.update_indicators(
-        UpdateCommunityIndicators(first, 1, 4321, 9876, Decimal("2.5")), ctx()
+        UpdateCommunityIndicators(first, 2, 4321, 9876, Decimal("2.5")), ctx()
     )
     return handlers
 
@@ -58,10 +58,13 @@ async def test_projector_applies_events_and_rebuild_gives_an_identical_model(
         pass
     before = await snapshot(pool)
     assert len(before) == 25
-    updated = [r for r in before if r[7] == 4321]
-    assert len(updated) == 1 and updated[0][10] == 2  # households and version after the update
+    updated = await pool.fetchrow(
+        "SELECT households, tier, version FROM communities WHERE households = 4321"
+    )
+    # The update raised the score past the 较大 threshold: two events, version 4.
+    assert tuple(updated) == (4321, "较大", 4)
     await pool.execute("UPDATE communities SET name = 'corrupted'")  # a damaged read model
-    assert await projector.rebuild() == 26
+    assert await projector.rebuild() == await pool.fetchval("SELECT count(*) FROM events") == 52
     assert await snapshot(pool) == before
     assert await projector.run_once() == 0  # the checkpoint stands at the end of the log
 
@@ -105,5 +108,5 @@ async def test_wuding_projections_rebuild_command(pool: asyncpg.Pool, registry_d
     ]
     done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "rebuilt communities from 5 events" in done.stdout
+    assert "rebuilt communities from 10 events" in done.stdout  # 4 × 2 + update + new tier
     assert await snapshot(pool) == before

@@ -1,0 +1,91 @@
+"""Policy packs: the registry's rules as versioned data, one pack per region and version.
+
+A pack lives in `services/registry/policies/<region>.json`, is validated by the models below,
+and names the seed section each number comes from. Every decision records the pack's region
+and version, so "why is this community 较大?" can be answered years later.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Tier = Literal["一般", "较大", "特大"]
+TIERS: tuple[Tier, ...] = ("一般", "较大", "特大")
+
+
+class Indicator(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weight: Decimal = Field(ge=0, le=1)
+    reference: Decimal = Field(gt=0, description="The value that scores 1.0 before weighting.")
+
+
+class TierRules(BaseModel):
+    """A weighted score over indicators, and the score a community needs for each tier."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    indicators: dict[str, Indicator]
+    thresholds: dict[Literal["较大", "特大"], Decimal]
+    cap: Decimal = Field(default=Decimal(3), description="An indicator scores at most this.")
+
+    @model_validator(mode="after")
+    def _weights_and_thresholds(self) -> TierRules:
+        total = sum((i.weight for i in self.indicators.values()), Decimal(0))
+        if total != 1:
+            raise ValueError(f"indicator weights must add up to 1, not {total}")
+        if self.thresholds["较大"] >= self.thresholds["特大"]:
+            raise ValueError("the 较大 threshold must be below the 特大 threshold")
+        return self
+
+
+class PolicyPack(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str
+    name: str
+    version: str
+    effective_from: date
+    division_prefixes: list[str]
+    sources: dict[str, str]
+    tier: dict[Literal["urban_rural", "industrial"], TierRules]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.region}@{self.version}"
+
+    def tier_rules(self, major_type: str) -> TierRules:
+        return self.tier["industrial" if major_type == "industrial" else "urban_rural"]
+
+
+class NoRegion(LookupError):
+    pass
+
+
+@cache
+def packs() -> tuple[PolicyPack, ...]:
+    folder = resources.files("services.registry") / "policies"
+    return tuple(
+        PolicyPack.model_validate_json(item.read_text(encoding="utf-8"))
+        for item in sorted(folder.iterdir(), key=lambda p: p.name)
+        if item.name.endswith(".json")
+    )
+
+
+def pack_for(division_code: str) -> PolicyPack:
+    """The pack of the region whose division prefix is the longest match for the code."""
+    matches = [
+        (len(prefix), pack)
+        for pack in packs()
+        for prefix in pack.division_prefixes
+        if division_code.startswith(prefix)
+    ]
+    if not matches:
+        raise NoRegion(f"no policy region covers division code {division_code}")
+    return max(matches, key=lambda m: m[0])[1]
