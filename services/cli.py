@@ -21,6 +21,8 @@ from typing import Any
 from services.topology import SERVICES
 from shared.settings import KernelSettings
 
+KEEP_ALIVE_SECONDS = 65
+
 
 def _load(ref: str) -> Any:
     module, _, attr = ref.partition(":")
@@ -46,6 +48,9 @@ def serve(service: str) -> None:
         http="httptools",
         log_config=None,
         access_log=False,
+        # Longer than any caller's idle keep-alive (the gateway keeps 30 s), so a caller never
+        # sends on a connection the server is closing (uvicorn's default is 5 s).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

@@ -45,6 +45,7 @@ class Forwarder:
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        # Idle connections are dropped after 30 s, before the services' 65 s keep-alive ends.
         connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
 

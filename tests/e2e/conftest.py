@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from services.cli import KEEP_ALIVE_SECONDS
 from services.gateway.app import create_app as gateway_app
 from services.gateway.auth import hash_key, new_key
 from services.gateway.settings import GatewaySettings
@@ -44,7 +45,14 @@ class Platform:
 
 async def serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
