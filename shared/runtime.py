@@ -11,7 +11,7 @@ import contextlib
 
 import asyncpg
 
-from shared.eventstore import EventCatalog, EventStore
+from shared.eventstore import Checkpoint, EventCatalog, EventStore
 from shared.projections import Projection, Projector
 from shared.relay import Relay
 from shared.settings import KernelSettings
@@ -45,9 +45,10 @@ class ServiceRuntime:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    @property
-    def projector(self) -> Projector:
-        return self.projectors[0]
+    async def caught_up(self, target: Checkpoint, timeout: float = 2.0) -> bool:
+        """Wait until every read model has applied the event at `target` (read-your-writes)."""
+        results = await asyncio.gather(*(p.wait_for(target, timeout) for p in self.projectors))
+        return all(results)
 
     def start(self) -> None:
         loops = [p.run(self._stop) for p in self.projectors]

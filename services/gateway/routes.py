@@ -19,6 +19,7 @@ from services.registry.schemas import (
     CommunityView,
     Explanation,
     RegisterCommunityRequest,
+    SizeFindings,
     UpdateIndicatorsRequest,
 )
 from shared.contracts import asyncapi_document
@@ -239,6 +240,21 @@ async def explain_community(code: str, gw: GatewayDep, who: ClientDep) -> Respon
     who.require_read(code[:12])
     forwarded = await gw.registry.send(
         "GET", f"/communities/{code}/explain", headers=internal_headers(who)
+    )
+    return relay_response(forwarded)
+
+
+@router.get(
+    "/communities/{code}/findings",
+    response_model=SizeFindings,
+    summary="Size findings (alerts, not refusals): open and resolved, with rule and figures",
+    tags=["registry"],
+)
+async def community_findings(code: str, gw: GatewayDep, who: ClientDep) -> Response:
+    code = community_code(code)
+    who.require_read(code[:12])
+    forwarded = await gw.registry.send(
+        "GET", f"/communities/{code}/findings", headers=internal_headers(who)
     )
     return relay_response(forwarded)
 

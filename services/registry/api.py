@@ -18,6 +18,7 @@ from services.registry.schemas import (
     CommunityView,
     Explanation,
     RegisterCommunityRequest,
+    SizeFindings,
     UpdateIndicatorsRequest,
 )
 from shared.commands import CommandContext
@@ -80,7 +81,7 @@ async def answer(runtime: Registry, events: list[Envelope], status: int) -> Resp
     last = events[-1]
     code = str(last.payload["code"])
     headers = {"Location": f"/communities/{code}", "ETag": f'"{last.stream_version}"'}
-    if await runtime.projector.wait_for(last.checkpoint):
+    if await runtime.caught_up(last.checkpoint):
         view = await runtime.queries.get(code)
         if view is not None:
             return json_response(view, status, headers)
@@ -138,6 +139,13 @@ async def explain_community(code: str, runtime: RegistryDep) -> Response:
     if explanation is None:
         raise NotFound(f"no tier decision recorded for {code}")
     return json_response(explanation, 200, {})
+
+
+@router.get("/communities/{code}/findings", response_model=SizeFindings)
+async def community_findings(code: str, runtime: RegistryDep) -> Response:
+    if await runtime.queries.get_json(checked_code(code)) is None:
+        raise NotFound(f"no community with code {code}")
+    return json_response(await runtime.queries.findings(code), 200, {})
 
 
 @router.get("/communities", response_model=CommunityPage)

@@ -108,10 +108,42 @@ class CommunityTierAssigned(DomainEvent):
     rule: str
 
 
+class SizeFindingRaised(DomainEvent):
+    """The community breaks a size rule: an alert with the rule and the figures."""
+
+    event_type = "SizeFindingRaised"
+    schema_version = 1
+
+    code: str
+    rule: str
+    indicator: str
+    value: Decimal
+    limit: str  # e.g. "households 6400 > 6000"
+    policy_region: str
+    policy_version: str
+    source: str
+
+
+class SizeFindingResolved(DomainEvent):
+    """The community no longer breaks the rule."""
+
+    event_type = "SizeFindingResolved"
+    schema_version = 1
+
+    code: str
+    rule: str
+    indicator: str
+    value: Decimal
+    policy_region: str
+    policy_version: str
+
+
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     CommunityRegistered,
     CommunityIndicatorsUpdated,
     CommunityTierAssigned,
+    SizeFindingRaised,
+    SizeFindingResolved,
 )
 
 
@@ -136,6 +168,7 @@ class Community:
     registered: CommunityRegistered | None = None
     indicators: Indicators | None = None
     tier: str | None = None
+    open_findings: set[str] = field(default_factory=set)
 
     @classmethod
     def from_history(cls, code: str, events: list[tuple[Envelope, DomainEvent]]) -> Community:
@@ -153,6 +186,10 @@ class Community:
             self.indicators = event.indicators()
         elif isinstance(event, CommunityTierAssigned):
             self.tier = event.tier
+        elif isinstance(event, SizeFindingRaised):
+            self.open_findings.add(event.rule)
+        elif isinstance(event, SizeFindingResolved):
+            self.open_findings.discard(event.rule)
 
 
 def check_registration(

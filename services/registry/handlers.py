@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from services.registry import domain
 from services.registry.code import issue_code
+from services.registry.findings import breaches
 from services.registry.policy import NoRegion, PolicyPack, pack_for
 from services.registry.tiers import decide_tier
 from shared.commands import CommandContext
@@ -95,7 +96,13 @@ class Handlers:
             region=pack.region,
         )
         tier = tier_assignment(pack, registered, registered.indicators(), previous=None)
-        events = [self._new(registered, code, ctx), self._new(tier, code, ctx, pack)]
+        decisions: list[DomainEvent] = [
+            tier,
+            *size_findings(pack, registered, registered.indicators(), open_rules=set()),
+        ]
+        events = [self._new(registered, code, ctx)] + [
+            self._new(d, code, ctx, pack) for d in decisions
+        ]
         try:
             return await self._append(code, StreamPosition(), events, ctx)
         except ConcurrencyConflict as exc:
@@ -127,8 +134,13 @@ class Handlers:
         assert registered is not None
         pack = pack_for(registered.division_code)
         tier = tier_assignment(pack, registered, updated.indicators(), previous=community.tier)
+        decisions: list[DomainEvent] = []
         if tier.tier != community.tier:  # a decision is recorded only when the tier changes
-            events.append(self._new(tier, cmd.code, ctx, pack))
+            decisions.append(tier)
+        decisions += size_findings(
+            pack, registered, updated.indicators(), open_rules=community.open_findings
+        )
+        events += [self._new(d, cmd.code, ctx, pack) for d in decisions]
         return await self._append(cmd.code, community.head, events, ctx)
 
     async def load(self, code: str) -> domain.Community:
@@ -172,3 +184,42 @@ def tier_assignment(
         contributions=decision.contributions,
         rule=decision.rule,
     )
+
+
+def size_findings(
+    pack: PolicyPack,
+    registered: domain.CommunityRegistered,
+    indicators: domain.Indicators,
+    open_rules: set[str],
+) -> list[DomainEvent]:
+    """Raise a finding for each rule newly broken; resolve each open one no longer broken."""
+    broken = {b.rule.id: b for b in breaches(pack, registered.major_type, indicators.as_decimals())}
+    values = indicators.as_decimals()
+    raised: list[DomainEvent] = [
+        domain.SizeFindingRaised(
+            code=registered.code,
+            rule=rule_id,
+            indicator=b.rule.indicator,
+            value=b.value,
+            limit=b.limit_text,
+            policy_region=pack.region,
+            policy_version=pack.version,
+            source=b.rule.source,
+        )
+        for rule_id, b in sorted(broken.items())
+        if rule_id not in open_rules
+    ]
+    rules = {r.id: r for r in pack.size_rules}
+    resolved: list[DomainEvent] = [
+        domain.SizeFindingResolved(
+            code=registered.code,
+            rule=rule_id,
+            indicator=rules[rule_id].indicator,
+            value=values.get(rules[rule_id].indicator, Decimal(0)),
+            policy_region=pack.region,
+            policy_version=pack.version,
+        )
+        for rule_id in sorted(open_rules - broken.keys())
+        if rule_id in rules
+    ]
+    return raised + resolved

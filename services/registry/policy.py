@@ -45,6 +45,25 @@ class TierRules(BaseModel):
         return self
 
 
+class SizeRule(BaseModel):
+    """A size rule (DOMAIN.md §1 "Size rules"): breaking it raises a finding, never a refusal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    indicator: str
+    min: Decimal | None = None
+    max: Decimal | None = None
+    major_types: list[Literal["urban", "rural", "industrial"]]
+    source: str
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> SizeRule:
+        if self.min is None and self.max is None:
+            raise ValueError(f"size rule {self.id} needs a min or a max")
+        return self
+
+
 class PolicyPack(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,6 +74,7 @@ class PolicyPack(BaseModel):
     division_prefixes: list[str]
     sources: dict[str, str]
     tier: dict[Literal["urban_rural", "industrial"], TierRules]
+    size_rules: list[SizeRule] = []
 
     @property
     def ref(self) -> str:

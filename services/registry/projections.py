@@ -62,3 +62,35 @@ class CommunitiesProjection:
                 p["code"], p["tier"], p["score"], p["policy_version"], p["policy_region"],
                 envelope.stream_version, envelope.recorded_at,
             )  # fmt: skip
+        else:
+            # Every other event of the stream still moves its version: the ETag a client
+            # reads must be the one an If-Match is checked against.
+            await conn.execute(
+                "UPDATE communities SET version = $2, updated_at = $3 WHERE code = $1",
+                p["code"], envelope.stream_version, envelope.recorded_at,
+            )  # fmt: skip
+
+
+class SizeFindingsProjection:
+    """The `size_findings` table: every finding, open until resolved."""
+
+    name = "size_findings"
+    tables: tuple[str, ...] = ("size_findings",)
+
+    async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        p = envelope.payload
+        if envelope.event_type == "SizeFindingRaised":
+            await conn.execute(
+                """INSERT INTO size_findings (code, rule, indicator, value, limit_text, source,
+                       policy_region, policy_version, raised_at)
+                   VALUES ($1, $2, $3, $4::text::numeric, $5, $6, $7, $8, $9)
+                   ON CONFLICT DO NOTHING""",
+                p["code"], p["rule"], p["indicator"], p["value"], p["limit"], p["source"],
+                p["policy_region"], p["policy_version"], envelope.recorded_at,
+            )  # fmt: skip
+        elif envelope.event_type == "SizeFindingResolved":
+            await conn.execute(
+                "UPDATE size_findings SET resolved_at = $3"
+                " WHERE code = $1 AND rule = $2 AND resolved_at IS NULL",
+                p["code"], p["rule"], envelope.recorded_at,
+            )  # fmt: skip

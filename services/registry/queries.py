@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncpg
 
 from services.registry.domain import stream_id
-from services.registry.schemas import CommunityView, Explanation, TierDecisionView
+from services.registry.schemas import (
+    CommunityView,
+    Explanation,
+    SizeFindings,
+    SizeFindingView,
+    TierDecisionView,
+)
 from shared.eventstore import EventStore
 
 _FIELDS = (
@@ -50,6 +56,20 @@ class CommunityQueries:
             limit,
         )
         return [CommunityView.model_validate(dict(row)) for row in rows]
+
+    async def findings(self, code: str) -> SizeFindings:
+        rows = await self.pool.fetch(
+            "SELECT rule, indicator, value, limit_text AS limit, source, policy_region,"
+            " policy_version, raised_at, resolved_at FROM size_findings WHERE code = $1"
+            " ORDER BY raised_at, rule",
+            code,
+        )
+        views = [SizeFindingView.model_validate(dict(r)) for r in rows]
+        return SizeFindings(
+            code=code,
+            open=[v for v in views if v.resolved_at is None],
+            resolved=[v for v in views if v.resolved_at is not None],
+        )
 
     async def explain(self, code: str) -> Explanation | None:
         """Why the community has its tier: every tier decision, from the log itself."""

@@ -6,10 +6,11 @@ import asyncpg
 
 from services.registry.domain import EVENT_TYPES
 from services.registry.handlers import Handlers
-from services.registry.projections import CommunitiesProjection
+from services.registry.projections import CommunitiesProjection, SizeFindingsProjection
 from services.registry.queries import CommunityQueries
 from shared.db import create_pool
 from shared.eventstore import EventCatalog
+from shared.projections import Projection
 from shared.runtime import ServiceRuntime
 from shared.settings import KernelSettings
 
@@ -22,7 +23,8 @@ def registry_catalog() -> EventCatalog:
 
 class Registry(ServiceRuntime):
     def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
-        super().__init__(settings, pool, registry_catalog(), [CommunitiesProjection()])
+        projections: list[Projection] = [CommunitiesProjection(), SizeFindingsProjection()]
+        super().__init__(settings, pool, registry_catalog(), projections)
         self.handlers = Handlers(self.store, self.catalog)
         self.queries = CommunityQueries(pool, self.store)
 

@@ -104,6 +104,24 @@ class Explanation(BaseModel):
     history: list[TierDecisionView] = Field(description="Every tier decision, oldest first.")
 
 
+class SizeFindingView(BaseModel):
+    rule: str
+    indicator: str
+    value: Decimal
+    limit: str
+    source: str
+    policy_region: str
+    policy_version: str
+    raised_at: datetime
+    resolved_at: datetime | None
+
+
+class SizeFindings(BaseModel):
+    code: CommunityCode
+    open: list[SizeFindingView]
+    resolved: list[SizeFindingView]
+
+
 class CommunityPage(BaseModel):
     items: list[CommunityView]
     next_cursor: str | None = Field(

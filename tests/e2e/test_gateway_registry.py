@@ -151,16 +151,16 @@ async def test_if_match_stale_version_is_409_and_current_version_updates(
 ) -> None:
     code = (await post(platform, "zhenhai", community(new_division())))[2]["code"]
     url = f"{platform.gateway}/v1/communities/{code}/indicators"
-    change = {"households": 3100, "residents": 8000, "area_km2": "1.40"}
+    change = {"households": 2950, "residents": 8000, "area_km2": "1.40"}
     headers = platform.auth("zhenhai") | {"If-Match": '"2"'}
     async with platform.http.patch(url, json=change, headers=headers) as r:
-        # The tier stays 一般, so only CommunityIndicatorsUpdated is recorded.
+        # The tier stays 一般 and no size rule breaks: only CommunityIndicatorsUpdated.
         assert r.status == 200 and r.headers["ETag"] == '"3"'
-        assert (await r.json())["households"] == 3100
+        assert (await r.json())["households"] == 2950
     async with platform.http.patch(url, json=change | {"households": 1}, headers=headers) as r:
         assert r.status == 409 and r.headers["Content-Type"] == PROBLEM
         assert (await r.json())["type"] == "urn:wuding:problem:version-conflict"
-    assert (await get(platform, "zhenhai", f"/v1/communities/{code}"))[2]["households"] == 3100
+    assert (await get(platform, "zhenhai", f"/v1/communities/{code}"))[2]["households"] == 2950
 
 
 async def test_health_readiness_and_metrics_on_every_process(platform: Platform) -> None:
