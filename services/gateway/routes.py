@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import AwareDatetime
 
 from services.gateway.auth import Client, Forbidden
 from services.gateway.forward import Forwarded, ServiceUnavailable
@@ -15,6 +16,7 @@ from services.registry.code import is_valid_code
 from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
     CommandAccepted,
+    CommunityHistory,
     CommunityPage,
     CommunityView,
     Explanation,
@@ -222,10 +224,38 @@ async def update_indicators(
     summary="A community by its 17-digit code",
     tags=["registry"],
 )
-async def get_community(code: str, gw: GatewayDep, who: ClientDep) -> Response:
+async def get_community(
+    code: str,
+    gw: GatewayDep,
+    who: ClientDep,
+    as_of: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="Time travel: the community as it was then, e.g. 2025-06-30T00:00:00+08:00"
+        ),
+    ] = None,
+) -> Response:
     code = community_code(code)
     who.require_read(code[:12])
-    forwarded = await gw.registry.send("GET", f"/communities/{code}", headers=internal_headers(who))
+    params = {"as_of": as_of.isoformat()} if as_of else None
+    forwarded = await gw.registry.send(
+        "GET", f"/communities/{code}", headers=internal_headers(who), params=params
+    )
+    return relay_response(forwarded)
+
+
+@router.get(
+    "/communities/{code}/history",
+    response_model=CommunityHistory,
+    summary="Every event of a community: actor, time, policy version, hash-chain status",
+    tags=["registry"],
+)
+async def community_history(code: str, gw: GatewayDep, who: ClientDep) -> Response:
+    code = community_code(code)
+    who.require_read(code[:12])
+    forwarded = await gw.registry.send(
+        "GET", f"/communities/{code}/history", headers=internal_headers(who)
+    )
     return relay_response(forwarded)
 
 

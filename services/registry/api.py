@@ -7,13 +7,14 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from services.registry.code import is_valid_code
 from services.registry.handlers import RegisterCommunity, UpdateCommunityIndicators
 from services.registry.runtime import Registry
 from services.registry.schemas import (
     CommandAccepted,
+    CommunityHistory,
     CommunityPage,
     CommunityView,
     Explanation,
@@ -125,7 +126,14 @@ async def update_indicators(
 
 
 @router.get("/communities/{code}", response_model=CommunityView)
-async def get_community(code: str, runtime: RegistryDep) -> Response:
+async def get_community(
+    code: str, runtime: RegistryDep, as_of: AwareDatetime | None = None
+) -> Response:
+    if as_of is not None:  # time travel: rebuilt from the log as it stood then
+        view = await runtime.queries.as_of(checked_code(code), as_of)
+        if view is None:
+            raise NotFound(f"community {code} did not exist at {as_of.isoformat()}")
+        return json_response(view, 200, {"ETag": f'"{view.version}"'})
     found = await runtime.queries.get_json(checked_code(code))
     if found is None:
         raise NotFound(f"no community with code {code}")
@@ -139,6 +147,14 @@ async def explain_community(code: str, runtime: RegistryDep) -> Response:
     if explanation is None:
         raise NotFound(f"no tier decision recorded for {code}")
     return json_response(explanation, 200, {})
+
+
+@router.get("/communities/{code}/history", response_model=CommunityHistory)
+async def community_history(code: str, runtime: RegistryDep) -> Response:
+    events = await runtime.queries.history(checked_code(code))
+    if not events:
+        raise NotFound(f"no community with code {code}")
+    return json_response(CommunityHistory(code=code, events=events), 200, {})
 
 
 @router.get("/communities/{code}/findings", response_model=SizeFindings)

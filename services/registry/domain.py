@@ -168,6 +168,7 @@ class Community:
     registered: CommunityRegistered | None = None
     indicators: Indicators | None = None
     tier: str | None = None
+    tier_decision: CommunityTierAssigned | None = None
     open_findings: set[str] = field(default_factory=set)
 
     @classmethod
@@ -185,7 +186,7 @@ class Community:
         elif isinstance(event, CommunityIndicatorsUpdated):
             self.indicators = event.indicators()
         elif isinstance(event, CommunityTierAssigned):
-            self.tier = event.tier
+            self.tier, self.tier_decision = event.tier, event
         elif isinstance(event, SizeFindingRaised):
             self.open_findings.add(event.rule)
         elif isinstance(event, SizeFindingResolved):

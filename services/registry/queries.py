@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
-from services.registry.domain import stream_id
+from services.registry.domain import Community, stream_id
 from services.registry.schemas import (
     CommunityView,
     Explanation,
+    HistoryEntry,
     SizeFindings,
     SizeFindingView,
     TierDecisionView,
 )
-from shared.eventstore import EventStore
+from shared.audit import check_link
+from shared.eventstore import EventCatalog, EventStore
+
+_REGISTRATION_FIELDS = {
+    "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
+    "service_centre_name", "region",
+}  # fmt: skip
 
 _FIELDS = (
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
@@ -30,9 +39,10 @@ _JSON = "json_build_object({})::text".format(
 
 
 class CommunityQueries:
-    def __init__(self, pool: asyncpg.Pool, store: EventStore) -> None:
+    def __init__(self, pool: asyncpg.Pool, store: EventStore, catalog: EventCatalog) -> None:
         self.pool = pool
         self.store = store
+        self.catalog = catalog
 
     async def get(self, code: str) -> CommunityView | None:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM communities WHERE code = $1", code)
@@ -70,6 +80,54 @@ class CommunityQueries:
             open=[v for v in views if v.resolved_at is None],
             resolved=[v for v in views if v.resolved_at is not None],
         )
+
+    async def as_of(self, code: str, moment: datetime) -> CommunityView | None:
+        """The community as it was at `moment`, rebuilt from the log (not the read model)."""
+        envelopes = await self.store.read_stream(stream_id(code), until=moment)
+        if not envelopes:
+            return None
+        community = Community.from_history(code, [(e, self.catalog.decode(e)) for e in envelopes])
+        registered, indicators, decision = (
+            community.registered,
+            community.indicators,
+            community.tier_decision,
+        )
+        assert registered is not None and indicators is not None
+        return CommunityView(
+            **registered.model_dump(include=_REGISTRATION_FIELDS),
+            **indicators.model_dump(),
+            tier=community.tier,
+            tier_score=decision.score if decision else None,
+            policy_version=decision.policy_version if decision else None,
+            version=community.head.version,
+            registered_at=envelopes[0].recorded_at,
+            updated_at=envelopes[-1].recorded_at,
+        )
+
+    async def history(self, code: str) -> list[HistoryEntry]:
+        """Every event of the community with who, when, which policy, and its chain status."""
+        envelopes = await self.store.read_stream(stream_id(code))
+        entries, previous = [], None
+        for e in envelopes:
+            problems = check_link(e, previous)
+            entries.append(
+                HistoryEntry(
+                    stream_version=e.stream_version,
+                    event_type=e.event_type,
+                    schema_version=e.schema_version,
+                    event_id=str(e.event_id),
+                    recorded_at=e.recorded_at,
+                    actor=e.metadata.get("actor"),
+                    actor_kind=e.metadata.get("actor_kind"),
+                    correlation_id=e.metadata.get("correlation_id"),
+                    policy_pack=e.metadata.get("policy_pack"),
+                    hash=e.hash.hex(),
+                    chain_ok=not problems,
+                    chain_problems=problems,
+                )
+            )
+            previous = e
+        return entries
 
     async def explain(self, code: str) -> Explanation | None:
         """Why the community has its tier: every tier decision, from the log itself."""

@@ -26,7 +26,7 @@ class Registry(ServiceRuntime):
         projections: list[Projection] = [CommunitiesProjection(), SizeFindingsProjection()]
         super().__init__(settings, pool, registry_catalog(), projections)
         self.handlers = Handlers(self.store, self.catalog)
-        self.queries = CommunityQueries(pool, self.store)
+        self.queries = CommunityQueries(pool, self.store, self.catalog)
 
 
 async def bootstrap(settings: KernelSettings) -> Registry:

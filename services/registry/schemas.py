@@ -122,6 +122,28 @@ class SizeFindings(BaseModel):
     resolved: list[SizeFindingView]
 
 
+class HistoryEntry(BaseModel):
+    """One event of a community's stream, for lineage and audit."""
+
+    stream_version: int
+    event_type: str
+    schema_version: int
+    event_id: str
+    recorded_at: datetime
+    actor: str | None
+    actor_kind: str | None
+    correlation_id: str | None
+    policy_pack: str | None = Field(description="region@version, where a rule decided")
+    hash: str
+    chain_ok: bool = Field(description="The event's hash and its link to the previous hold.")
+    chain_problems: list[str]
+
+
+class CommunityHistory(BaseModel):
+    code: CommunityCode
+    events: list[HistoryEntry]
+
+
 class CommunityPage(BaseModel):
     items: list[CommunityView]
     next_cursor: str | None = Field(

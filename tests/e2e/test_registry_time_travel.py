@@ -1,0 +1,73 @@
+"""Issue 3 capabilities 7 and 8: time travel from the log, and lineage with hash-chain status."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+import asyncpg
+
+from tests.e2e.conftest import Platform, community, new_division
+
+
+async def test_as_of_rebuilds_the_community_as_it_was(platform: Platform) -> None:
+    auth = platform.auth("zhenhai")
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities", json=community(new_division()), headers=auth
+    ) as r:
+        code = (await r.json())["code"]
+    await asyncio.sleep(0.05)
+    between = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    big = {"households": 2999, "residents": 20000, "area_km2": "4.5", "floating_population": 5000}
+    async with platform.http.patch(
+        f"{platform.gateway}/v1/communities/{code}/indicators", json=big, headers=auth
+    ) as r:
+        assert r.status == 200 and (await r.json())["tier"] == "特大"
+
+    url = f"{platform.gateway}/v1/communities/{code}?as_of="
+    async with platform.http.get(url + quote(between.isoformat()), headers=auth) as r:
+        then = await r.json()
+    assert r.status == 200
+    assert (then["households"], then["residents"], then["tier"]) == (2860, 7420, "一般")
+    assert then["version"] == 2
+    async with platform.http.get(url + quote(datetime.now(UTC).isoformat()), headers=auth) as r:
+        now = await r.json()
+    assert (now["residents"], now["tier"], now["version"]) == (20000, "特大", 4)
+    async with platform.http.get(url + quote(before.isoformat()), headers=auth) as r:
+        assert r.status == 404
+    async with platform.http.get(url + "yesterday", headers=auth) as r:
+        assert r.status == 422
+
+
+async def test_history_lists_actor_time_policy_and_chain_status(platform: Platform) -> None:
+    auth = platform.auth("zhenhai")
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities", json=community(new_division()), headers=auth
+    ) as r:
+        code = (await r.json())["code"]
+    history_url = f"{platform.gateway}/v1/communities/{code}/history"
+    async with platform.http.get(history_url, headers=auth) as r:
+        events = (await r.json())["events"]
+    assert [e["event_type"] for e in events] == ["CommunityRegistered", "CommunityTierAssigned"]
+    assert all(e["actor"] == "zhenhai" and e["chain_ok"] for e in events)
+    assert [e["policy_pack"] for e in events] == [None, "ningbo@2023.1"]
+
+    # Someone with database superuser rights alters the registration behind the log's back.
+    conn = await asyncpg.connect(platform.registry_db)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute(
+                "UPDATE events SET payload = jsonb_set(payload, '{households}', '1')"
+                " WHERE event_id = $1::uuid",
+                events[0]["event_id"],
+            )
+    finally:
+        await conn.close()
+    async with platform.http.get(history_url, headers=auth) as r:
+        events = (await r.json())["events"]
+    assert [e["chain_ok"] for e in events] == [False, True]
+    assert events[0]["chain_problems"] == ["stored content no longer matches its hash"]
