@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
 from services.registry.code import is_valid_code
+from services.registry.domain import Indicators
 from services.registry.handlers import RegisterCommunity, UpdateCommunityIndicators
 from services.registry.runtime import Registry
 from services.registry.schemas import (
+    INDICATOR_FIELDS,
     CommandAccepted,
     CommunityHistory,
     CommunityPage,
@@ -104,7 +106,10 @@ def json_response(model: BaseModel, status: int, headers: dict[str, str]) -> Res
 async def register_community(
     body: RegisterCommunityRequest, runtime: RegistryDep, ctx: ContextDep
 ) -> Response:
-    events = await runtime.handlers.register_community(RegisterCommunity(**body.model_dump()), ctx)
+    fields = body.model_dump()
+    indicators = Indicators(**{k: fields.pop(k) for k in INDICATOR_FIELDS})
+    command = RegisterCommunity(**fields, indicators=indicators)
+    events = await runtime.handlers.register_community(command, ctx)
     runtime.appended()
     return await answer(runtime, events, 201)
 
@@ -118,7 +123,9 @@ async def update_indicators(
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     cmd = UpdateCommunityIndicators(
-        code=checked_code(code), expected_version=parse_if_match(if_match), **body.model_dump()
+        code=checked_code(code),
+        expected_version=parse_if_match(if_match),
+        indicators=Indicators(**body.model_dump()),
     )
     events = await runtime.handlers.update_indicators(cmd, ctx)
     runtime.appended()

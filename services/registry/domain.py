@@ -29,7 +29,8 @@ PROVINCE_PREFIXES = frozenset(
 class Indicators(BaseModel):
     """What a community's tier is scored on (seed 004 §一; industrial: seed 000 §二(一)5).
 
-    Fields added after version 1 of the events have defaults, so old events stay valid.
+    Events that carry indicators inherit these fields. Fields added after version 1 of the
+    events have defaults, so old events stay valid.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -42,11 +43,14 @@ class Indicators(BaseModel):
     business_entities: int = 0
     on_site_share: Decimal = Decimal(0)  # 职住一体占比, 0..1
 
+    def indicators(self) -> Indicators:
+        return Indicators.model_validate(self.model_dump(include=set(Indicators.model_fields)))
+
     def as_decimals(self) -> dict[str, Decimal]:
-        return {k: Decimal(v) for k, v in self.model_dump().items()}
+        return {k: Decimal(v) for k, v in self.indicators().model_dump().items()}
 
 
-class CommunityRegistered(DomainEvent):
+class CommunityRegistered(Indicators, DomainEvent):
     """A community was registered and its 17-digit code issued."""
 
     event_type = "CommunityRegistered"
@@ -59,36 +63,16 @@ class CommunityRegistered(DomainEvent):
     subtype: str
     has_residents_committee: bool
     service_centre_name: str | None
-    households: int
-    residents: int
-    area_km2: Decimal
-    floating_population: int = 0
-    employed_population: int = 0
-    business_entities: int = 0
-    on_site_share: Decimal = Decimal(0)
     region: str | None = None  # the policy region the community belongs to
 
-    def indicators(self) -> Indicators:
-        return Indicators.model_validate(self.model_dump(include=set(Indicators.model_fields)))
 
-
-class CommunityIndicatorsUpdated(DomainEvent):
+class CommunityIndicatorsUpdated(Indicators, DomainEvent):
     """A community's indicators changed."""
 
     event_type = "CommunityIndicatorsUpdated"
     schema_version = 1
 
     code: str
-    households: int
-    residents: int
-    area_km2: Decimal
-    floating_population: int = 0
-    employed_population: int = 0
-    business_entities: int = 0
-    on_site_share: Decimal = Decimal(0)
-
-    def indicators(self) -> Indicators:
-        return Indicators.model_validate(self.model_dump(include=set(Indicators.model_fields)))
 
 
 class CommunityTierAssigned(DomainEvent):

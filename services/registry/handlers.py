@@ -28,26 +28,14 @@ class RegisterCommunity:
     division_code: str
     major_type: str
     subtype: str
-    households: int
-    residents: int
-    area_km2: Decimal
-    floating_population: int = 0
-    employed_population: int = 0
-    business_entities: int = 0
-    on_site_share: Decimal = Decimal(0)
+    indicators: domain.Indicators
 
 
 @dataclass(frozen=True)
 class UpdateCommunityIndicators:
     code: str
     expected_version: int | None
-    households: int
-    residents: int
-    area_km2: Decimal
-    floating_population: int = 0
-    employed_population: int = 0
-    business_entities: int = 0
-    on_site_share: Decimal = Decimal(0)
+    indicators: domain.Indicators
 
 
 class AlreadyRegistered(Conflict):
@@ -86,14 +74,8 @@ class Handlers:
             subtype=cmd.subtype,
             has_residents_committee=domain.has_residents_committee(cmd.major_type),
             service_centre_name=domain.service_centre_name(cmd.name, cmd.subtype),
-            households=cmd.households,
-            residents=cmd.residents,
-            area_km2=cmd.area_km2,
-            floating_population=cmd.floating_population,
-            employed_population=cmd.employed_population,
-            business_entities=cmd.business_entities,
-            on_site_share=cmd.on_site_share,
             region=pack.region,
+            **cmd.indicators.model_dump(),
         )
         tier = tier_assignment(pack, registered, registered.indicators(), previous=None)
         decisions: list[DomainEvent] = [
@@ -119,16 +101,7 @@ class Handlers:
             raise ConcurrencyConflict(
                 domain.stream_id(cmd.code), cmd.expected_version, community.head.version
             )
-        updated = domain.CommunityIndicatorsUpdated(
-            code=cmd.code,
-            households=cmd.households,
-            residents=cmd.residents,
-            area_km2=cmd.area_km2,
-            floating_population=cmd.floating_population,
-            employed_population=cmd.employed_population,
-            business_entities=cmd.business_entities,
-            on_site_share=cmd.on_site_share,
-        )
+        updated = domain.CommunityIndicatorsUpdated(code=cmd.code, **cmd.indicators.model_dump())
         events = [self._new(updated, cmd.code, ctx)]
         registered = community.registered
         assert registered is not None

@@ -27,15 +27,11 @@ EXAMPLE_REGISTRATION = {
 }
 
 
-class RegisterCommunityRequest(BaseModel):
-    """Register an existing community; the platform issues its 17-digit code."""
+class IndicatorsInput(BaseModel):
+    """A community's indicators as a district system sends them."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name = Field(examples=["庄市街道勤勇社区"])
-    division_code: DivisionCode
-    major_type: Literal["urban", "rural", "industrial"]
-    subtype: str = Field(min_length=1, max_length=20, examples=["老城区社区"])
     households: Count
     residents: Count
     area_km2: AreaKm2 = Field(examples=["1.25"])
@@ -45,16 +41,20 @@ class RegisterCommunityRequest(BaseModel):
     on_site_share: Share = Field(default=Decimal(0), description="职住一体占比 (industrial).")
 
 
-class UpdateIndicatorsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+INDICATOR_FIELDS = frozenset(IndicatorsInput.model_fields)
 
-    households: Count
-    residents: Count
-    area_km2: AreaKm2
-    floating_population: Count = 0
-    employed_population: Count = 0
-    business_entities: Count = 0
-    on_site_share: Share = Decimal(0)
+
+class RegisterCommunityRequest(IndicatorsInput):
+    """Register an existing community; the platform issues its 17-digit code."""
+
+    name: Name = Field(examples=["庄市街道勤勇社区"])
+    division_code: DivisionCode
+    major_type: Literal["urban", "rural", "industrial"]
+    subtype: str = Field(min_length=1, max_length=20, examples=["老城区社区"])
+
+
+class UpdateIndicatorsRequest(IndicatorsInput):
+    """The community's indicators, all of them (a replacement, not a patch of single fields)."""
 
 
 class CommunityView(BaseModel):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from services.registry.domain import Indicators
 from services.registry.handlers import Handlers, RegisterCommunity, UpdateCommunityIndicators
 from services.registry.projections import CommunitiesProjection
 from services.registry.runtime import registry_catalog
@@ -32,15 +33,16 @@ async def _register_some(pool: asyncpg.Pool, count: int) -> Handlers:
                 f"330211004{i:03d}",
                 "urban",
                 "老城区社区",
-                1000 + i,
-                3000 + i,
-                Decimal("1.25"),
+                Indicators(households=1000 + i, residents=3000 + i, area_km2=Decimal("1.25")),
             ),
             ctx(),
         )
     first = await pool.fetchval("SELECT payload->>'code' FROM events ORDER BY position LIMIT 1")
     await handlers.update_indicators(
-        UpdateCommunityIndicators(first, 2, 4321, 9876, Decimal("2.5")), ctx()
+        UpdateCommunityIndicators(
+            first, 2, Indicators(households=4321, residents=9876, area_km2=Decimal("2.5"))
+        ),
+        ctx(),
     )
     return handlers
 
