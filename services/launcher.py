@@ -141,9 +141,14 @@ def run_everything(state_dir: Path) -> int:
             flush=True,
         )
         while not stopping:
-            if any(child.poll() is not None for child in children):
-                print("a service exited; stopping everything", file=sys.stderr)
-                return 1
+            for name, child in zip(SERVICES, children, strict=True):
+                if child.poll() is not None and not stopping:
+                    print(
+                        f"the {name} service exited with code {child.returncode};"
+                        " stopping everything",
+                        file=sys.stderr,
+                    )
+                    return 1
             time.sleep(0.5)
         return 0
     finally:
@@ -156,5 +161,8 @@ def run_everything(state_dir: Path) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         for part in reversed(started):
-            part.stop()
+            try:
+                part.stop()
+            except Exception as exc:  # keep stopping the rest; say what failed
+                print(f"stopping {type(part).__name__} failed: {exc!r}", file=sys.stderr)
         print("stopped", flush=True)

@@ -18,9 +18,10 @@ from shared.stack.embedded import free_port
 
 
 def start(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    errors = (cwd / "run.stderr").open("a")  # read back when a stop fails
     proc = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "run"],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
     )  # fmt: skip
     output, deadline = "", time.monotonic() + 120
     assert proc.stdout is not None
@@ -33,9 +34,10 @@ def start(cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     return proc, output
 
 
-def stop(proc: subprocess.Popen[str]) -> None:
+def stop(proc: subprocess.Popen[str], cwd: Path) -> None:
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 0
+    code = proc.wait(60)
+    assert code == 0, (cwd / "run.stderr").read_text()[-3000:]
 
 
 def shell(command: str) -> str:
@@ -59,10 +61,10 @@ def test_run_prints_an_example_that_registers_and_reads_back(tmp_path: Path) -> 
         assert read_line
         read_back = read_line.group(0).replace("<code>", found.group(1))
         assert json.loads(shell(read_back))["name"] == "庄市街道勤勇社区"
-        stop(proc)
+        stop(proc, tmp_path)
         proc, _ = start(tmp_path, env)  # same .wuding/: same data, same keys
         assert json.loads(shell(read_back))["name"] == "庄市街道勤勇社区"
-        stop(proc)
+        stop(proc, tmp_path)
     finally:
         if proc.poll() is None:  # a failure above: stop it the way a person would
             proc.send_signal(signal.SIGINT)
