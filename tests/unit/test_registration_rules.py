@@ -53,3 +53,13 @@ def test_industrial_service_centre_and_no_residents_committee() -> None:
     assert service_centre_name("勤勇社区", "老城区社区") is None
     assert has_residents_committee("industrial") is False
     assert has_residents_committee("urban") is True
+
+
+def test_types_three_major_types_and_seven_subtypes_seed_004() -> None:
+    from services.registry.domain import catalogue
+
+    cat = catalogue()
+    assert set(cat["major_types"]) == {"urban", "rural", "industrial"}
+    assert len(cat["subtypes"]) == 7
+    industrial = {n for n, s in cat["subtypes"].items() if s["major_type"] == "industrial"}
+    assert industrial == {"工业社区", "楼宇社区"}  # fixed by seed 000 §二(一)
