@@ -12,7 +12,7 @@ from services.gateway.auth import Client, Forbidden
 from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.runtime import Gateway
-from services.registry.code import is_valid_code
+from services.registry.code import require_valid_code
 from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
     CommandAccepted,
@@ -68,15 +68,6 @@ IdempotencyKey = Annotated[
         description="Any unique string per command; a retry with it returns the first response.",
     ),
 ]
-
-
-def community_code(code: str) -> str:
-    if not is_valid_code(code):
-        raise ValidationFailed(
-            "not a community code",
-            errors=[FieldProblem("code", "must be 17 digits with a valid MOD 11,10 check digit")],
-        )
-    return code
 
 
 def internal_headers(who: Client, **extra: str | None) -> dict[str, str]:
@@ -205,7 +196,7 @@ async def update_indicators(
         str | None, Header(description="The ETag (version) you read; 409 if it changed.")
     ] = None,
 ) -> Response:
-    code = community_code(code)
+    code = require_valid_code(code)
     return await command(
         gw,
         who,
@@ -235,7 +226,7 @@ async def get_community(
         ),
     ] = None,
 ) -> Response:
-    code = community_code(code)
+    code = require_valid_code(code)
     who.require_read(code[:12])
     params = {"as_of": as_of.isoformat()} if as_of else None
     forwarded = await gw.registry.send(
@@ -251,7 +242,7 @@ async def get_community(
     tags=["registry"],
 )
 async def community_history(code: str, gw: GatewayDep, who: ClientDep) -> Response:
-    code = community_code(code)
+    code = require_valid_code(code)
     who.require_read(code[:12])
     forwarded = await gw.registry.send(
         "GET", f"/communities/{code}/history", headers=internal_headers(who)
@@ -266,7 +257,7 @@ async def community_history(code: str, gw: GatewayDep, who: ClientDep) -> Respon
     tags=["registry"],
 )
 async def explain_community(code: str, gw: GatewayDep, who: ClientDep) -> Response:
-    code = community_code(code)
+    code = require_valid_code(code)
     who.require_read(code[:12])
     forwarded = await gw.registry.send(
         "GET", f"/communities/{code}/explain", headers=internal_headers(who)
@@ -281,7 +272,7 @@ async def explain_community(code: str, gw: GatewayDep, who: ClientDep) -> Respon
     tags=["registry"],
 )
 async def community_findings(code: str, gw: GatewayDep, who: ClientDep) -> Response:
-    code = community_code(code)
+    code = require_valid_code(code)
     who.require_read(code[:12])
     forwarded = await gw.registry.send(
         "GET", f"/communities/{code}/findings", headers=internal_headers(who)

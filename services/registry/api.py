@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
-from services.registry.code import is_valid_code
+from services.registry.code import require_valid_code
 from services.registry.domain import Indicators
 from services.registry.handlers import RegisterCommunity, UpdateCommunityIndicators
 from services.registry.runtime import Registry
@@ -57,15 +57,6 @@ async def command_context(
 
 RegistryDep = Annotated[Registry, Depends(registry)]
 ContextDep = Annotated[CommandContext, Depends(command_context)]
-
-
-def checked_code(code: str) -> str:
-    if not is_valid_code(code):
-        raise ValidationFailed(
-            "not a community code",
-            errors=[FieldProblem("code", "must be 17 digits with a valid MOD 11,10 check digit")],
-        )
-    return code
 
 
 def parse_if_match(value: str | None) -> int | None:
@@ -123,7 +114,7 @@ async def update_indicators(
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     cmd = UpdateCommunityIndicators(
-        code=checked_code(code),
+        code=require_valid_code(code),
         expected_version=parse_if_match(if_match),
         indicators=Indicators(**body.model_dump()),
     )
@@ -137,11 +128,11 @@ async def get_community(
     code: str, runtime: RegistryDep, as_of: AwareDatetime | None = None
 ) -> Response:
     if as_of is not None:  # time travel: rebuilt from the log as it stood then
-        view = await runtime.queries.as_of(checked_code(code), as_of)
+        view = await runtime.queries.as_of(require_valid_code(code), as_of)
         if view is None:
             raise NotFound(f"community {code} did not exist at {as_of.isoformat()}")
         return json_response(view, 200, {"ETag": f'"{view.version}"'})
-    found = await runtime.queries.get_json(checked_code(code))
+    found = await runtime.queries.get_json(require_valid_code(code))
     if found is None:
         raise NotFound(f"no community with code {code}")
     version, body = found
@@ -150,7 +141,7 @@ async def get_community(
 
 @router.get("/communities/{code}/explain", response_model=Explanation)
 async def explain_community(code: str, runtime: RegistryDep) -> Response:
-    explanation = await runtime.queries.explain(checked_code(code))
+    explanation = await runtime.queries.explain(require_valid_code(code))
     if explanation is None:
         raise NotFound(f"no tier decision recorded for {code}")
     return json_response(explanation, 200, {})
@@ -158,7 +149,7 @@ async def explain_community(code: str, runtime: RegistryDep) -> Response:
 
 @router.get("/communities/{code}/history", response_model=CommunityHistory)
 async def community_history(code: str, runtime: RegistryDep) -> Response:
-    events = await runtime.queries.history(checked_code(code))
+    events = await runtime.queries.history(require_valid_code(code))
     if not events:
         raise NotFound(f"no community with code {code}")
     return json_response(CommunityHistory(code=code, events=events), 200, {})
@@ -166,7 +157,7 @@ async def community_history(code: str, runtime: RegistryDep) -> Response:
 
 @router.get("/communities/{code}/findings", response_model=SizeFindings)
 async def community_findings(code: str, runtime: RegistryDep) -> Response:
-    if await runtime.queries.get_json(checked_code(code)) is None:
+    if await runtime.queries.get_json(require_valid_code(code)) is None:
         raise NotFound(f"no community with code {code}")
     return json_response(await runtime.queries.findings(code), 200, {})
 

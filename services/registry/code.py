@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from shared.errors import FieldProblem, ValidationFailed
+
 MAJOR_TYPE_DIGITS = {"urban": "1", "rural": "2", "industrial": "3"}
 _CODE = re.compile(r"^\d{17}$")
 _DIVISION = re.compile(r"^\d{12}$")
@@ -47,6 +49,16 @@ def issue_code(division_code: str, major_type: str, serial: int = 0) -> str:
 
 def is_valid_code(code: str) -> bool:
     return bool(_CODE.match(code)) and code[12] in "123" and check_digit(code[:16]) == code[16]
+
+
+def require_valid_code(code: str) -> str:
+    """The code, or a ValidationFailed with the reason (for path parameters)."""
+    if not is_valid_code(code):
+        raise ValidationFailed(
+            "not a community code",
+            errors=[FieldProblem("code", "must be 17 digits with a valid MOD 11,10 check digit")],
+        )
+    return code
 
 
 def division_of(code: str) -> str:
