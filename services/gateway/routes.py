@@ -94,6 +94,18 @@ def relay_response(forwarded: Forwarded, **extra_headers: str) -> Response:
     )
 
 
+async def read_community(
+    gw: Gateway, who: Client, code: str, suffix: str, params: dict[str, Any] | None = None
+) -> Response:
+    """Every read of one community: a valid code, within the client's scope, forwarded."""
+    code = require_valid_code(code)
+    who.require_read(code[:12])
+    forwarded = await gw.registry.send(
+        "GET", f"/communities/{code}{suffix}", headers=internal_headers(who), params=params
+    )
+    return relay_response(forwarded)
+
+
 async def command(
     gw: Gateway,
     who: Client,
@@ -226,13 +238,8 @@ async def get_community(
         ),
     ] = None,
 ) -> Response:
-    code = require_valid_code(code)
-    who.require_read(code[:12])
     params = {"as_of": as_of.isoformat()} if as_of else None
-    forwarded = await gw.registry.send(
-        "GET", f"/communities/{code}", headers=internal_headers(who), params=params
-    )
-    return relay_response(forwarded)
+    return await read_community(gw, who, code, "", params)
 
 
 @router.get(
@@ -242,12 +249,7 @@ async def get_community(
     tags=["registry"],
 )
 async def community_history(code: str, gw: GatewayDep, who: ClientDep) -> Response:
-    code = require_valid_code(code)
-    who.require_read(code[:12])
-    forwarded = await gw.registry.send(
-        "GET", f"/communities/{code}/history", headers=internal_headers(who)
-    )
-    return relay_response(forwarded)
+    return await read_community(gw, who, code, "/history")
 
 
 @router.get(
@@ -257,12 +259,7 @@ async def community_history(code: str, gw: GatewayDep, who: ClientDep) -> Respon
     tags=["registry"],
 )
 async def explain_community(code: str, gw: GatewayDep, who: ClientDep) -> Response:
-    code = require_valid_code(code)
-    who.require_read(code[:12])
-    forwarded = await gw.registry.send(
-        "GET", f"/communities/{code}/explain", headers=internal_headers(who)
-    )
-    return relay_response(forwarded)
+    return await read_community(gw, who, code, "/explain")
 
 
 @router.get(
@@ -272,12 +269,7 @@ async def explain_community(code: str, gw: GatewayDep, who: ClientDep) -> Respon
     tags=["registry"],
 )
 async def community_findings(code: str, gw: GatewayDep, who: ClientDep) -> Response:
-    code = require_valid_code(code)
-    who.require_read(code[:12])
-    forwarded = await gw.registry.send(
-        "GET", f"/communities/{code}/findings", headers=internal_headers(who)
-    )
-    return relay_response(forwarded)
+    return await read_community(gw, who, code, "/findings")
 
 
 @router.get(
