@@ -5,6 +5,8 @@ wuding serve SERVICE                       one service's process (what `run` sta
 wuding migrate [--service S]               apply migrations to the services' databases
 wuding audit verify --service S            walk the hash chains; name any tampered event
 wuding projections rebuild --service S     rebuild read models from the log
+wuding policy publish --region R           record the region's pack version in force
+wuding policy reevaluate --region R        re-decide the region's tiers and size findings
 wuding keys new --client-id ID --kind K    a new API key and its client entry (hash only)
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import importlib
 import json
 import sys
@@ -88,6 +91,27 @@ async def _rebuild(service: str) -> int:
     return 0
 
 
+async def _policy(action: str, region: str) -> int:
+    from services.registry.runtime import bootstrap
+    from shared.commands import CommandContext
+
+    runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
+    ctx = CommandContext(actor_id=f"operator:{getpass.getuser()}", actor_kind="operator")
+    try:
+        if action == "publish":
+            events = await runtime.handlers.publish_pack(region, ctx)
+            pack = runtime.handlers.policies.in_force(region)
+            print(f"{pack.ref}: " + ("published" if events else "already published"))
+        else:
+            await runtime.projectors[0].rebuild()  # the region's communities, up to date
+            codes = await runtime.queries.codes_in_region(region)
+            count = await runtime.handlers.reevaluate(region, codes, ctx)
+            print(f"re-evaluated {count} communities of {region} (command {ctx.command_id})")
+    finally:
+        await runtime.pool.close()
+    return 0
+
+
 async def _migrate(service: str | None) -> int:
     from shared.db import migrate
 
@@ -131,6 +155,9 @@ def main(argv: list[str] | None = None) -> None:
     p_proj = sub.add_parser("projections", help="manage read models")
     p_proj.add_argument("action", choices=["rebuild"])
     p_proj.add_argument("--service", required=True)
+    p_policy = sub.add_parser("policy", help="registry policy packs")
+    p_policy.add_argument("action", choices=["publish", "reevaluate"])
+    p_policy.add_argument("--region", required=True)
     p_keys = sub.add_parser("keys", help="API keys for gateway clients")
     p_keys.add_argument("action", choices=["new"])
     p_keys.add_argument("--client-id", required=True)
@@ -152,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(_audit(args.service)))
     if args.command == "projections":
         sys.exit(asyncio.run(_rebuild(args.service)))
+    if args.command == "policy":
+        sys.exit(asyncio.run(_policy(args.action, args.region)))
     if args.command == "keys":
         sys.exit(_new_key(args.client_id, args.kind, args.prefix, args.name))
 

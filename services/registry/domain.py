@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import FieldProblem, StreamPosition
 from shared.eventstore import DomainEvent, Envelope
@@ -122,12 +122,33 @@ class SizeFindingResolved(DomainEvent):
     policy_version: str
 
 
+class PolicyPackPublished(DomainEvent):
+    """A policy pack version was put in force for its region (stream `policy-<region>`).
+
+    Nothing is re-scored by this alone: re-evaluation is a separate, recorded command.
+    """
+
+    event_type = "PolicyPackPublished"
+    schema_version = 1
+
+    region: str
+    version: str
+    effective_from: str
+    name: str
+    content_sha256: str = Field(description="SHA-256 of the pack as published")
+
+
+def policy_stream_id(region: str) -> str:
+    return f"policy-{region}"
+
+
 EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     CommunityRegistered,
     CommunityIndicatorsUpdated,
     CommunityTierAssigned,
     SizeFindingRaised,
     SizeFindingResolved,
+    PolicyPackPublished,
 )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from uuid import uuid5
 
 from services.registry import domain
 from services.registry.code import issue_code
 from services.registry.findings import breaches
-from services.registry.policy import NoRegion, PolicyPack, pack_for
+from services.registry.policy import NoRegion, PolicyBook, PolicyPack
 from services.registry.tiers import decide_tier
 from shared.commands import CommandContext
 from shared.errors import (
@@ -20,6 +22,8 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.eventstore import DomainEvent, Envelope, EventCatalog, EventStore, NewEvent
+from shared.eventstore.hashing import canonical_json
+from shared.eventstore.store import head_of
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,18 @@ class AlreadyRegistered(Conflict):
     title = "This community is already registered"
 
 
+class PackNotPublished(Conflict):
+    slug = "policy-pack-not-published"
+    title = "Publish the policy pack version before re-evaluating with it"
+
+
 class Handlers:
-    def __init__(self, store: EventStore, catalog: EventCatalog) -> None:
+    def __init__(
+        self, store: EventStore, catalog: EventCatalog, policies: PolicyBook | None = None
+    ) -> None:
         self.store = store
         self.catalog = catalog
+        self.policies = policies or PolicyBook.shipped()
 
     async def register_community(
         self, cmd: RegisterCommunity, ctx: CommandContext
@@ -60,7 +72,7 @@ class Handlers:
         pack = None
         if not problems:
             try:
-                pack = pack_for(cmd.division_code)
+                pack = self.policies.pack_for(cmd.division_code)
             except NoRegion as exc:
                 problems.append(FieldProblem("division_code", str(exc)))
         if problems or pack is None:
@@ -105,7 +117,7 @@ class Handlers:
         events = [self._new(updated, cmd.code, ctx)]
         registered = community.registered
         assert registered is not None
-        pack = pack_for(registered.division_code)
+        pack = self.policies.pack_for(registered.division_code)
         tier = tier_assignment(pack, registered, updated.indicators(), previous=community.tier)
         decisions: list[DomainEvent] = []
         if tier.tier != community.tier:  # a decision is recorded only when the tier changes
@@ -116,6 +128,60 @@ class Handlers:
         events += [self._new(d, cmd.code, ctx, pack) for d in decisions]
         return await self._append(cmd.code, community.head, events, ctx)
 
+    async def publish_pack(self, region: str, ctx: CommandContext) -> list[Envelope]:
+        """Record that the region's pack version in force is published (once per version)."""
+        pack = self.policies.in_force(region)
+        stream = domain.policy_stream_id(region)
+        history = await self.store.read_stream(stream)
+        if any(e.payload["version"] == pack.version for e in history):
+            return []
+        published = domain.PolicyPackPublished(
+            region=region,
+            version=pack.version,
+            effective_from=pack.effective_from.isoformat(),
+            name=pack.name,
+            content_sha256=hashlib.sha256(canonical_json(pack.model_dump(mode="json"))).hexdigest(),
+        )
+        metadata = ctx.metadata("PublishPolicyPack", subject=stream, policy_pack=pack.ref)
+        event = self.catalog.new_event(published, metadata)
+        return await self.store.append(stream, head_of(history), [event], command_id=ctx.command_id)
+
+    async def reevaluate(self, region: str, codes: list[str], ctx: CommandContext) -> int:
+        """Re-decide tier and size findings of `codes` under the published pack in force.
+
+        Explicit and recorded: every community gets a new tier decision naming the pack, the
+        publication that caused it and the reason, even when its tier stays. Re-running the
+        same command (same command id) appends nothing more.
+        """
+        pack = self.policies.in_force(region)
+        published = [
+            e
+            for e in await self.store.read_stream(domain.policy_stream_id(region))
+            if e.payload["version"] == pack.version
+        ]
+        if not published:
+            raise PackNotPublished(f"{pack.ref} is in force but was not published")
+        count = 0
+        for code in codes:
+            community = await self.load(code)
+            registered, indicators = community.registered, community.indicators
+            assert registered is not None and indicators is not None
+            decisions: list[DomainEvent] = [
+                tier_assignment(pack, registered, indicators, previous=community.tier),
+                *size_findings(pack, registered, indicators, open_rules=community.open_findings),
+            ]
+            step = CommandContext(
+                actor_id=ctx.actor_id,
+                actor_kind=ctx.actor_kind,
+                correlation_id=ctx.correlation_id or str(ctx.command_id),
+                command_id=uuid5(ctx.command_id, code),
+            )
+            extra = {"reason": "re-evaluation", "causation_id": str(published[0].event_id)}
+            events = [self._new(d, code, step, pack, **extra) for d in decisions]
+            await self._append(code, community.head, events, step)
+            count += 1
+        return count
+
     async def load(self, code: str) -> domain.Community:
         envelopes = await self.store.read_stream(domain.stream_id(code))
         if not envelopes:
@@ -123,9 +189,15 @@ class Handlers:
         return domain.Community.from_history(code, [(e, self.catalog.decode(e)) for e in envelopes])
 
     def _new(
-        self, event: DomainEvent, code: str, ctx: CommandContext, pack: PolicyPack | None = None
+        self,
+        event: DomainEvent,
+        code: str,
+        ctx: CommandContext,
+        pack: PolicyPack | None = None,
+        **extra: str,
     ) -> NewEvent:
-        extra = {"policy_pack": pack.ref} if pack else {}
+        if pack:
+            extra["policy_pack"] = pack.ref
         metadata = ctx.metadata(
             type(event).__name__, subject=code, division_code=code[:12], **extra
         )

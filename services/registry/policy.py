@@ -88,6 +88,44 @@ class NoRegion(LookupError):
     pass
 
 
+class PolicyBook:
+    """Every pack version of every region; answers which one is in force for a community.
+
+    A region may hold several versions: the one in force is the latest whose
+    `effective_from` has come. A new version changes nothing by itself: communities are
+    re-evaluated explicitly (`wuding policy reevaluate`), and that is recorded.
+    """
+
+    def __init__(self, packs: list[PolicyPack]) -> None:
+        self.packs = packs
+
+    @classmethod
+    def shipped(cls) -> PolicyBook:
+        return cls(list(packs()))
+
+    def region_of(self, division_code: str) -> str:
+        """The region whose division prefix is the longest match for the code."""
+        matches = [
+            (len(prefix), pack.region)
+            for pack in self.packs
+            for prefix in pack.division_prefixes
+            if division_code.startswith(prefix)
+        ]
+        if not matches:
+            raise NoRegion(f"no policy region covers division code {division_code}")
+        return max(matches)[1]
+
+    def in_force(self, region: str, on: date | None = None) -> PolicyPack:
+        day = on or date.today()
+        candidates = [p for p in self.packs if p.region == region and p.effective_from <= day]
+        if not candidates:
+            raise NoRegion(f"no pack of region {region} is in force on {day.isoformat()}")
+        return max(candidates, key=lambda p: p.effective_from)
+
+    def pack_for(self, division_code: str, on: date | None = None) -> PolicyPack:
+        return self.in_force(self.region_of(division_code), on)
+
+
 @cache
 def packs() -> tuple[PolicyPack, ...]:
     folder = resources.files("services.registry") / "policies"
@@ -99,13 +137,5 @@ def packs() -> tuple[PolicyPack, ...]:
 
 
 def pack_for(division_code: str) -> PolicyPack:
-    """The pack of the region whose division prefix is the longest match for the code."""
-    matches = [
-        (len(prefix), pack)
-        for pack in packs()
-        for prefix in pack.division_prefixes
-        if division_code.startswith(prefix)
-    ]
-    if not matches:
-        raise NoRegion(f"no policy region covers division code {division_code}")
-    return max(matches, key=lambda m: m[0])[1]
+    """The shipped pack in force today for a division code."""
+    return PolicyBook.shipped().pack_for(division_code)

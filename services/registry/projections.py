@@ -62,9 +62,9 @@ class CommunitiesProjection:
                 p["code"], p["tier"], p["score"], p["policy_version"], p["policy_region"],
                 envelope.stream_version, envelope.recorded_at,
             )  # fmt: skip
-        else:
-            # Every other event of the stream still moves its version: the ETag a client
-            # reads must be the one an If-Match is checked against.
+        elif "code" in p:
+            # Every other event of a community's stream still moves its version: the ETag a
+            # client reads must be the one an If-Match is checked against.
             await conn.execute(
                 "UPDATE communities SET version = $2, updated_at = $3 WHERE code = $1",
                 p["code"], envelope.stream_version, envelope.recorded_at,

@@ -67,6 +67,12 @@ class CommunityQueries:
         )
         return [CommunityView.model_validate(dict(row)) for row in rows]
 
+    async def codes_in_region(self, region: str) -> list[str]:
+        rows = await self.pool.fetch(
+            "SELECT code FROM communities WHERE region = $1 ORDER BY code", region
+        )
+        return [row["code"] for row in rows]
+
     async def findings(self, code: str) -> SizeFindings:
         rows = await self.pool.fetch(
             "SELECT rule, indicator, value, limit_text AS limit, source, policy_region,"
