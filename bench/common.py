@@ -5,12 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from shared.stack.embedded import temporary_stack
 
 
 @dataclass
@@ -28,16 +26,8 @@ def bench_stack() -> Iterator[BenchStack]:
     if admin and kafka:
         yield BenchStack(admin, kafka)
         return
-    with tempfile.TemporaryDirectory(prefix="wuding-bench-") as tmp:
-        postgres = EmbeddedPostgres(Path(tmp) / "pgdata", free_port())
-        broker = EmbeddedBroker(free_port(), Path(tmp) / "tansu.log")
-        postgres.start()
-        broker.start()
-        try:
-            yield BenchStack(postgres.admin_url, broker.bootstrap_servers)
-        finally:
-            broker.stop()
-            postgres.stop()
+    with temporary_stack("wuding-bench-") as (postgres, broker):
+        yield BenchStack(postgres.admin_url, broker.bootstrap_servers)
 
 
 def machine() -> str:

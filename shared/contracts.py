@@ -21,7 +21,11 @@ CLOUDEVENT_HEADERS: dict[str, Any] = {
         "ce_id": {"type": "string", "format": "uuid", "description": "Deduplicate by this."},
         "ce_source": {"type": "string", "examples": ["/wuding/registry"]},
         "ce_type": {"type": "string", "pattern": rf"^{TYPE_PREFIX}\.[a-z]+\.[A-Za-z]+\.v\d+$"},
-        "ce_subject": {"type": "string", "description": "The community code (17 digits)."},
+        "ce_subject": {
+            "type": "string",
+            "description": "Whom the event is about: a community code (17 digits), or the"
+            " stream of a non-community fact such as policy-<region>.",
+        },
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_divisioncode": {"type": "string", "pattern": r"^\d{12}$"},
         "ce_streamversion": {"type": "string", "pattern": r"^\d+$"},
@@ -49,7 +53,7 @@ def asyncapi_document(catalogs: dict[str, EventCatalog], version: str) -> dict[s
                 "contentType": "application/json",
                 "headers": CLOUDEVENT_HEADERS,
                 "payload": model.model_json_schema(mode="serialization"),
-                "bindings": {"kafka": {"key": {"type": "string", "pattern": r"^\d{17}$"}}},
+                "bindings": {"kafka": {"key": {"type": "string", "description": "= ce_subject"}}},
             }
             channel_messages[message_id] = {"$ref": f"#/components/messages/{message_id}"}
         channels[topic] = {

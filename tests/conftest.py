@@ -9,10 +9,8 @@ starts PostgreSQL and Apache Kafka.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -22,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from services.topology import SERVICES, database_url
 from shared.db import ensure_database, migrate
 from shared.observability.tracing import configure_tracing
-from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from shared.stack.embedded import EmbeddedBroker, temporary_stack
 
 TIERS = ("unit", "integration", "e2e")
 
@@ -60,16 +58,8 @@ def stack() -> Iterator[Stack]:
     if os.environ.get("WUDING_TESTCONTAINERS") == "1":
         yield from _testcontainers_stack()
         return
-    with tempfile.TemporaryDirectory(prefix="wuding-test-") as tmp:
-        postgres = EmbeddedPostgres(Path(tmp) / "pgdata", free_port())
-        broker = EmbeddedBroker(free_port(), Path(tmp) / "tansu.log")
-        postgres.start()
-        broker.start()
-        try:
-            yield Stack(postgres.admin_url, broker.bootstrap_servers, broker)
-        finally:
-            broker.stop()
-            postgres.stop()
+    with temporary_stack("wuding-test-") as (postgres, broker):
+        yield Stack(postgres.admin_url, broker.bootstrap_servers, broker)
 
 
 async def new_database(stack: Stack, service: str) -> str:

