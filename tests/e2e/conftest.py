@@ -120,15 +120,26 @@ async def platform(
 
 
 _used: set[str] = set()
+_reserved_towns: set[str] = set()
 
 
 def new_division(prefix: str = "330211") -> str:
-    """A 12-digit division code under `prefix` not used before in this session."""
+    """A 12-digit division code under `prefix` not used before in this session (and not in a
+    town a test reserved for itself with `new_town`)."""
     while True:
         code = prefix + "".join(random.choice("123456789") for _ in range(12 - len(prefix)))
-        if code not in _used:
+        if code not in _used and code[:9] not in _reserved_towns:
             _used.add(code)
             return code
+
+
+def new_town(prefix: str = "330211") -> str:
+    """A 9-digit town prefix no other division of this session is, or will be, under."""
+    while True:
+        town = prefix + "".join(random.choice("123456789") for _ in range(9 - len(prefix)))
+        if town not in _reserved_towns and not any(code.startswith(town) for code in _used):
+            _reserved_towns.add(town)
+            return town
 
 
 def community(division: str, **over: object) -> dict[str, object]:
