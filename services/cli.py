@@ -7,6 +7,7 @@ wuding audit verify --service S            walk the hash chains; name any tamper
 wuding projections rebuild --service S     rebuild read models from the log
 wuding policy publish --region R           record the region's pack version in force
 wuding policy reevaluate --region R        re-decide the region's tiers and size findings
+wuding policy calibrate --region R ...     propose thresholds hitting a target distribution
 wuding keys new --client-id ID --kind K    a new API key and its client entry (hash only)
 """
 
@@ -91,6 +92,38 @@ async def _rebuild(service: str) -> int:
     return 0
 
 
+async def _calibrate(args: argparse.Namespace) -> tuple[str, str]:
+    """(the proposed pack as JSON, what it was calibrated on)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from services.registry.calibration import calibrated_thresholds, proposed_pack
+    from services.registry.runtime import bootstrap
+
+    target = tuple(Decimal(x) for x in args.target.split(","))
+    runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
+    try:
+        pack = runtime.handlers.policies.in_force(args.region)
+        group_of = {"industrial": "industrial"}
+        communities = [
+            (major, values)
+            for major, values in await runtime.queries.indicators_in_region(args.region)
+            if group_of.get(major, "urban_rural") == args.group
+        ]
+        thresholds = calibrated_thresholds(pack, args.group, communities, target)  # type: ignore[arg-type]
+        basis = (
+            f"calibrated on {len(communities)} {args.group} communities of {args.region}"
+            f" on {date.today().isoformat()} to {args.target} (from {pack.ref})"
+        )
+        proposal = proposed_pack(
+            pack, args.group, thresholds, version=args.version,
+            effective_from=date.fromisoformat(args.effective_from), basis=basis,
+        )  # fmt: skip
+    finally:
+        await runtime.pool.close()
+    return proposal.model_dump_json(indent=2), basis
+
+
 async def _policy(action: str, region: str) -> int:
     from services.registry.runtime import bootstrap
     from shared.commands import CommandContext
@@ -156,8 +189,13 @@ def main(argv: list[str] | None = None) -> None:
     p_proj.add_argument("action", choices=["rebuild"])
     p_proj.add_argument("--service", required=True)
     p_policy = sub.add_parser("policy", help="registry policy packs")
-    p_policy.add_argument("action", choices=["publish", "reevaluate"])
+    p_policy.add_argument("action", choices=["publish", "reevaluate", "calibrate"])
     p_policy.add_argument("--region", required=True)
+    p_policy.add_argument("--group", choices=["urban_rural", "industrial"], default="urban_rural")
+    p_policy.add_argument("--target", default="54.4,37.3,8.3", help="一般,较大,特大 in percent")
+    p_policy.add_argument("--version", help="the proposed pack's version (calibrate)")
+    p_policy.add_argument("--effective-from", help="YYYY-MM-DD (calibrate)")
+    p_policy.add_argument("--out", help="write the proposed pack here (calibrate)")
     p_keys = sub.add_parser("keys", help="API keys for gateway clients")
     p_keys.add_argument("action", choices=["new"])
     p_keys.add_argument("--client-id", required=True)
@@ -179,6 +217,22 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(_audit(args.service)))
     if args.command == "projections":
         sys.exit(asyncio.run(_rebuild(args.service)))
+    if args.command == "policy" and args.action == "calibrate":
+        if not (args.version and args.effective_from):
+            parser.error("calibrate needs --version and --effective-from")
+        from services.registry.calibration import CannotCalibrate
+
+        try:
+            text, basis = asyncio.run(_calibrate(args))
+        except CannotCalibrate as exc:
+            print(f"cannot calibrate: {exc}", file=sys.stderr)
+            sys.exit(2)
+        if args.out:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+            print(f"proposed pack written to {args.out}: {basis}")
+        else:
+            print(text)
+        return
     if args.command == "policy":
         sys.exit(asyncio.run(_policy(args.action, args.region)))
     if args.command == "keys":

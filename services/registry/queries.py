@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import asyncpg
 
@@ -72,6 +73,19 @@ class CommunityQueries:
             "SELECT code FROM communities WHERE region = $1 ORDER BY code", region
         )
         return [row["code"] for row in rows]
+
+    async def indicators_in_region(self, region: str) -> list[tuple[str, dict[str, Decimal]]]:
+        """(major type, indicators) of every community of the region, for calibration."""
+        rows = await self.pool.fetch(
+            "SELECT major_type, households, residents, area_km2, floating_population,"
+            " employed_population, business_entities, on_site_share"
+            " FROM communities WHERE region = $1",
+            region,
+        )
+        return [
+            (row["major_type"], {k: Decimal(v) for k, v in row.items() if k != "major_type"})
+            for row in rows
+        ]
 
     async def findings(self, code: str) -> SizeFindings:
         rows = await self.pool.fetch(

@@ -7,8 +7,10 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections import Counter
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,10 +21,13 @@ from services.registry.handlers import (
     PackNotPublished,
     RegisterCommunity,
 )
-from services.registry.policy import PolicyBook, packs
+from services.registry.policy import PolicyBook, PolicyPack, packs
+from services.registry.projections import CommunitiesProjection
 from services.registry.runtime import registry_catalog
+from services.registry.tiers import decide_tier
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
+from shared.projections import Projector
 
 
 def operator() -> CommandContext:
@@ -105,3 +110,38 @@ async def test_wuding_policy_publish_and_reevaluate_commands(
         "SELECT count(*) FROM events WHERE metadata->>'reason' = 're-evaluation'"
     )
     assert reasons == 3
+
+
+async def test_wuding_policy_calibrate_proposes_a_new_pack_version(
+    pool: asyncpg.Pool, registry_db: str, tmp_path: Path
+) -> None:
+    handlers = Handlers(EventStore(pool), registry_catalog())
+    for village in range(1, 41):  # 40 communities of growing size
+        registration = RegisterCommunity(
+            f"测试{village}社区", f"330211005{village:03d}", "urban", "老城区社区",
+            Indicators(households=100 * village, residents=280 * village, area_km2=Decimal(1)),
+        )  # fmt: skip
+        await handlers.register_community(registration, operator())
+    await Projector(pool, registry_catalog(), CommunitiesProjection()).run_once()
+    out = tmp_path / "ningbo-2026.2.json"
+    command = [sys.executable, "-m", "services.cli", "policy", "calibrate", "--region", "ningbo",
+               "--target", "50,40,10", "--version", "2026.2", "--effective-from", "2026-12-01",
+               "--out", str(out)]  # fmt: skip
+    done = await asyncio.to_thread(
+        subprocess.run, command, env={**os.environ, "WUDING_DATABASE_URL": registry_db},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    proposal = PolicyPack.model_validate_json(out.read_text(encoding="utf-8"))
+    assert (proposal.version, str(proposal.effective_from)) == ("2026.2", "2026-12-01")
+    assert (
+        "calibrated on 40 urban_rural communities"
+        in proposal.sources["tier.urban_rural.thresholds"]
+    )
+    book = PolicyBook([proposal])
+    tiers = Counter(
+        decide_tier(proposal, "urban", Indicators(
+            households=100 * v, residents=280 * v, area_km2=Decimal(1)).as_decimals()).tier
+        for v in range(1, 41)
+    )  # fmt: skip
+    assert tiers == {"一般": 20, "较大": 16, "特大": 4} and book.region_of("330211005001")
