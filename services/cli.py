@@ -136,7 +136,8 @@ async def _policy(action: str, region: str) -> int:
             pack = runtime.handlers.policies.in_force(region)
             print(f"{pack.ref}: " + ("published" if events else "already published"))
         else:
-            await runtime.projectors[0].rebuild()  # the region's communities, up to date
+            while await runtime.projectors[0].run_once():  # the region's communities, current
+                pass
             codes = await runtime.queries.codes_in_region(region)
             count = await runtime.handlers.reevaluate(region, codes, ctx)
             print(f"re-evaluated {count} communities of {region} (command {ctx.command_id})")

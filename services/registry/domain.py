@@ -75,13 +75,9 @@ class CommunityIndicatorsUpdated(Indicators, DomainEvent):
     code: str
 
 
-class CommunityTierAssigned(DomainEvent):
-    """The community's scale tier was decided (or changed): a decision with its reasons."""
+class TierDecisionFields(BaseModel):
+    """What a tier decision records; the event and the explain view both carry these."""
 
-    event_type = "CommunityTierAssigned"
-    schema_version = 1
-
-    code: str
     tier: str
     previous_tier: str | None
     score: Decimal
@@ -90,6 +86,15 @@ class CommunityTierAssigned(DomainEvent):
     inputs: dict[str, str]
     contributions: dict[str, str]
     rule: str
+
+
+class CommunityTierAssigned(TierDecisionFields, DomainEvent):
+    """The community's scale tier was decided (or changed): a decision with its reasons."""
+
+    event_type = "CommunityTierAssigned"
+    schema_version = 1
+
+    code: str
 
 
 class SizeFindingRaised(DomainEvent):

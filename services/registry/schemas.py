@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.registry.domain import TierDecisionFields
+
 Name = Annotated[str, Field(min_length=2, max_length=50, pattern=r"^\S(.*\S)?$")]
 DivisionCode = Annotated[str, Field(pattern=r"^\d{12}$", examples=["330211001001"])]
 CommunityCode = Annotated[str, Field(pattern=r"^\d{17}$", examples=["33021100100110003"])]
@@ -81,17 +83,9 @@ class CommunityView(BaseModel):
     updated_at: datetime
 
 
-class TierDecisionView(BaseModel):
+class TierDecisionView(TierDecisionFields):
     """One recorded tier decision: the inputs, the policy pack and the rule that fired."""
 
-    tier: str
-    previous_tier: str | None
-    score: Decimal
-    policy_region: str
-    policy_version: str
-    inputs: dict[str, str]
-    contributions: dict[str, str]
-    rule: str
     decided_at: datetime
     event_id: str
     stream_version: int
