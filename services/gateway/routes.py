@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel
 
 from services.gateway.auth import Client, Forbidden
 from services.gateway.forward import Forwarded, ServiceUnavailable
@@ -15,13 +15,22 @@ from services.gateway.runtime import Gateway
 from services.registry.code import require_valid_code
 from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
+    AssignToGridRequest,
     CommandAccepted,
+    CommunityGrids,
     CommunityHistory,
     CommunityPage,
+    CommunitySnapshot,
     CommunityView,
+    CreateGridRequest,
+    EstablishCommitteeRequest,
     Explanation,
+    MergeGridsRequest,
+    MicroGridInput,
     RegisterCommunityRequest,
+    ResizeGridRequest,
     SizeFindings,
+    SplitGridRequest,
     UpdateIndicatorsRequest,
 )
 from shared.contracts import asyncapi_document
@@ -60,6 +69,9 @@ async def client(
 
 
 ClientDep = Annotated[Client, Depends(client)]
+IfMatch = Annotated[
+    str | None, Header(description="The ETag (version) you read; 409 if it changed.")
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -158,6 +170,30 @@ async def command(
     return relay_response(forwarded)
 
 
+async def community_command(
+    gw: Gateway,
+    who: Client,
+    code: str,
+    method: str,
+    suffix: str,
+    body: BaseModel,
+    idempotency_key: str | None,
+    if_match: str | None,
+) -> Response:
+    """A command on one community (its code names the district that may issue it)."""
+    code = require_valid_code(code)
+    return await command(
+        gw,
+        who,
+        division_code=code[:12],
+        method=method,
+        path=f"/communities/{code}{suffix}",
+        body=body.model_dump_json().encode(),
+        idempotency_key=idempotency_key,
+        if_match=if_match,
+    )
+
+
 @router.get(
     "/contracts/asyncapi.json",
     summary="The AsyncAPI 3.0 contract of the Kafka topics (event schemas, CloudEvents headers)",
@@ -204,26 +240,16 @@ async def update_indicators(
     gw: GatewayDep,
     who: ClientDep,
     idempotency_key: IdempotencyKey = None,
-    if_match: Annotated[
-        str | None, Header(description="The ETag (version) you read; 409 if it changed.")
-    ] = None,
+    if_match: IfMatch = None,
 ) -> Response:
-    code = require_valid_code(code)
-    return await command(
-        gw,
-        who,
-        division_code=code[:12],
-        method="PATCH",
-        path=f"/communities/{code}/indicators",
-        body=body.model_dump_json().encode(),
-        idempotency_key=idempotency_key,
-        if_match=if_match,
+    return await community_command(
+        gw, who, code, "PATCH", "/indicators", body, idempotency_key, if_match
     )
 
 
 @router.get(
     "/communities/{code}",
-    response_model=CommunityView,
+    response_model=CommunityView | CommunitySnapshot,
     summary="A community by its 17-digit code",
     tags=["registry"],
 )
@@ -302,3 +328,123 @@ async def list_communities(
         "GET", "/communities", headers=internal_headers(who), params=params
     )
     return relay_response(forwarded)
+
+
+@router.get(
+    "/communities/{code}/grids",
+    response_model=CommunityGrids,
+    summary="A community's grids and micro-grids (closed ones too); `as_of` for the past",
+    tags=["grids"],
+)
+async def community_grids(
+    code: str,
+    gw: GatewayDep,
+    who: ClientDep,
+    as_of: Annotated[AwareDatetime | None, Query(description="Time travel")] = None,
+) -> Response:
+    params = {"as_of": as_of.isoformat()} if as_of else None
+    return await read_community(gw, who, code, "/grids", params)
+
+
+@router.post(
+    "/communities/{code}/grids",
+    status_code=201,
+    response_model=CommunityGrids,
+    summary="Create a grid (with its micro-grids); its 17-digit grid code is issued",
+    tags=["grids"],
+)
+async def create_grid(
+    code: str, body: CreateGridRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    return await community_command(gw, who, code, "POST", "/grids", body, idempotency_key, if_match)
+
+
+@router.put(
+    "/communities/{code}/grids/{grid}/figures",
+    response_model=CommunityGrids,
+    summary="Resize a grid: its households, population, area, entities (and micro-grids')",
+    tags=["grids"],
+)
+async def resize_grid(
+    code: str, grid: str, body: ResizeGridRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    return await community_command(
+        gw, who, code, "PUT", f"/grids/{grid}/figures", body, idempotency_key, if_match
+    )
+
+
+@router.post(
+    "/communities/{code}/grids/{grid}/micro-grids",
+    response_model=CommunityGrids,
+    summary="Add a micro-grid to a grid (一企一格 / 一园一格 / 一楼一格, or households)",
+    tags=["grids"],
+)
+async def add_micro_grid(
+    code: str, grid: str, body: MicroGridInput, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    return await community_command(
+        gw, who, code, "POST", f"/grids/{grid}/micro-grids", body, idempotency_key, if_match
+    )
+
+
+@router.post(
+    "/communities/{code}/grids/merge",
+    response_model=CommunityGrids,
+    summary="Merge grids: the sources close, a new grid holds their figures and micro-grids",
+    tags=["grids"],
+)
+async def merge_grids(
+    code: str, body: MergeGridsRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    return await community_command(
+        gw, who, code, "POST", "/grids/merge", body, idempotency_key, if_match
+    )
+
+
+@router.post(
+    "/communities/{code}/grids/{grid}/split",
+    response_model=CommunityGrids,
+    summary="Split a grid into parts that divide its figures and micro-grids exactly",
+    tags=["grids"],
+)
+async def split_grid(
+    code: str, grid: str, body: SplitGridRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    return await community_command(
+        gw, who, code, "POST", f"/grids/{grid}/split", body, idempotency_key, if_match
+    )
+
+
+@router.post(
+    "/communities/{code}/grids/{grid}/assignments",
+    response_model=CommunityGrids,
+    summary="Assign households, people or entities to a grid (new, or from another grid)",
+    tags=["grids"],
+)
+async def assign_to_grid(
+    code: str, grid: str, body: AssignToGridRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    return await community_command(
+        gw, who, code, "POST", f"/grids/{grid}/assignments", body, idempotency_key, if_match
+    )
+
+
+@router.post(
+    "/communities/{code}/residents-committee",
+    response_model=CommunityView,
+    summary="Record that the community's residents' committee was set up",
+    tags=["registry"],
+)
+async def establish_residents_committee(
+    code: str, body: EstablishCommitteeRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None, if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    return await community_command(
+        gw, who, code, "POST", "/residents-committee", body, idempotency_key, if_match
+    )

@@ -11,17 +11,37 @@ from pydantic import AwareDatetime, BaseModel
 
 from services.registry.code import require_valid_code
 from services.registry.domain import Indicators
+from services.registry.grid_commands import (
+    AddMicroGrid,
+    AssignToGrid,
+    CreateGrid,
+    GridCommand,
+    MergeGrids,
+    NewMicroGrid,
+    ResizeGrid,
+    SplitGrid,
+    SplitPart,
+)
 from services.registry.handlers import RegisterCommunity, UpdateCommunityIndicators
 from services.registry.runtime import Registry
 from services.registry.schemas import (
     INDICATOR_FIELDS,
+    AssignToGridRequest,
     CommandAccepted,
+    CommunityGrids,
     CommunityHistory,
     CommunityPage,
+    CommunitySnapshot,
     CommunityView,
+    CreateGridRequest,
+    EstablishCommitteeRequest,
     Explanation,
+    MergeGridsRequest,
+    MicroGridInput,
     RegisterCommunityRequest,
+    ResizeGridRequest,
     SizeFindings,
+    SplitGridRequest,
     UpdateIndicatorsRequest,
 )
 from shared.commands import CommandContext
@@ -123,7 +143,7 @@ async def update_indicators(
     return await answer(runtime, events, 200)
 
 
-@router.get("/communities/{code}", response_model=CommunityView)
+@router.get("/communities/{code}", response_model=CommunityView | CommunitySnapshot)
 async def get_community(
     code: str, runtime: RegistryDep, as_of: AwareDatetime | None = None
 ) -> Response:
@@ -189,3 +209,136 @@ def decode_cursor(cursor: str) -> str:
     if not code.isdigit():
         raise ValidationFailed("bad cursor", errors=[FieldProblem("cursor", "not a cursor")])
     return code
+
+
+async def answer_grids(runtime: Registry, events: list[Envelope], status: int) -> Response:
+    """The community's grids after a grid command, once the read model shows them."""
+    last = events[-1]
+    code = str(last.payload["code"])
+    headers = {"Location": f"/communities/{code}/grids", "ETag": f'"{last.stream_version}"'}
+    if await runtime.caught_up(last.checkpoint):
+        return json_response(await runtime.queries.grids(code), status, headers)
+    return json_response(CommandAccepted(code=code, version=last.stream_version), 202, headers)
+
+
+async def run_grid_command(
+    runtime: Registry, cmd: GridCommand, ctx: CommandContext, status: int
+) -> Response:
+    events = await runtime.grid_commands.handle(cmd, ctx)
+    runtime.appended()
+    return await answer_grids(runtime, events, status)
+
+
+IfMatch = Annotated[str | None, Header()]
+
+
+@router.get("/communities/{code}/grids", response_model=CommunityGrids)
+async def community_grids(
+    code: str, runtime: RegistryDep, as_of: AwareDatetime | None = None
+) -> Response:
+    code = require_valid_code(code)
+    if as_of is not None:
+        snapshot = await runtime.queries.as_of(code, as_of)
+        if snapshot is None:
+            raise NotFound(f"community {code} did not exist at {as_of.isoformat()}")
+        return json_response(CommunityGrids(code=code, grids=snapshot.grids), 200, {})
+    if await runtime.queries.get_json(code) is None:
+        raise NotFound(f"no community with code {code}")
+    return json_response(await runtime.queries.grids(code), 200, {})
+
+
+@router.post("/communities/{code}/grids", status_code=201, response_model=CommunityGrids)
+async def create_grid(
+    code: str,
+    body: CreateGridRequest,
+    runtime: RegistryDep,
+    ctx: ContextDep,
+    if_match: IfMatch = None,
+) -> Response:
+    cmd = CreateGrid(
+        code=require_valid_code(code), name=body.name, kind=body.kind,
+        figures=body.figures.figures(),
+        micro_grids=[NewMicroGrid(**m.model_dump()) for m in body.micro_grids],
+        expected_version=parse_if_match(if_match),
+    )  # fmt: skip
+    return await run_grid_command(runtime, cmd, ctx, 201)
+
+
+@router.put("/communities/{code}/grids/{grid}/figures", response_model=CommunityGrids)
+async def resize_grid(
+    code: str, grid: str, body: ResizeGridRequest, runtime: RegistryDep, ctx: ContextDep,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    cmd = ResizeGrid(
+        code=require_valid_code(code), grid=grid, figures=body.figures.figures(),
+        micro_grids={m.id: (m.households, m.business_entities) for m in body.micro_grids},
+        expected_version=parse_if_match(if_match),
+    )  # fmt: skip
+    return await run_grid_command(runtime, cmd, ctx, 200)
+
+
+@router.post("/communities/{code}/grids/{grid}/micro-grids", response_model=CommunityGrids)
+async def add_micro_grid(
+    code: str, grid: str, body: MicroGridInput, runtime: RegistryDep, ctx: ContextDep,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    cmd = AddMicroGrid(
+        code=require_valid_code(code), grid=grid, micro_grid=NewMicroGrid(**body.model_dump()),
+        expected_version=parse_if_match(if_match),
+    )  # fmt: skip
+    return await run_grid_command(runtime, cmd, ctx, 200)
+
+
+@router.post("/communities/{code}/grids/merge", response_model=CommunityGrids)
+async def merge_grids(
+    code: str,
+    body: MergeGridsRequest,
+    runtime: RegistryDep,
+    ctx: ContextDep,
+    if_match: IfMatch = None,
+) -> Response:
+    cmd = MergeGrids(
+        code=require_valid_code(code), sources=body.sources, name=body.name, kind=body.kind,
+        expected_version=parse_if_match(if_match),
+    )  # fmt: skip
+    return await run_grid_command(runtime, cmd, ctx, 200)
+
+
+@router.post("/communities/{code}/grids/{grid}/split", response_model=CommunityGrids)
+async def split_grid(
+    code: str, grid: str, body: SplitGridRequest, runtime: RegistryDep, ctx: ContextDep,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    parts = [
+        SplitPart(name=p.name, kind=p.kind, figures=p.figures.figures(), micro_grids=p.micro_grids)
+        for p in body.parts
+    ]
+    cmd = SplitGrid(
+        code=require_valid_code(code), source=grid, parts=parts,
+        expected_version=parse_if_match(if_match),
+    )  # fmt: skip
+    return await run_grid_command(runtime, cmd, ctx, 200)
+
+
+@router.post("/communities/{code}/grids/{grid}/assignments", response_model=CommunityGrids)
+async def assign_to_grid(
+    code: str, grid: str, body: AssignToGridRequest, runtime: RegistryDep, ctx: ContextDep,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    cmd = AssignToGrid(
+        code=require_valid_code(code), grid=grid, moved=body.moved.figures(),
+        from_grid=body.from_grid, expected_version=parse_if_match(if_match),
+    )  # fmt: skip
+    return await run_grid_command(runtime, cmd, ctx, 200)
+
+
+@router.post("/communities/{code}/residents-committee", response_model=CommunityView)
+async def establish_residents_committee(
+    code: str, body: EstablishCommitteeRequest, runtime: RegistryDep, ctx: ContextDep,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    events = await runtime.handlers.establish_residents_committee(
+        require_valid_code(code), body.committee_name, parse_if_match(if_match), ctx
+    )
+    runtime.appended()
+    return await answer(runtime, events, 200)

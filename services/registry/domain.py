@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.registry.grids import GRID_EVENT_TYPES, GridMap
 from shared.errors import FieldProblem, StreamPosition
 from shared.eventstore import DomainEvent, Envelope
 from shared.eventstore.store import head_of
@@ -42,6 +43,7 @@ class Indicators(BaseModel):
     employed_population: int = 0
     business_entities: int = 0
     on_site_share: Decimal = Decimal(0)  # 职住一体占比, 0..1
+    occupancy_share: Decimal = Decimal(0)  # 入住率 of a new residential area, 0..1
 
     def indicators(self) -> Indicators:
         return Indicators.model_validate(self.model_dump(include=set(Indicators.model_fields)))
@@ -105,6 +107,9 @@ class SizeFindingRaised(DomainEvent):
 
     code: str
     rule: str
+    subject: str | None = Field(
+        default=None, description="A grid code or micro-grid id; null: the community itself."
+    )
     indicator: str
     value: Decimal
     limit: str  # e.g. "households 6400 > 6000"
@@ -121,10 +126,21 @@ class SizeFindingResolved(DomainEvent):
 
     code: str
     rule: str
+    subject: str | None = None
     indicator: str
     value: Decimal
     policy_region: str
     policy_version: str
+
+
+class ResidentsCommitteeEstablished(DomainEvent):
+    """A residents' committee was set up (e.g. a new residential area reached 50% occupancy)."""
+
+    event_type = "ResidentsCommitteeEstablished"
+    schema_version = 1
+
+    code: str
+    committee_name: str
 
 
 class PolicyPackPublished(DomainEvent):
@@ -153,7 +169,9 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     CommunityTierAssigned,
     SizeFindingRaised,
     SizeFindingResolved,
+    ResidentsCommitteeEstablished,
     PolicyPackPublished,
+    *GRID_EVENT_TYPES,
 )
 
 
@@ -179,7 +197,10 @@ class Community:
     indicators: Indicators | None = None
     tier: str | None = None
     tier_decision: CommunityTierAssigned | None = None
-    open_findings: set[str] = field(default_factory=set)
+    has_residents_committee: bool = False
+    # Open size findings: (rule, subject) → indicator.
+    open_findings: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    grids: GridMap = field(default_factory=GridMap)
 
     @classmethod
     def from_history(cls, code: str, events: list[tuple[Envelope, DomainEvent]]) -> Community:
@@ -193,14 +214,39 @@ class Community:
         if isinstance(event, CommunityRegistered):
             self.registered = event
             self.indicators = event.indicators()
+            self.has_residents_committee = event.has_residents_committee
         elif isinstance(event, CommunityIndicatorsUpdated):
             self.indicators = event.indicators()
         elif isinstance(event, CommunityTierAssigned):
             self.tier, self.tier_decision = event.tier, event
         elif isinstance(event, SizeFindingRaised):
-            self.open_findings.add(event.rule)
+            self.open_findings[(event.rule, event.subject)] = event.indicator
         elif isinstance(event, SizeFindingResolved):
-            self.open_findings.discard(event.rule)
+            self.open_findings.pop((event.rule, event.subject), None)
+        elif isinstance(event, ResidentsCommitteeEstablished):
+            self.has_residents_committee = True
+        elif event.event_type in _GRID_EVENTS:
+            self.grids.apply(event)
+
+    def figure(self, indicator: str, subject: str | None) -> Decimal:
+        """An indicator's value now, for the community (subject None) or one of its grids."""
+        if subject is None:
+            return (
+                self.indicators.as_decimals().get(indicator, Decimal(0))
+                if self.indicators
+                else Decimal(0)
+            )
+        for grid in self.grids.grids.values():
+            if grid.spec.grid == subject:
+                return (
+                    Decimal(getattr(grid.spec.figures, indicator, 0)) if grid.active else Decimal(0)
+                )
+            if subject in grid.micro_grids:
+                return Decimal(getattr(grid.micro_grids[subject], indicator, 0))
+        return Decimal(0)
+
+
+_GRID_EVENTS = frozenset(t.event_type for t in GRID_EVENT_TYPES)
 
 
 def check_registration(

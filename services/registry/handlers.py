@@ -9,7 +9,7 @@ from uuid import uuid5
 
 from services.registry import domain
 from services.registry.code import issue_code
-from services.registry.findings import breaches
+from services.registry.findings import breaches, finding_events
 from services.registry.policy import NoRegion, PolicyBook, PolicyPack
 from services.registry.tiers import decide_tier
 from shared.commands import CommandContext
@@ -33,6 +33,9 @@ class RegisterCommunity:
     major_type: str
     subtype: str
     indicators: domain.Indicators
+    # None: as the major type says (urban and rural yes, industrial never). An urban community
+    # may start without one, e.g. a new residential area before 50% occupancy.
+    has_residents_committee: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class UpdateCommunityIndicators:
 class AlreadyRegistered(Conflict):
     slug = "already-registered"
     title = "This community is already registered"
+
+
+class CommitteeExists(Conflict):
+    slug = "residents-committee-exists"
+    title = "The community already has a residents' committee"
 
 
 class PackNotPublished(Conflict):
@@ -69,6 +77,16 @@ class Handlers:
             major_type=cmd.major_type,
             subtype=cmd.subtype,
         )
+        committee = domain.has_residents_committee(cmd.major_type) if not problems else False
+        if cmd.has_residents_committee is not None and not problems:
+            if cmd.has_residents_committee and not committee:
+                problems.append(
+                    FieldProblem(
+                        "has_residents_committee",
+                        "an industrial community has no residents' committee (seed 000 §二(一)1)",
+                    )
+                )
+            committee = cmd.has_residents_committee
         pack = None
         if not problems:
             try:
@@ -84,7 +102,7 @@ class Handlers:
             division_code=cmd.division_code,
             major_type=cmd.major_type,
             subtype=cmd.subtype,
-            has_residents_committee=domain.has_residents_committee(cmd.major_type),
+            has_residents_committee=committee,
             service_centre_name=domain.service_centre_name(cmd.name, cmd.subtype),
             region=pack.region,
             **cmd.indicators.model_dump(),
@@ -92,13 +110,13 @@ class Handlers:
         tier = tier_assignment(pack, registered, registered.indicators(), previous=None)
         decisions: list[DomainEvent] = [
             tier,
-            *size_findings(pack, registered, registered.indicators(), open_rules=set()),
+            *community_findings(pack, registered, registered.indicators(), committee, {}),
         ]
-        events = [self._new(registered, code, ctx)] + [
-            self._new(d, code, ctx, pack) for d in decisions
+        events = [self.new_event(registered, code, ctx)] + [
+            self.new_event(d, code, ctx, pack) for d in decisions
         ]
         try:
-            return await self._append(code, StreamPosition(), events, ctx)
+            return await self.append(code, StreamPosition(), events, ctx)
         except ConcurrencyConflict as exc:
             # A code is issued once and never reused: the stream exists, so does the community.
             raise AlreadyRegistered(f"community {code} is already registered") from exc
@@ -106,15 +124,11 @@ class Handlers:
     async def update_indicators(
         self, cmd: UpdateCommunityIndicators, ctx: CommandContext
     ) -> list[Envelope]:
-        community = await self.load(cmd.code)
-        if cmd.expected_version is not None and cmd.expected_version != community.head.version:
-            if replay := await self.store.events_of_command(ctx.command_id):
-                return replay
-            raise ConcurrencyConflict(
-                domain.stream_id(cmd.code), cmd.expected_version, community.head.version
-            )
+        community = await self.load_at(cmd.code, cmd.expected_version, ctx)
+        if isinstance(community, list):
+            return community
         updated = domain.CommunityIndicatorsUpdated(code=cmd.code, **cmd.indicators.model_dump())
-        events = [self._new(updated, cmd.code, ctx)]
+        events = [self.new_event(updated, cmd.code, ctx)]
         registered = community.registered
         assert registered is not None
         pack = self.policies.pack_for(registered.division_code)
@@ -122,11 +136,12 @@ class Handlers:
         decisions: list[DomainEvent] = []
         if tier.tier != community.tier:  # a decision is recorded only when the tier changes
             decisions.append(tier)
-        decisions += size_findings(
-            pack, registered, updated.indicators(), open_rules=community.open_findings
-        )
-        events += [self._new(d, cmd.code, ctx, pack) for d in decisions]
-        return await self._append(cmd.code, community.head, events, ctx)
+        decisions += community_findings(
+            pack, registered, updated.indicators(), community.has_residents_committee,
+            community.open_findings,
+        )  # fmt: skip
+        events += [self.new_event(d, cmd.code, ctx, pack) for d in decisions]
+        return await self.append(cmd.code, community.head, events, ctx)
 
     async def publish_pack(self, region: str, ctx: CommandContext) -> list[Envelope]:
         """Record that the region's pack version in force is published (once per version)."""
@@ -168,7 +183,13 @@ class Handlers:
             assert registered is not None and indicators is not None
             decisions: list[DomainEvent] = [
                 tier_assignment(pack, registered, indicators, previous=community.tier),
-                *size_findings(pack, registered, indicators, open_rules=community.open_findings),
+                *community_findings(
+                    pack,
+                    registered,
+                    indicators,
+                    community.has_residents_committee,
+                    community.open_findings,
+                ),
             ]
             step = CommandContext(
                 actor_id=ctx.actor_id,
@@ -177,10 +198,50 @@ class Handlers:
                 command_id=uuid5(ctx.command_id, code),
             )
             extra = {"reason": "re-evaluation", "causation_id": str(published[0].event_id)}
-            events = [self._new(d, code, step, pack, **extra) for d in decisions]
-            await self._append(code, community.head, events, step)
+            events = [self.new_event(d, code, step, pack, **extra) for d in decisions]
+            await self.append(code, community.head, events, step)
             count += 1
         return count
+
+    async def establish_residents_committee(
+        self, code: str, committee_name: str, expected_version: int | None, ctx: CommandContext
+    ) -> list[Envelope]:
+        community = await self.load_at(code, expected_version, ctx)
+        if isinstance(community, list):
+            return community
+        registered, indicators = community.registered, community.indicators
+        assert registered is not None and indicators is not None
+        if not domain.has_residents_committee(registered.major_type):
+            raise ValidationFailed(
+                "an industrial community has no residents' committee (seed 000 §二(一)1)",
+                errors=[FieldProblem("code", "industrial community")],
+            )
+        if community.has_residents_committee:
+            raise CommitteeExists(f"community {code} already has a residents' committee")
+        event = domain.ResidentsCommitteeEstablished(code=code, committee_name=committee_name)
+        pack = self.policies.pack_for(registered.division_code)
+        findings = community_findings(pack, registered, indicators, True, community.open_findings)
+        events = [self.new_event(event, code, ctx)] + [
+            self.new_event(f, code, ctx, pack) for f in findings
+        ]
+        return await self.append(code, community.head, events, ctx)
+
+    async def load_at(
+        self, code: str, expected_version: int | None, ctx: CommandContext
+    ) -> domain.Community | list[Envelope]:
+        """The community, checked against the version the client read (If-Match).
+
+        On a mismatch, a retry of a command already recorded gets its events back (a list);
+        any other command gets a ConcurrencyConflict.
+        """
+        community = await self.load(code)
+        if expected_version is not None and expected_version != community.head.version:
+            if replay := await self.store.events_of_command(ctx.command_id):
+                return replay
+            raise ConcurrencyConflict(
+                domain.stream_id(code), expected_version, community.head.version
+            )
+        return community
 
     async def load(self, code: str) -> domain.Community:
         envelopes = await self.store.read_stream(domain.stream_id(code))
@@ -188,7 +249,7 @@ class Handlers:
             raise NotFound(f"no community with code {code}")
         return domain.Community.from_history(code, [(e, self.catalog.decode(e)) for e in envelopes])
 
-    def _new(
+    def new_event(
         self,
         event: DomainEvent,
         code: str,
@@ -203,7 +264,7 @@ class Handlers:
         )
         return self.catalog.new_event(event, metadata)
 
-    async def _append(
+    async def append(
         self, code: str, expected: StreamPosition, events: list[NewEvent], ctx: CommandContext
     ) -> list[Envelope]:
         return await self.store.append(
@@ -231,40 +292,17 @@ def tier_assignment(
     )
 
 
-def size_findings(
+def community_findings(
     pack: PolicyPack,
     registered: domain.CommunityRegistered,
     indicators: domain.Indicators,
-    open_rules: set[str],
+    has_residents_committee: bool,
+    open_findings: dict[tuple[str, str | None], str],
 ) -> list[DomainEvent]:
-    """Raise a finding for each rule newly broken; resolve each open one no longer broken."""
-    broken = {b.rule.id: b for b in breaches(pack, registered.major_type, indicators.as_decimals())}
+    """Findings on the community itself (subject None): raise the new, resolve the cleared."""
     values = indicators.as_decimals()
-    raised: list[DomainEvent] = [
-        domain.SizeFindingRaised(
-            code=registered.code,
-            rule=rule_id,
-            indicator=b.rule.indicator,
-            value=b.value,
-            limit=b.limit_text,
-            policy_region=pack.region,
-            policy_version=pack.version,
-            source=b.rule.source,
-        )
-        for rule_id, b in sorted(broken.items())
-        if rule_id not in open_rules
-    ]
-    rules = {r.id: r for r in pack.size_rules}
-    resolved: list[DomainEvent] = [
-        domain.SizeFindingResolved(
-            code=registered.code,
-            rule=rule_id,
-            indicator=rules[rule_id].indicator,
-            value=values.get(rules[rule_id].indicator, Decimal(0)),
-            policy_region=pack.region,
-            policy_version=pack.version,
-        )
-        for rule_id in sorted(open_rules - broken.keys())
-        if rule_id in rules
-    ]
-    return raised + resolved
+    broken = breaches(pack, registered.major_type, values, has_residents_committee)
+    return finding_events(
+        registered.code, pack, broken, open_findings, {None},
+        lambda indicator, _: values.get(indicator, Decimal(0)),
+    )  # fmt: skip

@@ -52,16 +52,60 @@ class SizeRule(BaseModel):
 
     id: str
     indicator: str
-    min: Decimal | None = None
-    max: Decimal | None = None
+    min: Decimal | None = Field(default=None, description="Broken below this.")
+    max: Decimal | None = Field(default=None, description="Broken above this.")
+    reaches: Decimal | None = Field(default=None, description="Broken at or above this.")
     major_types: list[Literal["urban", "rural", "industrial"]]
+    only_without_residents_committee: bool = Field(
+        default=False, description="Applies only to a community without a residents' committee."
+    )
     source: str
 
     @model_validator(mode="after")
     def _a_bound(self) -> SizeRule:
-        if self.min is None and self.max is None:
-            raise ValueError(f"size rule {self.id} needs a min or a max")
+        if self.min is None and self.max is None and self.reaches is None:
+            raise ValueError(f"size rule {self.id} needs a min, a max or a reaches")
         return self
+
+
+class Band(BaseModel):
+    """A size band: below `min` or above `max` raises a finding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: Decimal
+    max: Decimal
+    source: str
+
+
+class IndustrialGridGuide(BaseModel):
+    """An industrial grid's basic unit: about N people OR A km² OR E entities (seed 000 §二(三)2).
+
+    "左右" (about): a grid is over-sized when any measure passes its guide by more than
+    `tolerance` (a share). The tolerance is a documented parameter; the seed gives none.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    population: Decimal = Decimal(1000)
+    area_km2: Decimal = Decimal(1)
+    business_entities: Decimal = Decimal(30)
+    tolerance: Decimal = Field(default=Decimal("0.5"), ge=0)
+    source: str = "seed 000 §二(三)2: 规模1000人或占地面积1平方公里或主体30家左右"
+
+
+class GridRules(BaseModel):
+    """Grid and micro-grid sizes (seed 004 §三; industrial grids: seed 000 §二(三)2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grid_households: Band = Band(
+        min=Decimal(300), max=Decimal(500), source="seed 004 §三: 网格按300-500户标准划分"
+    )
+    micro_grid_households: Band = Band(
+        min=Decimal(50), max=Decimal(80), source="seed 004 §三: 微网格按50-80户标准划分"
+    )
+    industrial_grid: IndustrialGridGuide = IndustrialGridGuide()
 
 
 class PolicyPack(BaseModel):
@@ -75,6 +119,7 @@ class PolicyPack(BaseModel):
     sources: dict[str, str]
     tier: dict[Literal["urban_rural", "industrial"], TierRules]
     size_rules: list[SizeRule] = []
+    grids: GridRules = GridRules()
 
     @property
     def ref(self) -> str:

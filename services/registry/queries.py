@@ -8,10 +8,15 @@ from decimal import Decimal
 import asyncpg
 
 from services.registry.domain import Community, stream_id
+from services.registry.grids import DEDICATED_KINDS, Grid, GridMap
 from services.registry.schemas import (
+    CommunityGrids,
+    CommunitySnapshot,
     CommunityView,
     Explanation,
+    GridView,
     HistoryEntry,
+    MicroGridView,
     SizeFindings,
     SizeFindingView,
     TierDecisionView,
@@ -27,10 +32,16 @@ _REGISTRATION_FIELDS = {
 _FIELDS = (
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
     "service_centre_name", "households", "residents", "area_km2", "floating_population",
-    "employed_population", "business_entities", "on_site_share", "region", "tier", "tier_score",
+    "employed_population", "business_entities", "on_site_share", "occupancy_share", "region",
+    "tier", "tier_score",
     "policy_version", "version", "registered_at", "updated_at",
 )  # fmt: skip
-_NUMERIC = {"area_km2", "on_site_share", "tier_score"}  # sent as JSON strings, like Decimal
+_NUMERIC = {
+    "area_km2",
+    "on_site_share",
+    "occupancy_share",
+    "tier_score",
+}  # sent as JSON strings, like Decimal
 _COLUMNS = ", ".join(_FIELDS)
 # The CommunityView as JSON, built by PostgreSQL: the hot read path skips building and
 # re-serialising a model in Python. Same fields as CommunityView.
@@ -89,9 +100,10 @@ class CommunityQueries:
 
     async def findings(self, code: str) -> SizeFindings:
         rows = await self.pool.fetch(
-            "SELECT rule, indicator, value, limit_text AS limit, source, policy_region,"
+            "SELECT rule, NULLIF(subject, '') AS subject, indicator, value, limit_text AS limit,"
+            " source, policy_region,"
             " policy_version, raised_at, resolved_at FROM size_findings WHERE code = $1"
-            " ORDER BY raised_at, rule",
+            " ORDER BY raised_at, subject, rule",
             code,
         )
         views = [SizeFindingView.model_validate(dict(r)) for r in rows]
@@ -101,7 +113,35 @@ class CommunityQueries:
             resolved=[v for v in views if v.resolved_at is not None],
         )
 
-    async def as_of(self, code: str, moment: datetime) -> CommunityView | None:
+    async def grids(self, code: str) -> CommunityGrids:
+        grids = await self.pool.fetch(
+            "SELECT grid, name, kind, households, population, area_km2, business_entities,"
+            " active, closed_by FROM grids WHERE code = $1 ORDER BY active DESC, grid",
+            code,
+        )
+        micro = await self.pool.fetch(
+            "SELECT grid, id, name, kind, households, business_entities FROM micro_grids"
+            " WHERE code = $1 ORDER BY id",
+            code,
+        )
+        by_grid: dict[str, list[MicroGridView]] = {}
+        for m in micro:
+            by_grid.setdefault(m["grid"], []).append(
+                MicroGridView.model_validate({k: v for k, v in m.items() if k != "grid"})
+            )
+        return CommunityGrids(
+            code=code,
+            grids=[
+                GridView(
+                    **dict(g),
+                    dedicated=g["kind"] in DEDICATED_KINDS,
+                    micro_grids=by_grid.get(g["grid"], []) if g["active"] else [],
+                )
+                for g in grids
+            ],
+        )
+
+    async def as_of(self, code: str, moment: datetime) -> CommunitySnapshot | None:
         """The community as it was at `moment`, rebuilt from the log (not the read model)."""
         envelopes = await self.store.read_stream(stream_id(code), until=moment)
         if not envelopes:
@@ -113,8 +153,9 @@ class CommunityQueries:
             community.tier_decision,
         )
         assert registered is not None and indicators is not None
-        return CommunityView(
-            **registered.model_dump(include=_REGISTRATION_FIELDS),
+        return CommunitySnapshot(
+            **registered.model_dump(include=_REGISTRATION_FIELDS - {"has_residents_committee"}),
+            has_residents_committee=community.has_residents_committee,
             **indicators.model_dump(),
             tier=community.tier,
             tier_score=decision.score if decision else None,
@@ -122,6 +163,7 @@ class CommunityQueries:
             version=community.head.version,
             registered_at=envelopes[0].recorded_at,
             updated_at=envelopes[-1].recorded_at,
+            grids=[grid_view(g) for g in sorted_grids(community.grids)],
         )
 
     async def history(self, code: str) -> list[HistoryEntry]:
@@ -166,3 +208,23 @@ class CommunityQueries:
         return Explanation(
             code=code, tier=decisions[-1].tier, current=decisions[-1], history=decisions
         )
+
+
+def sorted_grids(grids: GridMap) -> list[Grid]:
+    return sorted(grids.grids.values(), key=lambda g: (not g.active, g.spec.grid))
+
+
+def grid_view(grid: Grid) -> GridView:
+    spec = grid.spec
+    return GridView(
+        grid=spec.grid,
+        name=spec.name,
+        kind=spec.kind,
+        dedicated=spec.kind in DEDICATED_KINDS,
+        **spec.figures.model_dump(),
+        active=grid.active,
+        closed_by=grid.closed_by,
+        micro_grids=[MicroGridView(**m.model_dump()) for m in spec.micro_grids]
+        if grid.active
+        else [],
+    )

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncpg
 
 from services.registry.domain import EVENT_TYPES
+from services.registry.grid_commands import GridCommands
 from services.registry.handlers import Handlers
-from services.registry.projections import CommunitiesProjection, SizeFindingsProjection
+from services.registry.projections import (
+    CommunitiesProjection,
+    GridsProjection,
+    SizeFindingsProjection,
+)
 from services.registry.queries import CommunityQueries
 from shared.db import create_pool
 from shared.eventstore import EventCatalog
@@ -23,9 +28,14 @@ def registry_catalog() -> EventCatalog:
 
 class Registry(ServiceRuntime):
     def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
-        projections: list[Projection] = [CommunitiesProjection(), SizeFindingsProjection()]
+        projections: list[Projection] = [
+            CommunitiesProjection(),
+            SizeFindingsProjection(),
+            GridsProjection(),
+        ]
         super().__init__(settings, pool, registry_catalog(), projections)
         self.handlers = Handlers(self.store, self.catalog)
+        self.grid_commands = GridCommands(self.handlers)
         self.queries = CommunityQueries(pool, self.store, self.catalog)
 
 

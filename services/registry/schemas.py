@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.domain import TierDecisionFields
+from services.registry.grids import GridFigures, GridKind, MicroGridKind
 
 Name = Annotated[str, Field(min_length=2, max_length=50, pattern=r"^\S(.*\S)?$")]
 DivisionCode = Annotated[str, Field(pattern=r"^\d{12}$", examples=["330211001001"])]
@@ -41,6 +42,9 @@ class IndicatorsInput(BaseModel):
     employed_population: Count = Field(default=0, description="Industrial communities.")
     business_entities: Count = Field(default=0, description="Industrial communities.")
     on_site_share: Share = Field(default=Decimal(0), description="职住一体占比 (industrial).")
+    occupancy_share: Share = Field(
+        default=Decimal(0), description="入住率 of a new residential area (seeds 001, 002 §二(三))."
+    )
 
 
 INDICATOR_FIELDS = frozenset(IndicatorsInput.model_fields)
@@ -53,6 +57,11 @@ class RegisterCommunityRequest(IndicatorsInput):
     division_code: DivisionCode
     major_type: Literal["urban", "rural", "industrial"]
     subtype: str = Field(min_length=1, max_length=20, examples=["老城区社区"])
+    has_residents_committee: bool | None = Field(
+        default=None,
+        description="Omit: as the type says. false: an urban community whose residents'"
+        " committee is not set up yet (a new residential area before 50% occupancy).",
+    )
 
 
 class UpdateIndicatorsRequest(IndicatorsInput):
@@ -74,6 +83,7 @@ class CommunityView(BaseModel):
     employed_population: int = 0
     business_entities: int = 0
     on_site_share: Decimal = Decimal(0)
+    occupancy_share: Decimal = Decimal(0)
     region: str | None = None
     tier: str | None = Field(default=None, description="一般, 较大 or 特大; see /explain")
     tier_score: Decimal | None = None
@@ -100,6 +110,9 @@ class Explanation(BaseModel):
 
 class SizeFindingView(BaseModel):
     rule: str
+    subject: str | None = Field(
+        default=None, description="The grid or micro-grid it concerns; null: the community."
+    )
     indicator: str
     value: Decimal
     limit: str
@@ -150,3 +163,131 @@ class CommandAccepted(BaseModel):
 
     code: CommunityCode
     version: int
+
+
+class MicroGridInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(examples=["勤勇小区1幢"])
+    kind: MicroGridKind = Field(
+        description="residential (50-80 households), enterprise 一企一格, park 一园一格,"
+        " building 一楼一格"
+    )
+    households: Count = 0
+    business_entities: Count = 0
+
+
+class FiguresInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    households: Count = 0
+    population: Count = 0
+    area_km2: Annotated[Decimal, Field(ge=0, le=100_000, max_digits=12, decimal_places=4)] = (
+        Decimal(0)
+    )
+    business_entities: Count = 0
+
+    def figures(self) -> GridFigures:
+        return GridFigures(**self.model_dump())
+
+
+class CreateGridRequest(BaseModel):
+    """A grid, with its micro-grids. Dedicated grids (专属网格): office_tower, market,
+    demolition_site."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(examples=["勤勇社区第一网格"])
+    kind: GridKind
+    figures: FiguresInput
+    micro_grids: list[MicroGridInput] = Field(default=[], max_length=200)
+
+
+class MicroGridResize(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    households: Count
+    business_entities: Count = 0
+
+
+class ResizeGridRequest(BaseModel):
+    """The grid's figures, all of them; optionally new figures for some of its micro-grids."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    figures: FiguresInput
+    micro_grids: list[MicroGridResize] = Field(default=[], max_length=200)
+
+
+class MergeGridsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(min_length=2, max_length=20)
+    name: Name
+    kind: GridKind | None = Field(default=None, description="Omit when the sources share one.")
+
+
+class SplitPartInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    kind: GridKind
+    figures: FiguresInput
+    micro_grids: list[str] = Field(default=[], description="Ids of the source's micro-grids.")
+
+
+class SplitGridRequest(BaseModel):
+    """The parts must divide the source exactly: figures add up, each micro-grid goes once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parts: list[SplitPartInput] = Field(min_length=2, max_length=20)
+
+
+class AssignToGridRequest(BaseModel):
+    """Households, people or entities assigned to the grid: moved from `from_grid`, or new."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    moved: FiguresInput
+    from_grid: str | None = None
+
+
+class EstablishCommitteeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    committee_name: Name = Field(examples=["勤勇社区居民委员会"])
+
+
+class MicroGridView(BaseModel):
+    id: str
+    name: str
+    kind: str
+    households: int
+    business_entities: int
+
+
+class GridView(BaseModel):
+    grid: str = Field(description="17-digit grid code: the community's, serial 001-999")
+    name: str
+    kind: str
+    dedicated: bool = Field(description="专属网格: office tower, market or demolition site")
+    households: int
+    population: int
+    area_km2: Decimal
+    business_entities: int
+    active: bool
+    closed_by: str | None = Field(description="GridsMerged or GridSplit, once closed")
+    micro_grids: list[MicroGridView]
+
+
+class CommunityGrids(BaseModel):
+    code: CommunityCode
+    grids: list[GridView] = Field(description="Active grids first, then closed ones.")
+
+
+class CommunitySnapshot(CommunityView):
+    """A community as it was at a moment (`as_of`), rebuilt from its events, grids included."""
+
+    grids: list[GridView]

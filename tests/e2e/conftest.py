@@ -65,7 +65,7 @@ async def serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[N
 async def platform(
     stack: Stack, spans: InMemorySpanExporter, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Platform]:
-    keys = {name: new_key() for name in ("zhenhai", "yinzhou", "city")}
+    keys = {name: new_key() for name in ("zhenhai", "yinzhou", "xixian", "city")}
     clients = [
         {
             "client_id": "zhenhai",
@@ -78,6 +78,12 @@ async def platform(
             "kind": "district",
             "division_prefix": "330212",
             "key_sha256": hash_key(keys["yinzhou"]),
+        },
+        {
+            "client_id": "xixian",
+            "kind": "district",
+            "division_prefix": "6101",
+            "key_sha256": hash_key(keys["xixian"]),
         },
         {"client_id": "city", "kind": "city", "key_sha256": hash_key(keys["city"])},
     ]

@@ -99,6 +99,9 @@ async def test_the_topic_contract_is_published(platform: Platform) -> None:
         "registry.CommunityRegistered.v1", "registry.CommunityIndicatorsUpdated.v1",
         "registry.CommunityTierAssigned.v1", "registry.SizeFindingRaised.v1",
         "registry.SizeFindingResolved.v1", "registry.PolicyPackPublished.v1",
+        "registry.ResidentsCommitteeEstablished.v1", "registry.GridCreated.v1",
+        "registry.GridResized.v1", "registry.MicroGridAdded.v1", "registry.GridsMerged.v1",
+        "registry.GridSplit.v1", "registry.GridMembersAssigned.v1",
     }  # fmt: skip
     registered = doc["components"]["messages"]["registry.CommunityRegistered.v1"]
     assert registered["name"] == "cn.wuding.registry.CommunityRegistered.v1"

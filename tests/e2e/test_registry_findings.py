@@ -37,3 +37,67 @@ async def test_findings_are_raised_then_resolved_with_rule_and_figures(platform:
     assert [f["rule"] for f in found["resolved"]] == ["ningbo.households_above_6000"]
     async with platform.http.get(findings_url, headers=platform.auth("yinzhou")) as r:
         assert r.status == 403
+
+
+async def test_occupancy_50_percent_without_residents_committee_until_one_is_set_up(
+    platform: Platform,
+) -> None:
+    auth = platform.auth("xixian")  # seed 002 §二(三): the Xixian pack carries the rule
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities",
+        json=community(
+            new_division("610104"),
+            name="沣东新城某新建住宅区社区",
+            subtype="新建住宅区社区",
+            households=1800,
+            residents=5000,
+            occupancy_share="0.62",
+            has_residents_committee=False,
+        ),
+        headers=auth,
+    ) as r:
+        assert r.status == 201, await r.text()
+        body = await r.json()
+    code = body["code"]
+    assert body["has_residents_committee"] is False and body["occupancy_share"] == "0.62"
+    findings_url = f"{platform.gateway}/v1/communities/{code}/findings"
+    async with platform.http.get(findings_url, headers=auth) as r:
+        [finding] = (await r.json())["open"]
+    assert finding["rule"] == "occupancy_50_without_residents_committee"
+    assert finding["limit"] == "occupancy_share 0.62 ≥ 0.5" and "seed 002" in finding["source"]
+
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities/{code}/residents-committee",
+        json={"committee_name": "某新建住宅区社区居民委员会"},
+        headers=auth,
+    ) as r:
+        assert r.status == 200, await r.text()
+        assert (await r.json())["has_residents_committee"] is True
+    async with platform.http.get(findings_url, headers=auth) as r:
+        found = await r.json()
+    assert found["open"] == [] and [f["rule"] for f in found["resolved"]] == [finding["rule"]]
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities/{code}/residents-committee",
+        json={"committee_name": "第二个居民委员会"},
+        headers=auth,
+    ) as r:
+        assert r.status == 409  # one committee; nothing recorded twice
+
+
+async def test_an_industrial_community_cannot_have_a_residents_committee(
+    platform: Platform,
+) -> None:
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities",
+        json=community(
+            new_division(),
+            name="澥浦工业社区",
+            major_type="industrial",
+            subtype="工业社区",
+            has_residents_committee=True,
+        ),
+        headers=platform.auth("zhenhai"),
+    ) as r:
+        assert r.status == 422
+        [error] = (await r.json())["errors"]
+    assert error["field"] == "has_residents_committee" and "seed 000" in error["reason"]

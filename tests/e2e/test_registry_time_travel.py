@@ -42,6 +42,44 @@ async def test_as_of_rebuilds_the_community_as_it_was(platform: Platform) -> Non
         assert r.status == 422
 
 
+async def test_as_of_includes_the_grids_as_they_were(platform: Platform) -> None:
+    auth = platform.auth("zhenhai")
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities", json=community(new_division()), headers=auth
+    ) as r:
+        code = (await r.json())["code"]
+    grids_url = f"{platform.gateway}/v1/communities/{code}/grids"
+    for name in ("第一网格", "第二网格"):
+        body = {"name": name, "kind": "residential", "figures": {"households": 400}}
+        async with platform.http.post(grids_url, json=body, headers=auth) as r:
+            assert r.status == 201
+    await asyncio.sleep(0.05)
+    between = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    async with platform.http.get(grids_url, headers=auth) as r:
+        sources = [g["grid"] for g in (await r.json())["grids"]]
+    async with platform.http.post(
+        f"{grids_url}/merge", json={"sources": sources, "name": "合并网格"}, headers=auth
+    ) as r:
+        assert r.status == 200
+
+    async with platform.http.get(
+        f"{platform.gateway}/v1/communities/{code}?as_of={quote(between.isoformat())}",
+        headers=auth,
+    ) as r:
+        then = await r.json()
+    assert [(g["name"], g["active"], g["households"]) for g in then["grids"]] == [
+        ("第一网格", True, 400), ("第二网格", True, 400),
+    ]  # fmt: skip
+    async with platform.http.get(
+        f"{grids_url}?as_of={quote(datetime.now(UTC).isoformat())}", headers=auth
+    ) as r:
+        now = (await r.json())["grids"]
+    assert [(g["name"], g["active"]) for g in now] == [
+        ("合并网格", True), ("第一网格", False), ("第二网格", False),
+    ]  # fmt: skip
+
+
 async def test_history_lists_actor_time_policy_and_chain_status(platform: Platform) -> None:
     auth = platform.auth("zhenhai")
     async with platform.http.post(
