@@ -146,6 +146,29 @@ async def _policy(action: str, region: str) -> int:
     return 0
 
 
+async def _seed(city: str, seed: int, scale: float, concurrency: int) -> int:
+    from services.registry.runtime import bootstrap
+    from services.registry.seed import plan_ningbo, seed_city
+
+    plans = plan_ningbo(seed, scale)
+    runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
+    try:
+        report = await seed_city(
+            runtime.handlers, runtime.grid_commands, plans,
+            actor=f"operator:{getpass.getuser()}", seed=seed, concurrency=concurrency,
+        )  # fmt: skip
+    finally:
+        await runtime.pool.close()
+    tiers = ", ".join(f"{tier} {n}" for tier, n in sorted(report.tiers.items()))
+    print(
+        f"{city}: {report.communities} communities, {report.grids} grids,"
+        f" {report.micro_grids} micro-grids; {report.events} events in {report.seconds:.1f} s"
+        f" ({report.events_per_second:,.0f} events/s); tiers: {tiers}."
+        " The registry service projects and publishes them when it runs."
+    )
+    return 0
+
+
 async def _migrate(service: str | None) -> int:
     from shared.db import migrate
 
@@ -197,6 +220,11 @@ def main(argv: list[str] | None = None) -> None:
     p_policy.add_argument("--version", help="the proposed pack's version (calibrate)")
     p_policy.add_argument("--effective-from", help="YYYY-MM-DD (calibrate)")
     p_policy.add_argument("--out", help="write the proposed pack here (calibrate)")
+    p_seed = sub.add_parser("seed", help="create a synthetic city through the command path")
+    p_seed.add_argument("city", choices=["ningbo"])
+    p_seed.add_argument("--seed", type=int, default=2023, help="the plan's random seed")
+    p_seed.add_argument("--scale", type=float, default=1.0, help="1.0: the whole city")
+    p_seed.add_argument("--concurrency", type=int, default=8)
     p_keys = sub.add_parser("keys", help="API keys for gateway clients")
     p_keys.add_argument("action", choices=["new"])
     p_keys.add_argument("--client-id", required=True)
@@ -236,6 +264,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "policy":
         sys.exit(asyncio.run(_policy(args.action, args.region)))
+    if args.command == "seed":
+        sys.exit(asyncio.run(_seed(args.city, args.seed, args.scale, args.concurrency)))
     if args.command == "keys":
         sys.exit(_new_key(args.client_id, args.kind, args.prefix, args.name))
 
