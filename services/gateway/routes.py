@@ -13,6 +13,7 @@ from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.runtime import Gateway
 from services.registry.code import require_valid_code
+from services.registry.establishment_commands import require_proposal_id
 from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
     AssignToGridRequest,
@@ -24,9 +25,13 @@ from services.registry.schemas import (
     CommunityView,
     CreateGridRequest,
     EstablishCommitteeRequest,
+    EstablishmentPage,
+    EstablishmentStepRequest,
+    EstablishmentView,
     Explanation,
     MergeGridsRequest,
     MicroGridInput,
+    ProposeEstablishmentRequest,
     RegisterCommunityRequest,
     ResizeGridRequest,
     SizeFindings,
@@ -104,6 +109,18 @@ def relay_response(forwarded: Forwarded, **extra_headers: str) -> Response:
         headers=headers,
         media_type=forwarded.headers.get("content-type", "application/json"),
     )
+
+
+def scoped_prefix(who: Client, division_prefix: str | None) -> str:
+    """The prefix a list covers: the one asked for (within scope), or the client's own."""
+    prefix = division_prefix or who.division_prefix
+    if not prefix:
+        raise ValidationFailed(
+            "name a division prefix",
+            errors=[FieldProblem("division_prefix", "required for a client without a district")],
+        )
+    who.require_read(prefix)
+    return prefix
 
 
 async def read_community(
@@ -314,13 +331,7 @@ async def list_communities(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Response:
-    prefix = division_prefix or who.division_prefix
-    if not prefix:
-        raise ValidationFailed(
-            "name a division prefix",
-            errors=[FieldProblem("division_prefix", "required for a client without a district")],
-        )
-    who.require_read(prefix)
+    prefix = scoped_prefix(who, division_prefix)
     params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
     if cursor:
         params["cursor"] = cursor
@@ -448,3 +459,80 @@ async def establish_residents_committee(
     return await community_command(
         gw, who, code, "POST", "/residents-committee", body, idempotency_key, if_match
     )
+
+
+@router.post(
+    "/establishments",
+    status_code=201,
+    response_model=EstablishmentView,
+    summary="方案申报: propose an industrial community (seed 000 §二(一)4)",
+    tags=["establishment"],
+)
+async def propose_establishment(
+    body: ProposeEstablishmentRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:  # fmt: skip
+    return await command(
+        gw, who, division_code=body.division_code, method="POST", path="/establishments",
+        body=body.model_dump_json().encode(), idempotency_key=idempotency_key,
+    )  # fmt: skip
+
+
+@router.post(
+    "/establishments/{proposal_id}/steps",
+    response_model=EstablishmentView,
+    summary="Record a step: preliminary_review, field_survey, joint_review, approval,"
+    " registration (in that order; out of order is refused naming the missing step)",
+    tags=["establishment"],
+)
+async def take_establishment_step(
+    proposal_id: str, body: EstablishmentStepRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:  # fmt: skip
+    proposal_id = require_proposal_id(proposal_id)
+    return await command(
+        gw, who, division_code=proposal_id[:12], method="POST",
+        path=f"/establishments/{proposal_id}/steps", body=body.model_dump_json().encode(),
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
+
+
+@router.get(
+    "/establishments/{proposal_id}",
+    response_model=EstablishmentView,
+    summary="One proposal: every step taken, its status and the step it waits for",
+    tags=["establishment"],
+)
+async def get_establishment(proposal_id: str, gw: GatewayDep, who: ClientDep) -> Response:
+    proposal_id = require_proposal_id(proposal_id)
+    who.require_read(proposal_id[:12])
+    forwarded = await gw.registry.send(
+        "GET", f"/establishments/{proposal_id}", headers=internal_headers(who)
+    )
+    return relay_response(forwarded)
+
+
+@router.get(
+    "/establishments",
+    response_model=EstablishmentPage,
+    summary="Where each proposal stands, under a division prefix (optionally one status)",
+    tags=["establishment"],
+)
+async def list_establishments(
+    gw: GatewayDep,
+    who: ClientDep,
+    division_prefix: Annotated[
+        str | None,
+        Query(pattern=r"^\d{2,12}$", description="Defaults to a district client's own prefix."),
+    ] = None,
+    status: Annotated[str | None, Query(description="e.g. proposed, deferred, approved")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> Response:
+    prefix = scoped_prefix(who, division_prefix)
+    params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
+    params.update({k: v for k, v in {"status": status, "cursor": cursor}.items() if v})
+    forwarded = await gw.registry.send(
+        "GET", "/establishments", headers=internal_headers(who), params=params
+    )
+    return relay_response(forwarded)

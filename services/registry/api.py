@@ -11,6 +11,8 @@ from pydantic import AwareDatetime, BaseModel
 
 from services.registry.code import require_valid_code
 from services.registry.domain import Indicators
+from services.registry.establishment import StepInput
+from services.registry.establishment_commands import ProposeEstablishment, require_proposal_id
 from services.registry.grid_commands import (
     AddMicroGrid,
     AssignToGrid,
@@ -35,9 +37,13 @@ from services.registry.schemas import (
     CommunityView,
     CreateGridRequest,
     EstablishCommitteeRequest,
+    EstablishmentPage,
+    EstablishmentStepRequest,
+    EstablishmentView,
     Explanation,
     MergeGridsRequest,
     MicroGridInput,
+    ProposeEstablishmentRequest,
     RegisterCommunityRequest,
     ResizeGridRequest,
     SizeFindings,
@@ -206,7 +212,7 @@ def decode_cursor(cursor: str) -> str:
         code = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         code = ""
-    if not code.isdigit():
+    if not code.replace("-", "").isalnum():
         raise ValidationFailed("bad cursor", errors=[FieldProblem("cursor", "not a cursor")])
     return code
 
@@ -342,3 +348,61 @@ async def establish_residents_committee(
     )
     runtime.appended()
     return await answer(runtime, events, 200)
+
+
+async def answer_establishment(runtime: Registry, events: list[Envelope], status: int) -> Response:
+    """The proposal after a step, once the read model shows it."""
+    proposal_id = next(str(e.payload["proposal_id"]) for e in events if "proposal_id" in e.payload)
+    headers = {"Location": f"/establishments/{proposal_id}"}
+    if await runtime.caught_up(events[-1].checkpoint):
+        view = await runtime.queries.establishment(proposal_id)
+        if view is not None:
+            return json_response(view, status, headers)
+    return Response(status_code=202, headers=headers)
+
+
+@router.post("/establishments", status_code=201, response_model=EstablishmentView)
+async def propose_establishment(
+    body: ProposeEstablishmentRequest, runtime: RegistryDep, ctx: ContextDep
+) -> Response:
+    fields = body.model_dump(exclude={"documents"})
+    indicators = Indicators(**{k: fields.pop(k) for k in INDICATOR_FIELDS})
+    cmd = ProposeEstablishment(**fields, indicators=indicators, documents=body.documents)
+    events = await runtime.establishments.propose(cmd, ctx)
+    runtime.appended()
+    return await answer_establishment(runtime, events, 201)
+
+
+@router.post("/establishments/{proposal_id}/steps", response_model=EstablishmentView)
+async def take_establishment_step(
+    proposal_id: str, body: EstablishmentStepRequest, runtime: RegistryDep, ctx: ContextDep
+) -> Response:
+    step = StepInput(**body.model_dump(exclude={"documents"}), documents=body.documents)
+    events = await runtime.establishments.take_step(require_proposal_id(proposal_id), step, ctx)
+    runtime.appended()
+    return await answer_establishment(runtime, events, 200)
+
+
+@router.get("/establishments/{proposal_id}", response_model=EstablishmentView)
+async def get_establishment(proposal_id: str, runtime: RegistryDep) -> Response:
+    view = await runtime.queries.establishment(require_proposal_id(proposal_id))
+    if view is None:
+        raise NotFound(f"no establishment proposal {proposal_id}")
+    return json_response(view, 200, {})
+
+
+@router.get("/establishments", response_model=EstablishmentPage)
+async def list_establishments(
+    runtime: RegistryDep,
+    division_prefix: Annotated[str, Query(pattern=r"^\d{2,12}$")],
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> EstablishmentPage:
+    after = decode_cursor(cursor) if cursor else ""
+    items = await runtime.queries.establishments(division_prefix, status, after, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return EstablishmentPage(
+        items=items, next_cursor=encode_cursor(items[-1].proposal_id) if more else None
+    )

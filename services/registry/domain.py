@@ -66,6 +66,10 @@ class CommunityRegistered(Indicators, DomainEvent):
     has_residents_committee: bool
     service_centre_name: str | None
     region: str | None = None  # the policy region the community belongs to
+    # "approved": an industrial community approved by the district (code issued), active only
+    # once registered as a 民办非企业单位 (seed 000 §二(一)4). Existing communities: "active".
+    status: str = "active"
+    establishment: str | None = Field(default=None, description="The proposal it came from")
 
 
 class CommunityIndicatorsUpdated(Indicators, DomainEvent):
@@ -133,6 +137,17 @@ class SizeFindingResolved(DomainEvent):
     policy_version: str
 
 
+class CommunityActivated(DomainEvent):
+    """An approved industrial community was registered (登记注册) and is now active."""
+
+    event_type = "CommunityActivated"
+    schema_version = 1
+
+    code: str
+    certificate_number: str = Field(description="民办非企业单位 registration certificate")
+    establishment: str
+
+
 class ResidentsCommitteeEstablished(DomainEvent):
     """A residents' committee was set up (e.g. a new residential area reached 50% occupancy)."""
 
@@ -170,6 +185,7 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     SizeFindingRaised,
     SizeFindingResolved,
     ResidentsCommitteeEstablished,
+    CommunityActivated,
     PolicyPackPublished,
     *GRID_EVENT_TYPES,
 )
@@ -198,6 +214,7 @@ class Community:
     tier: str | None = None
     tier_decision: CommunityTierAssigned | None = None
     has_residents_committee: bool = False
+    status: str = "active"
     # Open size findings: (rule, subject) → indicator.
     open_findings: dict[tuple[str, str | None], str] = field(default_factory=dict)
     grids: GridMap = field(default_factory=GridMap)
@@ -215,6 +232,9 @@ class Community:
             self.registered = event
             self.indicators = event.indicators()
             self.has_residents_committee = event.has_residents_committee
+            self.status = event.status
+        elif isinstance(event, CommunityActivated):
+            self.status = "active"
         elif isinstance(event, CommunityIndicatorsUpdated):
             self.indicators = event.indicators()
         elif isinstance(event, CommunityTierAssigned):

@@ -71,6 +71,23 @@ class Handlers:
     async def register_community(
         self, cmd: RegisterCommunity, ctx: CommandContext
     ) -> list[Envelope]:
+        code, events = self.registration(cmd, ctx)
+        try:
+            return await self.append(code, StreamPosition(), events, ctx)
+        except ConcurrencyConflict as exc:
+            # A code is issued once and never reused: the stream exists, so does the community.
+            raise AlreadyRegistered(f"community {code} is already registered") from exc
+
+    def registration(
+        self,
+        cmd: RegisterCommunity,
+        ctx: CommandContext,
+        *,
+        status: str = "active",
+        establishment: str | None = None,
+    ) -> tuple[str, list[NewEvent]]:
+        """The code a registration issues and the events that record it (with its tier and
+        size findings), or a ValidationFailed with every reason it cannot be."""
         problems = domain.check_registration(
             name=cmd.name,
             division_code=cmd.division_code,
@@ -105,6 +122,8 @@ class Handlers:
             has_residents_committee=committee,
             service_centre_name=domain.service_centre_name(cmd.name, cmd.subtype),
             region=pack.region,
+            status=status,
+            establishment=establishment,
             **cmd.indicators.model_dump(),
         )
         tier = tier_assignment(pack, registered, registered.indicators(), previous=None)
@@ -112,14 +131,9 @@ class Handlers:
             tier,
             *community_findings(pack, registered, registered.indicators(), committee, {}),
         ]
-        events = [self.new_event(registered, code, ctx)] + [
+        return code, [self.new_event(registered, code, ctx)] + [
             self.new_event(d, code, ctx, pack) for d in decisions
         ]
-        try:
-            return await self.append(code, StreamPosition(), events, ctx)
-        except ConcurrencyConflict as exc:
-            # A code is issued once and never reused: the stream exists, so does the community.
-            raise AlreadyRegistered(f"community {code} is already registered") from exc
 
     async def update_indicators(
         self, cmd: UpdateCommunityIndicators, ctx: CommandContext

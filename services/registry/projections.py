@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from services.registry.establishment import NEXT_STEP
 from shared.eventstore import Envelope
 
 _INDICATORS = (
@@ -41,14 +43,15 @@ class CommunitiesProjection:
                        has_residents_committee, service_centre_name, region, version,
                        registered_at, updated_at, households, residents, area_km2,
                        floating_population, employed_population, business_entities,
-                       on_site_share, occupancy_share)
+                       on_site_share, occupancy_share, status, establishment)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12,
                            $13::text::numeric, $14, $15, $16, $17::text::numeric,
-                           $18::text::numeric)
+                           $18::text::numeric, $19, $20)
                    ON CONFLICT (code) DO NOTHING""",
                 p["code"], p["name"], p["division_code"], p["major_type"], p["subtype"],
                 p["has_residents_committee"], p["service_centre_name"], p.get("region"),
                 envelope.stream_version, envelope.recorded_at, *_indicator_values(p),
+                p.get("status", "active"), p.get("establishment"),
             )  # fmt: skip
         elif envelope.event_type == "CommunityIndicatorsUpdated":
             await conn.execute(
@@ -67,6 +70,12 @@ class CommunitiesProjection:
                    WHERE code = $1""",
                 p["code"], p["tier"], p["score"], p["policy_version"], p["policy_region"],
                 envelope.stream_version, envelope.recorded_at,
+            )  # fmt: skip
+        elif envelope.event_type == "CommunityActivated":
+            await conn.execute(
+                """UPDATE communities SET status = 'active', version = $2, updated_at = $3
+                   WHERE code = $1""",
+                p["code"], envelope.stream_version, envelope.recorded_at,
             )  # fmt: skip
         elif envelope.event_type == "ResidentsCommitteeEstablished":
             await conn.execute(
@@ -195,3 +204,40 @@ async def _close(conn: asyncpg.Connection, grids: list[str], by: str, at: dateti
         "UPDATE grids SET active = false, closed_by = $2, updated_at = $3 WHERE grid = ANY($1)",
         grids, by, at,
     )  # fmt: skip
+
+
+class EstablishmentsProjection:
+    """The `establishments` table: where each industrial establishment proposal stands."""
+
+    name = "establishments"
+    tables: tuple[str, ...] = ("establishments",)
+
+    async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        p, at = envelope.payload, envelope.recorded_at
+        if envelope.event_type == "EstablishmentProposed":
+            step = {
+                "step": "proposal", "title": "方案申报", "actor_role": p["actor_role"],
+                "outcome": "filed", "documents": p["documents"], "at": at.isoformat(),
+            }  # fmt: skip
+            await conn.execute(
+                """INSERT INTO establishments (proposal_id, division_code, name, subtype, status,
+                       next_step, steps, version, proposed_at, updated_at)
+                   VALUES ($1, $2, $3, $4, 'proposed', 'preliminary_review', $5::jsonb, $6, $7, $7)
+                   ON CONFLICT DO NOTHING""",
+                p["proposal_id"], p["division_code"], p["name"], p["subtype"],
+                json.dumps([step], ensure_ascii=False), envelope.stream_version, at,
+            )  # fmt: skip
+        elif envelope.event_type == "EstablishmentStepRecorded":
+            step = {k: p[k] for k in ("step", "title", "actor_role", "outcome", "documents",
+                                      "departments", "note")}  # fmt: skip
+            step["at"] = at.isoformat()
+            await conn.execute(
+                """UPDATE establishments SET status = $2, next_step = $3,
+                       code = COALESCE($4, code),
+                       certificate_number = COALESCE($5, certificate_number),
+                       steps = steps || $6::jsonb, version = $7, updated_at = $8
+                   WHERE proposal_id = $1""",
+                p["proposal_id"], p["status"], NEXT_STEP[p["status"]], p.get("code"),
+                p.get("certificate_number"), json.dumps([step], ensure_ascii=False),
+                envelope.stream_version, at,
+            )  # fmt: skip

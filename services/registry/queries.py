@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
+import orjson
 
 from services.registry.domain import Community, stream_id
 from services.registry.grids import DEDICATED_KINDS, Grid, GridMap
@@ -13,6 +14,7 @@ from services.registry.schemas import (
     CommunityGrids,
     CommunitySnapshot,
     CommunityView,
+    EstablishmentView,
     Explanation,
     GridView,
     HistoryEntry,
@@ -26,14 +28,14 @@ from shared.eventstore import EventCatalog, EventStore
 
 _REGISTRATION_FIELDS = {
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
-    "service_centre_name", "region",
+    "service_centre_name", "region", "establishment",
 }  # fmt: skip
 
 _FIELDS = (
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
     "service_centre_name", "households", "residents", "area_km2", "floating_population",
-    "employed_population", "business_entities", "on_site_share", "occupancy_share", "region",
-    "tier", "tier_score",
+    "employed_population", "business_entities", "on_site_share", "occupancy_share", "status",
+    "establishment", "region", "tier", "tier_score",
     "policy_version", "version", "registered_at", "updated_at",
 )  # fmt: skip
 _NUMERIC = {
@@ -47,6 +49,12 @@ _COLUMNS = ", ".join(_FIELDS)
 # re-serialising a model in Python. Same fields as CommunityView.
 _JSON = "json_build_object({})::text".format(
     ", ".join(f"'{f}', {f}::text" if f in _NUMERIC else f"'{f}', {f}" for f in _FIELDS)
+)
+
+
+_ESTABLISHMENT = (
+    "proposal_id, division_code, name, subtype, status, next_step, code, certificate_number,"
+    " steps::text AS steps, version, proposed_at, updated_at"
 )
 
 
@@ -113,6 +121,23 @@ class CommunityQueries:
             resolved=[v for v in views if v.resolved_at is not None],
         )
 
+    async def establishment(self, proposal_id: str) -> EstablishmentView | None:
+        row = await self.pool.fetchrow(
+            f"SELECT {_ESTABLISHMENT} FROM establishments WHERE proposal_id = $1", proposal_id
+        )
+        return _establishment_view(row) if row else None
+
+    async def establishments(
+        self, prefix: str, status: str | None, after: str, limit: int
+    ) -> list[EstablishmentView]:
+        rows = await self.pool.fetch(
+            f"SELECT {_ESTABLISHMENT} FROM establishments WHERE proposal_id LIKE $1 || '%'"
+            " AND ($2::text IS NULL OR status = $2) AND proposal_id > $3"
+            " ORDER BY proposal_id LIMIT $4",
+            prefix, status, after, limit,
+        )  # fmt: skip
+        return [_establishment_view(r) for r in rows]
+
     async def grids(self, code: str) -> CommunityGrids:
         grids = await self.pool.fetch(
             "SELECT grid, name, kind, households, population, area_km2, business_entities,"
@@ -156,6 +181,7 @@ class CommunityQueries:
         return CommunitySnapshot(
             **registered.model_dump(include=_REGISTRATION_FIELDS - {"has_residents_committee"}),
             has_residents_committee=community.has_residents_committee,
+            status=community.status,
             **indicators.model_dump(),
             tier=community.tier,
             tier_score=decision.score if decision else None,
@@ -228,3 +254,7 @@ def grid_view(grid: Grid) -> GridView:
         if grid.active
         else [],
     )
+
+
+def _establishment_view(row: asyncpg.Record) -> EstablishmentView:
+    return EstablishmentView.model_validate({**row, "steps": orjson.loads(row["steps"])})

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncpg
 
 from services.registry.domain import EVENT_TYPES
+from services.registry.establishment import ESTABLISHMENT_EVENT_TYPES
+from services.registry.establishment_commands import EstablishmentCommands
 from services.registry.grid_commands import GridCommands
 from services.registry.handlers import Handlers
 from services.registry.projections import (
     CommunitiesProjection,
+    EstablishmentsProjection,
     GridsProjection,
     SizeFindingsProjection,
 )
@@ -22,7 +25,7 @@ from shared.settings import KernelSettings
 
 def registry_catalog() -> EventCatalog:
     catalog = EventCatalog(source="/wuding/registry")
-    catalog.register(*EVENT_TYPES)
+    catalog.register(*EVENT_TYPES, *ESTABLISHMENT_EVENT_TYPES)
     return catalog
 
 
@@ -32,10 +35,12 @@ class Registry(ServiceRuntime):
             CommunitiesProjection(),
             SizeFindingsProjection(),
             GridsProjection(),
+            EstablishmentsProjection(),
         ]
         super().__init__(settings, pool, registry_catalog(), projections)
         self.handlers = Handlers(self.store, self.catalog)
         self.grid_commands = GridCommands(self.handlers)
+        self.establishments = EstablishmentCommands(self.handlers)
         self.queries = CommunityQueries(pool, self.store, self.catalog)
 
 

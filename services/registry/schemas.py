@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.domain import TierDecisionFields
+from services.registry.establishment import Document, StepName
 from services.registry.grids import GridFigures, GridKind, MicroGridKind
 
 Name = Annotated[str, Field(min_length=2, max_length=50, pattern=r"^\S(.*\S)?$")]
@@ -84,6 +85,11 @@ class CommunityView(BaseModel):
     business_entities: int = 0
     on_site_share: Decimal = Decimal(0)
     occupancy_share: Decimal = Decimal(0)
+    status: str = Field(
+        default="active",
+        description="active, or approved (an industrial community not yet registered)",
+    )
+    establishment: str | None = Field(default=None, description="The proposal it came from")
     region: str | None = None
     tier: str | None = Field(default=None, description="一般, 较大 or 特大; see /explain")
     tier_score: Decimal | None = None
@@ -291,3 +297,53 @@ class CommunitySnapshot(CommunityView):
     """A community as it was at a moment (`as_of`), rebuilt from its events, grids included."""
 
     grids: list[GridView]
+
+
+class ProposeEstablishmentRequest(IndicatorsInput):
+    """方案申报: a town/street proposes an industrial community (seed 000 §二(一)4)."""
+
+    name: Name = Field(examples=["澥浦工业社区"])
+    subtype: Literal["工业社区", "楼宇社区"]
+    division_code: DivisionCode = Field(
+        description="An unused village-level number in the town, allocated to the community"
+    )
+    documents: list[Document] = Field(
+        min_length=1, max_length=50, description="At least an info_sheet and a map"
+    )
+    actor_role: str = Field(default="town", description="Who proposes: the town/street")
+
+
+class EstablishmentStepRequest(BaseModel):
+    """One step: its actor role, documents and outcome."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: StepName
+    actor_role: str = Field(examples=["district_civil_affairs"])
+    outcome: str = Field(examples=["pass"])
+    documents: list[Document] = Field(default=[], max_length=50)
+    departments: list[str] = Field(default=[], max_length=50, description="field_survey")
+    note: str = Field(default="", max_length=2000)
+    certificate_number: str | None = Field(
+        default=None, max_length=64, description="registration: 民办非企业单位 certificate"
+    )
+
+
+class EstablishmentView(BaseModel):
+    proposal_id: str
+    division_code: str
+    name: str
+    subtype: str
+    status: str
+    next_step: str | None = Field(description="The step the proposal waits for; null: ended")
+    code: str | None = Field(description="Issued at approval")
+    certificate_number: str | None
+    steps: list[dict[str, Any]] = Field(description="Every step taken, oldest first")
+    version: int
+    proposed_at: datetime
+    updated_at: datetime
+
+
+class EstablishmentPage(BaseModel):
+    items: list[EstablishmentView]
+    next_cursor: str | None

@@ -1,0 +1,174 @@
+"""Commands of the industrial establishment workflow (see establishment.py for the steps).
+
+Approval and registration change two streams: the proposal's and the community's. Both
+appends run in one database transaction, so the code is issued if and only if the approval
+is recorded, and the community is active if and only if its registration step is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import uuid5
+
+from services.registry import domain, establishment
+from services.registry.code import issue_code
+from services.registry.establishment import (
+    Document,
+    EstablishmentProposed,
+    EstablishmentStepRecorded,
+    Proposal,
+    StepInput,
+)
+from services.registry.handlers import AlreadyRegistered, Handlers, RegisterCommunity
+from shared.commands import CommandContext
+from shared.errors import (
+    ConcurrencyConflict,
+    FieldProblem,
+    NotFound,
+    StreamPosition,
+    ValidationFailed,
+)
+from shared.eventstore import Envelope, NewEvent
+from shared.eventstore.store import head_of
+
+
+@dataclass(frozen=True)
+class ProposeEstablishment:
+    name: str
+    subtype: str
+    division_code: str
+    indicators: domain.Indicators
+    documents: list[Document]
+    actor_role: str = "town"
+
+
+class EstablishmentCommands:
+    def __init__(self, handlers: Handlers) -> None:
+        self.handlers = handlers
+        self.store = handlers.store
+
+    async def propose(self, cmd: ProposeEstablishment, ctx: CommandContext) -> list[Envelope]:
+        registration = self._registration(cmd)
+        self.handlers.registration(registration, ctx)  # every rule a registration would check
+        problems = establishment.check_proposal_documents(cmd.documents)
+        if cmd.actor_role != "town":
+            problems.append(FieldProblem("actor_role", "a town/street (town) proposes (方案申报)"))
+        code = issue_code(cmd.division_code, "industrial")
+        if await self.store.read_stream(domain.stream_id(code)):
+            problems.append(
+                FieldProblem("division_code", f"{cmd.division_code} already has community {code}")
+            )
+        if problems:
+            raise ValidationFailed("the proposal cannot be filed", errors=problems)
+        proposal_id = f"{cmd.division_code}-{uuid5(ctx.command_id, 'proposal').hex[:8]}"
+        proposed = EstablishmentProposed(
+            proposal_id=proposal_id, name=cmd.name, subtype=cmd.subtype,
+            division_code=cmd.division_code, actor_role=cmd.actor_role,
+            documents=cmd.documents, **cmd.indicators.model_dump(),
+        )  # fmt: skip
+        event = self._new(proposed, proposal_id, ctx)
+        return await self.store.append(
+            establishment.stream_id(proposal_id),
+            StreamPosition(),
+            [event],
+            command_id=ctx.command_id,
+        )
+
+    async def take_step(
+        self, proposal_id: str, given: StepInput, ctx: CommandContext
+    ) -> list[Envelope]:
+        envelopes = await self.store.read_stream(establishment.stream_id(proposal_id))
+        if not envelopes:
+            raise NotFound(f"no establishment proposal {proposal_id}")
+        proposal = Proposal()
+        for e in envelopes:
+            proposal.apply(self.handlers.catalog.decode(e))
+        proposed = proposal.proposed
+        assert proposed is not None
+        if problems := establishment.check_step(proposal, given):
+            if replay := await self.store.events_of_command(ctx.command_id):
+                return replay  # a retry of a step already recorded
+            raise ValidationFailed(f"{given.step} cannot be recorded", errors=problems)
+        step = establishment.STEPS[given.step]
+        code = issue_code(proposed.division_code, "industrial") if step.name == "approval" else None
+        recorded = EstablishmentStepRecorded(
+            proposal_id=proposal_id, step=step.name, title=step.title,
+            actor_role=given.actor_role, outcome=given.outcome,
+            status=step.outcomes[given.outcome], documents=given.documents,
+            departments=given.departments, note=given.note, code=code or proposal.code,
+            certificate_number=given.certificate_number,
+        )  # fmt: skip
+        community: tuple[str, list[NewEvent]] | None = None
+        if step.name == "approval":
+            community = self.handlers.registration(
+                self._registration(proposed), ctx, status="approved", establishment=proposal_id
+            )
+        elif step.name == "registration":
+            assert proposal.code is not None
+            activated = domain.CommunityActivated(
+                code=proposal.code, establishment=proposal_id,
+                certificate_number=str(given.certificate_number),
+            )  # fmt: skip
+            community = (proposal.code, [self.handlers.new_event(activated, proposal.code, ctx)])
+        step_event = self._new(recorded, proposal_id, ctx)
+        stream = establishment.stream_id(proposal_id)
+        if community is None:
+            return await self.store.append(
+                stream, head_of(envelopes), [step_event], command_id=ctx.command_id
+            )
+        return await self._append_both(stream, envelopes, step_event, community, ctx)
+
+    async def _append_both(
+        self,
+        stream: str,
+        envelopes: list[Envelope],
+        step_event: NewEvent,
+        community: tuple[str, list[NewEvent]],
+        ctx: CommandContext,
+    ) -> list[Envelope]:
+        code, events = community
+        if replay := await self.store.events_of_command(ctx.command_id):
+            return replay
+        position = head_of(await self.store.read_stream(domain.stream_id(code)))
+        try:
+            async with self.store.pool.acquire() as conn, conn.transaction():
+                recorded = await self.store.append(
+                    stream, head_of(envelopes), [step_event], command_id=ctx.command_id, conn=conn
+                )
+                return recorded + await self.store.append(
+                    domain.stream_id(code), position, events, conn=conn
+                )
+        except ConcurrencyConflict as exc:
+            if position.version == 0:
+                raise AlreadyRegistered(f"community {code} is already registered") from exc
+            raise
+
+    def _new(self, event: EstablishmentProposed | EstablishmentStepRecorded, proposal_id: str,
+             ctx: CommandContext) -> NewEvent:  # fmt: skip
+        metadata = ctx.metadata(
+            type(event).__name__, subject=proposal_id, division_code=proposal_id[:12]
+        )
+        return self.handlers.catalog.new_event(event, metadata)
+
+    @staticmethod
+    def _registration(source: ProposeEstablishment | EstablishmentProposed) -> RegisterCommunity:
+        return RegisterCommunity(
+            name=source.name,
+            division_code=source.division_code,
+            major_type="industrial",
+            subtype=source.subtype,
+            indicators=(
+                source.indicators
+                if isinstance(source, ProposeEstablishment)
+                else source.indicators()
+            ),
+        )
+
+
+def require_proposal_id(proposal_id: str) -> str:
+    if not establishment.PROPOSAL_ID.match(proposal_id):
+        raise ValidationFailed(
+            "not a proposal id",
+            errors=[FieldProblem("proposal_id", "12-digit division code, '-', 8 hex digits")],
+        )
+    return proposal_id
