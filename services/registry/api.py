@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from services.registry.code import require_valid_code
 from services.registry.domain import Indicators
-from services.registry.establishment import StepInput
+from services.registry.establishment import EstablishmentStep
 from services.registry.establishment_commands import ProposeEstablishment, require_proposal_id
 from services.registry.grid_commands import (
     AddMicroGrid,
@@ -377,7 +377,7 @@ async def propose_establishment(
 async def take_establishment_step(
     proposal_id: str, body: EstablishmentStepRequest, runtime: RegistryDep, ctx: ContextDep
 ) -> Response:
-    step = StepInput(**body.model_dump(exclude={"documents"}), documents=body.documents)
+    step = EstablishmentStep(**body.model_dump(exclude={"documents"}), documents=body.documents)
     events = await runtime.establishments.take_step(require_proposal_id(proposal_id), step, ctx)
     runtime.appended()
     return await answer_establishment(runtime, events, 200)

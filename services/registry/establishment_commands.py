@@ -13,11 +13,11 @@ from uuid import uuid5
 from services.registry import domain, establishment
 from services.registry.code import issue_code
 from services.registry.establishment import (
-    Document,
+    ESTABLISHMENT,
     EstablishmentProposed,
+    EstablishmentStep,
     EstablishmentStepRecorded,
     Proposal,
-    StepInput,
 )
 from services.registry.handlers import AlreadyRegistered, Handlers, RegisterCommunity
 from shared.commands import CommandContext
@@ -30,6 +30,7 @@ from shared.errors import (
 )
 from shared.eventstore import Envelope, NewEvent
 from shared.eventstore.store import head_of
+from shared.workflow import Document
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class EstablishmentCommands:
         )
 
     async def take_step(
-        self, proposal_id: str, given: StepInput, ctx: CommandContext
+        self, proposal_id: str, given: EstablishmentStep, ctx: CommandContext
     ) -> list[Envelope]:
         envelopes = await self.store.read_stream(establishment.stream_id(proposal_id))
         if not envelopes:
@@ -85,11 +86,11 @@ class EstablishmentCommands:
             proposal.apply(self.handlers.catalog.decode(e))
         proposed = proposal.proposed
         assert proposed is not None
-        if problems := establishment.check_step(proposal, given):
+        if problems := establishment.check_establishment_step(proposal, given):
             if replay := await self.store.events_of_command(ctx.command_id):
                 return replay  # a retry of a step already recorded
             raise ValidationFailed(f"{given.step} cannot be recorded", errors=problems)
-        step = establishment.STEPS[given.step]
+        step = ESTABLISHMENT.by_name[given.step]
         code = issue_code(proposed.division_code, "industrial") if step.name == "approval" else None
         recorded = EstablishmentStepRecorded(
             proposal_id=proposal_id, step=step.name, title=step.title,

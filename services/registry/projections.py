@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.registry.establishment import NEXT_STEP
+from services.registry.establishment import ESTABLISHMENT
 from shared.eventstore import Envelope
 
 _INDICATORS = (
@@ -237,7 +237,7 @@ class EstablishmentsProjection:
                        certificate_number = COALESCE($5, certificate_number),
                        steps = steps || $6::jsonb, version = $7, updated_at = $8
                    WHERE proposal_id = $1""",
-                p["proposal_id"], p["status"], NEXT_STEP[p["status"]], p.get("code"),
+                p["proposal_id"], p["status"], ESTABLISHMENT.next_step[p["status"]], p.get("code"),
                 p.get("certificate_number"), json.dumps([step], ensure_ascii=False),
                 envelope.stream_version, at,
             )  # fmt: skip

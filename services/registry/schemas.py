@@ -9,8 +9,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.domain import TierDecisionFields
-from services.registry.establishment import Document, StepName
+from services.registry.establishment import StepName
 from services.registry.grids import GridFigures, GridKind, MicroGridKind
+from shared.workflow import Document
 
 Name = Annotated[str, Field(min_length=2, max_length=50, pattern=r"^\S(.*\S)?$")]
 DivisionCode = Annotated[str, Field(pattern=r"^\d{12}$", examples=["330211001001"])]
