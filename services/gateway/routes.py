@@ -23,6 +23,8 @@ from services.registry.schemas import (
     CommunityPage,
     CommunitySnapshot,
     CommunityView,
+    ConversionStepRequest,
+    ConversionView,
     CreateGridRequest,
     EstablishCommitteeRequest,
     EstablishmentPage,
@@ -31,6 +33,7 @@ from services.registry.schemas import (
     Explanation,
     MergeGridsRequest,
     MicroGridInput,
+    ProposeConversionRequest,
     ProposeEstablishmentRequest,
     RegisterCommunityRequest,
     ResizeGridRequest,
@@ -534,5 +537,54 @@ async def list_establishments(
     params.update({k: v for k, v in {"status": status, "cursor": cursor}.items() if v})
     forwarded = await gw.registry.send(
         "GET", "/establishments", headers=internal_headers(who), params=params
+    )
+    return relay_response(forwarded)
+
+
+@router.post(
+    "/communities/{code}/conversions",
+    status_code=201,
+    response_model=ConversionView,
+    summary="撤村建居: propose converting a village community (seed 002 §三)",
+    tags=["conversion"],
+)
+async def propose_conversion(
+    code: str, body: ProposeConversionRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:  # fmt: skip
+    return await community_command(
+        gw, who, code, "POST", "/conversions", body, idempotency_key, None
+    )
+
+
+@router.post(
+    "/conversions/{proposal_id}/steps",
+    response_model=ConversionView,
+    summary="Record a step: consent, civil_affairs_review, approval (successor created), filing",
+    tags=["conversion"],
+)
+async def take_conversion_step(
+    proposal_id: str, body: ConversionStepRequest, gw: GatewayDep, who: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:  # fmt: skip
+    proposal_id = require_proposal_id(proposal_id)
+    return await command(
+        gw, who, division_code=proposal_id[:12], method="POST",
+        path=f"/conversions/{proposal_id}/steps", body=body.model_dump_json().encode(),
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
+
+
+@router.get(
+    "/conversions/{proposal_id}",
+    response_model=ConversionView,
+    summary="One conversion proposal: its steps, status and the successor's code",
+    tags=["conversion"],
+)
+async def get_conversion(proposal_id: str, gw: GatewayDep, who: ClientDep) -> Response:
+    proposal_id = require_proposal_id(proposal_id)
+    who.require_read(proposal_id[:12])
+    forwarded = await gw.registry.send(
+        "GET", f"/conversions/{proposal_id}", headers=internal_headers(who)
     )
     return relay_response(forwarded)

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
 from services.registry.code import require_valid_code
+from services.registry.conversion import ConversionStep
+from services.registry.conversion_commands import ProposeConversion
 from services.registry.domain import Indicators
 from services.registry.establishment import EstablishmentStep
 from services.registry.establishment_commands import ProposeEstablishment, require_proposal_id
@@ -35,6 +37,8 @@ from services.registry.schemas import (
     CommunityPage,
     CommunitySnapshot,
     CommunityView,
+    ConversionStepRequest,
+    ConversionView,
     CreateGridRequest,
     EstablishCommitteeRequest,
     EstablishmentPage,
@@ -43,6 +47,7 @@ from services.registry.schemas import (
     Explanation,
     MergeGridsRequest,
     MicroGridInput,
+    ProposeConversionRequest,
     ProposeEstablishmentRequest,
     RegisterCommunityRequest,
     ResizeGridRequest,
@@ -406,3 +411,42 @@ async def list_establishments(
     return EstablishmentPage(
         items=items, next_cursor=encode_cursor(items[-1].proposal_id) if more else None
     )
+
+
+async def answer_conversion(runtime: Registry, events: list[Envelope], status: int) -> Response:
+    proposal_id = next(str(e.payload["proposal_id"]) for e in events if "proposal_id" in e.payload)
+    headers = {"Location": f"/conversions/{proposal_id}"}
+    if await runtime.caught_up(events[-1].checkpoint):
+        view = await runtime.queries.conversion(proposal_id)
+        if view is not None:
+            return json_response(view, status, headers)
+    return Response(status_code=202, headers=headers)
+
+
+@router.post("/communities/{code}/conversions", status_code=201, response_model=ConversionView)
+async def propose_conversion(
+    code: str, body: ProposeConversionRequest, runtime: RegistryDep, ctx: ContextDep
+) -> Response:
+    cmd = ProposeConversion(code=require_valid_code(code), **body.model_dump(exclude={"documents"}),
+                            documents=body.documents)  # fmt: skip
+    events = await runtime.conversions.propose(cmd, ctx)
+    runtime.appended()
+    return await answer_conversion(runtime, events, 201)
+
+
+@router.post("/conversions/{proposal_id}/steps", response_model=ConversionView)
+async def take_conversion_step(
+    proposal_id: str, body: ConversionStepRequest, runtime: RegistryDep, ctx: ContextDep
+) -> Response:
+    step = ConversionStep(**body.model_dump(exclude={"documents"}), documents=body.documents)
+    events = await runtime.conversions.take_step(require_proposal_id(proposal_id), step, ctx)
+    runtime.appended()
+    return await answer_conversion(runtime, events, 200)
+
+
+@router.get("/conversions/{proposal_id}", response_model=ConversionView)
+async def get_conversion(proposal_id: str, runtime: RegistryDep) -> Response:
+    view = await runtime.queries.conversion(require_proposal_id(proposal_id))
+    if view is None:
+        raise NotFound(f"no conversion proposal {proposal_id}")
+    return json_response(view, 200, {})

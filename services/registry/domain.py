@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.registry.conversion import CommunityConverted
 from services.registry.grids import GRID_EVENT_TYPES, GridMap
 from shared.errors import FieldProblem, StreamPosition
 from shared.eventstore import DomainEvent, Envelope
@@ -70,6 +71,8 @@ class CommunityRegistered(Indicators, DomainEvent):
     # once registered as a 民办非企业单位 (seed 000 §二(一)4). Existing communities: "active".
     status: str = "active"
     establishment: str | None = Field(default=None, description="The proposal it came from")
+    predecessor: str | None = Field(default=None, description="撤村建居: the village's code")
+    committee_name: str | None = Field(default=None, description="居民委员会 / 村民委员会")
 
 
 class CommunityIndicatorsUpdated(Indicators, DomainEvent):
@@ -214,7 +217,8 @@ class Community:
     tier: str | None = None
     tier_decision: CommunityTierAssigned | None = None
     has_residents_committee: bool = False
-    status: str = "active"
+    status: str = "active"  # approved (not yet registered), active, or converted (ended)
+    successor: str | None = None
     # Open size findings: (rule, subject) → indicator.
     open_findings: dict[tuple[str, str | None], str] = field(default_factory=dict)
     grids: GridMap = field(default_factory=GridMap)
@@ -235,6 +239,8 @@ class Community:
             self.status = event.status
         elif isinstance(event, CommunityActivated):
             self.status = "active"
+        elif isinstance(event, CommunityConverted):
+            self.status, self.successor = "converted", event.successor_code
         elif isinstance(event, CommunityIndicatorsUpdated):
             self.indicators = event.indicators()
         elif isinstance(event, CommunityTierAssigned):

@@ -22,7 +22,6 @@ from services.registry.establishment import (
 from services.registry.handlers import AlreadyRegistered, Handlers, RegisterCommunity
 from shared.commands import CommandContext
 from shared.errors import (
-    ConcurrencyConflict,
     FieldProblem,
     NotFound,
     StreamPosition,
@@ -117,32 +116,17 @@ class EstablishmentCommands:
             return await self.store.append(
                 stream, head_of(envelopes), [step_event], command_id=ctx.command_id
             )
-        return await self._append_both(stream, envelopes, step_event, community, ctx)
-
-    async def _append_both(
-        self,
-        stream: str,
-        envelopes: list[Envelope],
-        step_event: NewEvent,
-        community: tuple[str, list[NewEvent]],
-        ctx: CommandContext,
-    ) -> list[Envelope]:
         code, events = community
-        if replay := await self.store.events_of_command(ctx.command_id):
-            return replay
         position = head_of(await self.store.read_stream(domain.stream_id(code)))
-        try:
-            async with self.store.pool.acquire() as conn, conn.transaction():
-                recorded = await self.store.append(
-                    stream, head_of(envelopes), [step_event], command_id=ctx.command_id, conn=conn
-                )
-                return recorded + await self.store.append(
-                    domain.stream_id(code), position, events, conn=conn
-                )
-        except ConcurrencyConflict as exc:
-            if position.version == 0:
-                raise AlreadyRegistered(f"community {code} is already registered") from exc
-            raise
+        if step.name == "approval" and position.version:
+            raise AlreadyRegistered(f"community {code} is already registered")
+        return await self.store.append_together(
+            [
+                (stream, head_of(envelopes), [step_event]),
+                (domain.stream_id(code), position, events),
+            ],
+            command_id=ctx.command_id,
+        )
 
     def _new(self, event: EstablishmentProposed | EstablishmentStepRecorded, proposal_id: str,
              ctx: CommandContext) -> NewEvent:  # fmt: skip

@@ -50,6 +50,11 @@ class AlreadyRegistered(Conflict):
     title = "This community is already registered"
 
 
+class CommunityEnded(Conflict):
+    slug = "community-ended"
+    title = "The community has ended (converted into a successor)"
+
+
 class CommitteeExists(Conflict):
     slug = "residents-committee-exists"
     title = "The community already has a residents' committee"
@@ -85,6 +90,8 @@ class Handlers:
         *,
         status: str = "active",
         establishment: str | None = None,
+        predecessor: str | None = None,
+        committee_name: str | None = None,
     ) -> tuple[str, list[NewEvent]]:
         """The code a registration issues and the events that record it (with its tier and
         size findings), or a ValidationFailed with every reason it cannot be."""
@@ -124,6 +131,8 @@ class Handlers:
             region=pack.region,
             status=status,
             establishment=establishment,
+            predecessor=predecessor,
+            committee_name=committee_name,
             **cmd.indicators.model_dump(),
         )
         tier = tier_assignment(pack, registered, registered.indicators(), previous=None)
@@ -249,6 +258,10 @@ class Handlers:
         any other command gets a ConcurrencyConflict.
         """
         community = await self.load(code)
+        if community.status == "converted":
+            raise CommunityEnded(
+                f"community {code} was converted into {community.successor}: act on that one"
+            )
         if expected_version is not None and expected_version != community.head.version:
             if replay := await self.store.events_of_command(ctx.command_id):
                 return replay

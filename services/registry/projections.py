@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from services.registry.conversion import CONVERSION
 from services.registry.establishment import ESTABLISHMENT
 from shared.eventstore import Envelope
 
@@ -43,15 +44,17 @@ class CommunitiesProjection:
                        has_residents_committee, service_centre_name, region, version,
                        registered_at, updated_at, households, residents, area_km2,
                        floating_population, employed_population, business_entities,
-                       on_site_share, occupancy_share, status, establishment)
+                       on_site_share, occupancy_share, status, establishment, predecessor,
+                       committee_name)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12,
                            $13::text::numeric, $14, $15, $16, $17::text::numeric,
-                           $18::text::numeric, $19, $20)
+                           $18::text::numeric, $19, $20, $21, $22)
                    ON CONFLICT (code) DO NOTHING""",
                 p["code"], p["name"], p["division_code"], p["major_type"], p["subtype"],
                 p["has_residents_committee"], p["service_centre_name"], p.get("region"),
                 envelope.stream_version, envelope.recorded_at, *_indicator_values(p),
-                p.get("status", "active"), p.get("establishment"),
+                p.get("status", "active"), p.get("establishment"), p.get("predecessor"),
+                p.get("committee_name"),
             )  # fmt: skip
         elif envelope.event_type == "CommunityIndicatorsUpdated":
             await conn.execute(
@@ -79,9 +82,15 @@ class CommunitiesProjection:
             )  # fmt: skip
         elif envelope.event_type == "ResidentsCommitteeEstablished":
             await conn.execute(
-                """UPDATE communities SET has_residents_committee = true, version = $2,
-                       updated_at = $3 WHERE code = $1""",
-                p["code"], envelope.stream_version, envelope.recorded_at,
+                """UPDATE communities SET has_residents_committee = true, committee_name = $4,
+                       version = $2, updated_at = $3 WHERE code = $1""",
+                p["code"], envelope.stream_version, envelope.recorded_at, p["committee_name"],
+            )  # fmt: skip
+        elif envelope.event_type == "CommunityConverted":
+            await conn.execute(
+                """UPDATE communities SET status = 'converted', successor = $4,
+                       version = $2, updated_at = $3 WHERE code = $1""",
+                p["code"], envelope.stream_version, envelope.recorded_at, p["successor_code"],
             )  # fmt: skip
         elif "code" in p:
             # Every other event of a community's stream still moves its version: the ETag a
@@ -239,5 +248,41 @@ class EstablishmentsProjection:
                    WHERE proposal_id = $1""",
                 p["proposal_id"], p["status"], ESTABLISHMENT.next_step[p["status"]], p.get("code"),
                 p.get("certificate_number"), json.dumps([step], ensure_ascii=False),
+                envelope.stream_version, at,
+            )  # fmt: skip
+
+
+class ConversionsProjection:
+    """The `conversions` table: where each 撤村建居 proposal stands."""
+
+    name = "conversions"
+    tables: tuple[str, ...] = ("conversions",)
+
+    async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        p, at = envelope.payload, envelope.recorded_at
+        if envelope.event_type == "ConversionProposed":
+            step = {
+                "step": "proposal", "title": "镇街提出方案", "actor_role": p["actor_role"],
+                "outcome": "filed", "documents": p["documents"], "at": at.isoformat(),
+            }  # fmt: skip
+            await conn.execute(
+                """INSERT INTO conversions (proposal_id, code, village_name, successor_name,
+                       status, next_step, steps, version, proposed_at, updated_at)
+                   VALUES ($1, $2, $3, $4, 'proposed', 'consent', $5::jsonb, $6, $7, $7)
+                   ON CONFLICT DO NOTHING""",
+                p["proposal_id"], p["code"], p["village_name"], p["successor_name"],
+                json.dumps([step], ensure_ascii=False), envelope.stream_version, at,
+            )  # fmt: skip
+        elif envelope.event_type == "ConversionStepRecorded":
+            step = {k: p.get(k) for k in ("step", "title", "actor_role", "outcome", "documents",
+                                          "note", "votes_for", "votes_total")}  # fmt: skip
+            step["at"] = at.isoformat()
+            await conn.execute(
+                """UPDATE conversions SET status = $2, next_step = $3,
+                       successor_code = COALESCE($4, successor_code),
+                       steps = steps || $5::jsonb, version = $6, updated_at = $7
+                   WHERE proposal_id = $1""",
+                p["proposal_id"], p["status"], CONVERSION.next_step[p["status"]],
+                p.get("successor_code"), json.dumps([step], ensure_ascii=False),
                 envelope.stream_version, at,
             )  # fmt: skip

@@ -14,6 +14,7 @@ from services.registry.schemas import (
     CommunityGrids,
     CommunitySnapshot,
     CommunityView,
+    ConversionView,
     EstablishmentView,
     Explanation,
     GridView,
@@ -28,14 +29,15 @@ from shared.eventstore import EventCatalog, EventStore
 
 _REGISTRATION_FIELDS = {
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
-    "service_centre_name", "region", "establishment",
+    "service_centre_name", "region", "establishment", "predecessor", "committee_name",
 }  # fmt: skip
 
 _FIELDS = (
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
     "service_centre_name", "households", "residents", "area_km2", "floating_population",
     "employed_population", "business_entities", "on_site_share", "occupancy_share", "status",
-    "establishment", "region", "tier", "tier_score",
+    "establishment", "predecessor", "successor", "committee_name", "region", "tier",
+    "tier_score",
     "policy_version", "version", "registered_at", "updated_at",
 )  # fmt: skip
 _NUMERIC = {
@@ -138,6 +140,19 @@ class CommunityQueries:
         )  # fmt: skip
         return [_establishment_view(r) for r in rows]
 
+    async def conversion(self, proposal_id: str) -> ConversionView | None:
+        row = await self.pool.fetchrow(
+            "SELECT proposal_id, code, village_name, successor_name, status, next_step,"
+            " successor_code, steps::text AS steps, version, proposed_at, updated_at"
+            " FROM conversions WHERE proposal_id = $1",
+            proposal_id,
+        )
+        return (
+            ConversionView.model_validate({**row, "steps": orjson.loads(row["steps"])})
+            if row
+            else None
+        )
+
     async def grids(self, code: str) -> CommunityGrids:
         grids = await self.pool.fetch(
             "SELECT grid, name, kind, households, population, area_km2, business_entities,"
@@ -182,6 +197,7 @@ class CommunityQueries:
             **registered.model_dump(include=_REGISTRATION_FIELDS - {"has_residents_committee"}),
             has_residents_committee=community.has_residents_committee,
             status=community.status,
+            successor=community.successor,
             **indicators.model_dump(),
             tier=community.tier,
             tier_score=decision.score if decision else None,

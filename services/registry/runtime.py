@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.registry.conversion import CONVERSION_EVENT_TYPES
+from services.registry.conversion_commands import ConversionCommands
 from services.registry.domain import EVENT_TYPES
 from services.registry.establishment import ESTABLISHMENT_EVENT_TYPES
 from services.registry.establishment_commands import EstablishmentCommands
@@ -11,6 +13,7 @@ from services.registry.grid_commands import GridCommands
 from services.registry.handlers import Handlers
 from services.registry.projections import (
     CommunitiesProjection,
+    ConversionsProjection,
     EstablishmentsProjection,
     GridsProjection,
     SizeFindingsProjection,
@@ -25,7 +28,7 @@ from shared.settings import KernelSettings
 
 def registry_catalog() -> EventCatalog:
     catalog = EventCatalog(source="/wuding/registry")
-    catalog.register(*EVENT_TYPES, *ESTABLISHMENT_EVENT_TYPES)
+    catalog.register(*EVENT_TYPES, *ESTABLISHMENT_EVENT_TYPES, *CONVERSION_EVENT_TYPES)
     return catalog
 
 
@@ -36,11 +39,13 @@ class Registry(ServiceRuntime):
             SizeFindingsProjection(),
             GridsProjection(),
             EstablishmentsProjection(),
+            ConversionsProjection(),
         ]
         super().__init__(settings, pool, registry_catalog(), projections)
         self.handlers = Handlers(self.store, self.catalog)
         self.grid_commands = GridCommands(self.handlers)
         self.establishments = EstablishmentCommands(self.handlers)
+        self.conversions = ConversionCommands(self.handlers)
         self.queries = CommunityQueries(pool, self.store, self.catalog)
 
 

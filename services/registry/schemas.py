@@ -91,6 +91,9 @@ class CommunityView(BaseModel):
         description="active, or approved (an industrial community not yet registered)",
     )
     establishment: str | None = Field(default=None, description="The proposal it came from")
+    predecessor: str | None = Field(default=None, description="撤村建居: the village it was")
+    successor: str | None = Field(default=None, description="撤村建居: what it became")
+    committee_name: str | None = None
     region: str | None = None
     tier: str | None = Field(default=None, description="一般, 较大 or 特大; see /explain")
     tier_score: Decimal | None = None
@@ -348,3 +351,47 @@ class EstablishmentView(BaseModel):
 class EstablishmentPage(BaseModel):
     items: list[EstablishmentView]
     next_cursor: str | None
+
+
+class ProposeConversionRequest(BaseModel):
+    """撤村建居 (seed 002 §三(一)): the town proposes converting a village community."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    collective_assets_quantified: bool = Field(
+        description="集体经济组织 set up, 清产核资及股权量化 completed"
+    )
+    fully_demolished: bool = Field(default=False, description="整村拆迁: must convert")
+    documents: list[Document] = Field(min_length=1, max_length=50, description="conversion_plan")
+    successor_name: Name | None = Field(default=None, description="Default: xx村 → xx社区")
+    successor_subtype: str = Field(default="城乡接合部社区", max_length=20)
+    successor_division_code: DivisionCode | None = Field(
+        default=None, description="Default: the village's division code"
+    )
+    actor_role: str = "town"
+
+
+class ConversionStepRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step: Literal["consent", "civil_affairs_review", "approval", "filing"]
+    actor_role: str = Field(examples=["villagers_meeting"])
+    outcome: str = Field(examples=["consented"])
+    documents: list[Document] = Field(default=[], max_length=50)
+    note: str = Field(default="", max_length=2000)
+    votes_for: int | None = Field(default=None, ge=0, description="consent: 户代表 in favour")
+    votes_total: int | None = Field(default=None, ge=0, description="consent: votes cast")
+
+
+class ConversionView(BaseModel):
+    proposal_id: str
+    code: str = Field(description="The village community")
+    village_name: str
+    successor_name: str
+    status: str
+    next_step: str | None
+    successor_code: str | None = Field(description="Issued at approval")
+    steps: list[dict[str, Any]]
+    version: int
+    proposed_at: datetime
+    updated_at: datetime

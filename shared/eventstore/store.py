@@ -121,6 +121,29 @@ class EventStore:
         placed = {row["event_id"]: row for row in rows}
         return [_placed(s.envelope, placed[s.envelope.event_id]) for s in sealed]
 
+    async def append_together(
+        self,
+        appends: Sequence[tuple[str, StreamPosition, Sequence[NewEvent]]],
+        *,
+        command_id: UUID,
+    ) -> list[Envelope]:
+        """One command's appends to several streams, in one transaction: all or none.
+
+        For a decision that changes two aggregates at once (a workflow step and the community
+        it creates or ends). Each stream keeps its own expected version; a retry of the same
+        command returns the events of the first run.
+        """
+        if replay := await self.events_of_command(command_id):
+            return replay
+        recorded: list[Envelope] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            for i, (stream_id, expected, events) in enumerate(appends):
+                recorded += await self.append(
+                    stream_id, expected, events, command_id=command_id if i == 0 else None,
+                    conn=conn,
+                )  # fmt: skip
+        return recorded
+
     async def read_stream(
         self, stream_id: str, *, until: datetime | None = None, conn: Executor | None = None
     ) -> list[Envelope]:
@@ -136,12 +159,12 @@ class EventStore:
 
     async def events_of_command(self, command_id: UUID) -> list[Envelope]:
         """The events a command appended, if it did: replays answer from these."""
-        # Only the batch's first event carries the command id; the rest of the batch shares
-        # its stream and transaction.
+        # Only the command's first event carries the command id; the rest of its events (of
+        # one stream, or of several with `append_together`) share its transaction.
         rows = await self.pool.fetch(
-            f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE (stream_id, transaction_id) ="
-            " (SELECT stream_id, transaction_id FROM events WHERE command_id = $1)"
-            " ORDER BY stream_version",
+            f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE transaction_id ="
+            " (SELECT transaction_id FROM events WHERE command_id = $1)"
+            " ORDER BY position",
             command_id,
         )
         return [envelope_from_row(row) for row in rows]

@@ -1,0 +1,172 @@
+"""Commands of the 撤村建居 conversion workflow (see conversion.py for the steps).
+
+Approval changes three streams in one transaction: the proposal's, the village community's
+(it ends, naming its successor) and the successor's (registered, naming its predecessor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import uuid5
+
+from services.registry import conversion, domain
+from services.registry.code import issue_code
+from services.registry.conversion import (
+    CONVERSION,
+    CommunityConverted,
+    Conversion,
+    ConversionProposed,
+    ConversionStep,
+    ConversionStepRecorded,
+)
+from services.registry.handlers import AlreadyRegistered, Handlers, RegisterCommunity
+from shared.commands import CommandContext
+from shared.errors import FieldProblem, NotFound, StreamPosition, ValidationFailed
+from shared.eventstore import DomainEvent, Envelope, NewEvent
+from shared.eventstore.store import head_of
+from shared.workflow import Document, missing_documents
+
+
+@dataclass(frozen=True)
+class ProposeConversion:
+    code: str
+    collective_assets_quantified: bool
+    fully_demolished: bool
+    documents: list[Document]
+    successor_name: str | None = None  # default: 勤勇村 → 勤勇社区
+    successor_subtype: str = "城乡接合部社区"
+    successor_division_code: str | None = None  # default: the village's
+    actor_role: str = "town"
+
+
+class ConversionCommands:
+    def __init__(self, handlers: Handlers) -> None:
+        self.handlers = handlers
+        self.store = handlers.store
+
+    async def propose(self, cmd: ProposeConversion, ctx: CommandContext) -> list[Envelope]:
+        village = await self.handlers.load(cmd.code)
+        registered = village.registered
+        assert registered is not None
+        problems = conversion.check_eligibility(
+            registered.major_type, village.status, cmd.collective_assets_quantified,
+            cmd.fully_demolished,
+        )  # fmt: skip
+        problems += missing_documents(conversion.PROPOSAL_DOCUMENTS, cmd.documents, "the proposal")
+        if cmd.actor_role != "town":
+            problems.append(FieldProblem("actor_role", "the town/street proposes (town)"))
+        successor = self._successor(
+            registered.name, registered.division_code, cmd.successor_name,
+            cmd.successor_subtype, cmd.successor_division_code, village,
+        )  # fmt: skip
+        if not problems:
+            self.handlers.registration(successor, ctx)  # the successor must be registrable
+        if problems:
+            raise ValidationFailed("the conversion cannot be proposed", errors=problems)
+        proposal_id = f"{cmd.code[:12]}-{uuid5(ctx.command_id, 'conversion').hex[:8]}"
+        proposed = ConversionProposed(
+            proposal_id=proposal_id, code=cmd.code, village_name=registered.name,
+            successor_name=successor.name, successor_subtype=successor.subtype,
+            successor_division_code=successor.division_code,
+            collective_assets_quantified=cmd.collective_assets_quantified,
+            fully_demolished=cmd.fully_demolished, actor_role=cmd.actor_role,
+            documents=cmd.documents,
+        )  # fmt: skip
+        return await self.store.append(
+            conversion.stream_id(proposal_id), StreamPosition(),
+            [self._new(proposed, proposal_id, ctx)], command_id=ctx.command_id,
+        )  # fmt: skip
+
+    async def take_step(
+        self, proposal_id: str, given: ConversionStep, ctx: CommandContext
+    ) -> list[Envelope]:
+        stream = conversion.stream_id(proposal_id)
+        envelopes = await self.store.read_stream(stream)
+        if not envelopes:
+            raise NotFound(f"no conversion proposal {proposal_id}")
+        case = Conversion()
+        for e in envelopes:
+            case.apply(self.handlers.catalog.decode(e))
+        proposed = case.proposed
+        assert proposed is not None
+        if problems := conversion.check_conversion_step(case, given):
+            if replay := await self.store.events_of_command(ctx.command_id):
+                return replay  # a retry of a step already recorded
+            raise ValidationFailed(f"{given.step} cannot be recorded", errors=problems)
+        step = CONVERSION.by_name[given.step]
+        approval = step.name == "approval"
+        successor_code = issue_code(proposed.successor_division_code, "urban") if approval else None
+        recorded = ConversionStepRecorded(
+            proposal_id=proposal_id, step=step.name, title=step.title,
+            actor_role=given.actor_role, outcome=given.outcome,
+            status=step.outcomes[given.outcome], documents=given.documents, note=given.note,
+            votes_for=given.votes_for, votes_total=given.votes_total,
+            successor_code=successor_code or case.successor_code,
+        )  # fmt: skip
+        step_event = (stream, head_of(envelopes), [self._new(recorded, proposal_id, ctx)])
+        if not approval:
+            return await self.store.append(*step_event, command_id=ctx.command_id)
+        return await self._approve(proposed, step_event, ctx)
+
+    async def _approve(
+        self,
+        proposed: ConversionProposed,
+        step_event: tuple[str, StreamPosition, list[NewEvent]],
+        ctx: CommandContext,
+    ) -> list[Envelope]:
+        village = await self.handlers.load_at(proposed.code, None, ctx)  # refuses an ended one
+        assert isinstance(village, domain.Community) and village.registered is not None
+        before = village.registered.committee_name or conversion.villagers_committee_name(
+            village.registered.name
+        )
+        after = conversion.renamed_committee(before)
+        successor = self._successor(
+            village.registered.name, village.registered.division_code, proposed.successor_name,
+            proposed.successor_subtype, proposed.successor_division_code, village,
+        )  # fmt: skip
+        code, registration = self.handlers.registration(
+            successor, ctx, predecessor=proposed.code, committee_name=after
+        )
+        if await self.store.read_stream(domain.stream_id(code)):
+            raise AlreadyRegistered(f"community {code} is already registered")
+        ended: DomainEvent = CommunityConverted(
+            code=proposed.code, successor_code=code, proposal_id=proposed.proposal_id,
+            committee_name_before=before, committee_name_after=after,
+        )  # fmt: skip
+        return await self.store.append_together(
+            [
+                step_event,
+                (
+                    domain.stream_id(proposed.code),
+                    village.head,
+                    [self.handlers.new_event(ended, proposed.code, ctx)],
+                ),
+                (domain.stream_id(code), StreamPosition(), registration),
+            ],
+            command_id=ctx.command_id,
+        )
+
+    @staticmethod
+    def _successor(
+        village_name: str,
+        division_code: str,
+        name: str | None,
+        subtype: str,
+        successor_division: str | None,
+        village: domain.Community,
+    ) -> RegisterCommunity:
+        assert village.indicators is not None
+        return RegisterCommunity(
+            name=name or conversion.successor_name(village_name),
+            division_code=successor_division or division_code,
+            major_type="urban",
+            subtype=subtype,
+            indicators=village.indicators,
+            has_residents_committee=True,
+        )
+
+    def _new(self, event: DomainEvent, proposal_id: str, ctx: CommandContext) -> NewEvent:
+        metadata = ctx.metadata(
+            type(event).__name__, subject=proposal_id, division_code=proposal_id[:12]
+        )
+        return self.handlers.catalog.new_event(event, metadata)
