@@ -102,6 +102,9 @@ async def test_the_topic_contract_is_published(platform: Platform) -> None:
         "registry.ResidentsCommitteeEstablished.v1", "registry.GridCreated.v1",
         "registry.GridResized.v1", "registry.MicroGridAdded.v1", "registry.GridsMerged.v1",
         "registry.GridSplit.v1", "registry.GridMembersAssigned.v1",
+        "registry.CommunityActivated.v1", "registry.EstablishmentProposed.v1",
+        "registry.EstablishmentStepRecorded.v1", "registry.ConversionProposed.v1",
+        "registry.ConversionStepRecorded.v1", "registry.CommunityConverted.v1",
     }  # fmt: skip
     registered = doc["components"]["messages"]["registry.CommunityRegistered.v1"]
     assert registered["name"] == "cn.wuding.registry.CommunityRegistered.v1"
