@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e.conftest import Platform, community, new_division
+from tests.integration.kafka_helpers import event_types_for
 
 
 async def test_findings_are_raised_then_resolved_with_rule_and_figures(platform: Platform) -> None:
@@ -37,6 +38,13 @@ async def test_findings_are_raised_then_resolved_with_rule_and_figures(platform:
     assert [f["rule"] for f in found["resolved"]] == ["ningbo.households_above_6000"]
     async with platform.http.get(findings_url, headers=platform.auth("yinzhou")) as r:
         assert r.status == 403
+    # The city platform sees both findings raised and the one resolved, keyed by the code.
+    types = await event_types_for(
+        platform.bootstrap_servers, "registry.events", code,
+        until=lambda ts: "SizeFindingResolved" in ts,
+    )  # fmt: skip
+    assert types.count("SizeFindingRaised") == 2 and types.count("SizeFindingResolved") == 1
+    assert types.index("SizeFindingResolved") > types.index("CommunityIndicatorsUpdated")
 
 
 async def test_occupancy_50_percent_without_residents_committee_until_one_is_set_up(
@@ -82,6 +90,11 @@ async def test_occupancy_50_percent_without_residents_committee_until_one_is_set
         headers=auth,
     ) as r:
         assert r.status == 409  # one committee; nothing recorded twice
+    types = await event_types_for(
+        platform.bootstrap_servers, "registry.events", code,
+        until=lambda ts: "SizeFindingResolved" in ts,
+    )  # fmt: skip
+    assert types[-2:] == ["ResidentsCommitteeEstablished", "SizeFindingResolved"]
 
 
 async def test_an_industrial_community_cannot_have_a_residents_committee(
