@@ -53,6 +53,17 @@ class Indicators(BaseModel):
         return {k: Decimal(v) for k, v in self.indicators().model_dump().items()}
 
 
+class TrustArea(BaseModel):
+    """A part that does not adjoin an industrial community, held in its trust for now (暂为托管,
+    seed 000 §二(一)2): recorded with the community, not counted in its own area."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=2, max_length=50)
+    area_km2: Decimal = Field(gt=0, le=100_000, max_digits=12, decimal_places=4)
+    reason: str = Field(min_length=2, max_length=500, description="确有需要: why it is held")
+
+
 class CommunityRegistered(Indicators, DomainEvent):
     """A community was registered and its 17-digit code issued."""
 
@@ -73,6 +84,7 @@ class CommunityRegistered(Indicators, DomainEvent):
     establishment: str | None = Field(default=None, description="The proposal it came from")
     predecessor: str | None = Field(default=None, description="撤村建居: the village's code")
     committee_name: str | None = Field(default=None, description="居民委员会 / 村民委员会")
+    trust_areas: list[TrustArea] = Field(default_factory=list, description="托管 (industrial)")
 
 
 class CommunityIndicatorsUpdated(Indicators, DomainEvent):
@@ -276,10 +288,17 @@ _GRID_EVENTS = frozenset(t.event_type for t in GRID_EVENT_TYPES)
 
 
 def check_registration(
-    *, name: str, division_code: str, major_type: str, subtype: str
+    *,
+    name: str,
+    division_code: str,
+    major_type: str,
+    subtype: str,
+    area_contiguous: bool = True,
+    holds_trust_areas: bool = False,
 ) -> list[FieldProblem]:
     """Every reason a registration is refused (empty: it may proceed)."""
     problems = check_division_code(division_code)
+    problems += check_contiguity(major_type, area_contiguous, holds_trust_areas)
     cat = catalogue()
     if major_type not in cat["major_types"]:
         known = ", ".join(cat["major_types"])
@@ -301,6 +320,32 @@ def check_registration(
             )
         )
     return problems
+
+
+def check_contiguity(
+    major_type: str, area_contiguous: bool, holds_trust_areas: bool
+) -> list[FieldProblem]:
+    """An industrial community's own area adjoins (原则上不得由不接壤的区域组成); a part that
+    does not may only be held in trust (可暂为托管), seed 000 §二(一)2. The seeds set no such
+    rule for urban and rural communities, so trust areas are an industrial matter only."""
+    if major_type == "industrial" and not area_contiguous:
+        return [
+            FieldProblem(
+                "area_contiguous",
+                "an industrial community may not be made of areas that do not adjoin"
+                " (seed 000 §二(一)2): register the contiguous area and list a part that does"
+                " not adjoin under trust_areas (暂为托管)",
+            )
+        ]
+    if major_type in {"urban", "rural"} and holds_trust_areas:
+        return [
+            FieldProblem(
+                "trust_areas",
+                "holding a non-adjoining area in trust (托管) applies to industrial communities"
+                " (seed 000 §二(一)2)",
+            )
+        ]
+    return []
 
 
 def check_division_code(division_code: str) -> list[FieldProblem]:

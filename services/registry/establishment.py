@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from services.registry.domain import Indicators
+from services.registry.domain import Indicators, TrustArea
 from shared.errors import FieldProblem
 from shared.eventstore import DomainEvent
 from shared.workflow import Document, Step, StepFields, StepInput, Workflow, check_step
@@ -67,6 +67,7 @@ class EstablishmentProposed(Indicators, DomainEvent):
     division_code: str = Field(description="The unused village-level number allocated to it")
     actor_role: str
     documents: list[Document]
+    trust_areas: list[TrustArea] = Field(default_factory=list, description="托管")
 
 
 class EstablishmentStepRecorded(StepFields, DomainEvent):

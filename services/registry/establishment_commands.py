@@ -40,6 +40,8 @@ class ProposeEstablishment:
     indicators: domain.Indicators
     documents: list[Document]
     actor_role: str = "town"
+    area_contiguous: bool = True
+    trust_areas: tuple[domain.TrustArea, ...] = ()
 
 
 class EstablishmentCommands:
@@ -64,7 +66,8 @@ class EstablishmentCommands:
         proposed = EstablishmentProposed(
             proposal_id=proposal_id, name=cmd.name, subtype=cmd.subtype,
             division_code=cmd.division_code, actor_role=cmd.actor_role,
-            documents=cmd.documents, **cmd.indicators.model_dump(),
+            documents=cmd.documents, trust_areas=list(cmd.trust_areas),
+            **cmd.indicators.model_dump(),
         )  # fmt: skip
         event = self._new(proposed, proposal_id, ctx)
         return await self.store.append(
@@ -147,6 +150,10 @@ class EstablishmentCommands:
                 if isinstance(source, ProposeEstablishment)
                 else source.indicators()
             ),
+            area_contiguous=(
+                source.area_contiguous if isinstance(source, ProposeEstablishment) else True
+            ),
+            trust_areas=tuple(source.trust_areas),
         )
 
 

@@ -36,6 +36,10 @@ class RegisterCommunity:
     # None: as the major type says (urban and rural yes, industrial never). An urban community
     # may start without one, e.g. a new residential area before 50% occupancy.
     has_residents_committee: bool | None = None
+    # Industrial communities (seed 000 §二(一)2): the own area adjoins; other parts are held
+    # in trust.
+    area_contiguous: bool = True
+    trust_areas: tuple[domain.TrustArea, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,8 @@ class Handlers:
             division_code=cmd.division_code,
             major_type=cmd.major_type,
             subtype=cmd.subtype,
+            area_contiguous=cmd.area_contiguous,
+            holds_trust_areas=bool(cmd.trust_areas),
         )
         committee = domain.has_residents_committee(cmd.major_type) if not problems else False
         if cmd.has_residents_committee is not None and not problems:
@@ -133,6 +139,7 @@ class Handlers:
             establishment=establishment,
             predecessor=predecessor,
             committee_name=committee_name,
+            trust_areas=list(cmd.trust_areas),
             **cmd.indicators.model_dump(),
         )
         tier = tier_assignment(pack, registered, registered.indicators(), previous=None)

@@ -45,16 +45,16 @@ class CommunitiesProjection:
                        registered_at, updated_at, households, residents, area_km2,
                        floating_population, employed_population, business_entities,
                        on_site_share, occupancy_share, status, establishment, predecessor,
-                       committee_name)
+                       committee_name, trust_areas)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12,
                            $13::text::numeric, $14, $15, $16, $17::text::numeric,
-                           $18::text::numeric, $19, $20, $21, $22)
+                           $18::text::numeric, $19, $20, $21, $22, $23::text::jsonb)
                    ON CONFLICT (code) DO NOTHING""",
                 p["code"], p["name"], p["division_code"], p["major_type"], p["subtype"],
                 p["has_residents_committee"], p["service_centre_name"], p.get("region"),
                 envelope.stream_version, envelope.recorded_at, *_indicator_values(p),
                 p.get("status", "active"), p.get("establishment"), p.get("predecessor"),
-                p.get("committee_name"),
+                p.get("committee_name"), json.dumps(p.get("trust_areas", []), ensure_ascii=False),
             )  # fmt: skip
         elif envelope.event_type == "CommunityIndicatorsUpdated":
             await conn.execute(

@@ -30,13 +30,15 @@ from shared.eventstore import EventCatalog, EventStore
 _REGISTRATION_FIELDS = {
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
     "service_centre_name", "region", "establishment", "predecessor", "committee_name",
+    "trust_areas",
 }  # fmt: skip
 
 _FIELDS = (
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
     "service_centre_name", "households", "residents", "area_km2", "floating_population",
     "employed_population", "business_entities", "on_site_share", "occupancy_share", "status",
-    "establishment", "predecessor", "successor", "committee_name", "region", "tier",
+    "establishment", "predecessor", "successor", "committee_name", "trust_areas", "region",
+    "tier",
     "tier_score",
     "policy_version", "version", "registered_at", "updated_at",
 )  # fmt: skip
@@ -60,6 +62,10 @@ _ESTABLISHMENT = (
 )
 
 
+def _view(row: asyncpg.Record) -> CommunityView:
+    return CommunityView.model_validate({**row, "trust_areas": orjson.loads(row["trust_areas"])})
+
+
 class CommunityQueries:
     def __init__(self, pool: asyncpg.Pool, store: EventStore, catalog: EventCatalog) -> None:
         self.pool = pool
@@ -68,7 +74,7 @@ class CommunityQueries:
 
     async def get(self, code: str) -> CommunityView | None:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM communities WHERE code = $1", code)
-        return CommunityView.model_validate(dict(row)) if row else None
+        return _view(row) if row else None
 
     async def get_json(self, code: str) -> tuple[int, bytes] | None:
         """(version, the CommunityView as JSON)."""
@@ -87,7 +93,7 @@ class CommunityQueries:
             after_code,
             limit,
         )
-        return [CommunityView.model_validate(dict(row)) for row in rows]
+        return [_view(row) for row in rows]
 
     async def codes_in_region(self, region: str) -> list[str]:
         rows = await self.pool.fetch(

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.domain import TierDecisionFields
+from services.registry.domain import TierDecisionFields, TrustArea
 from services.registry.establishment import StepName
 from services.registry.grids import GridFigures, GridKind, MicroGridKind
 from shared.workflow import Document
@@ -52,7 +52,20 @@ class IndicatorsInput(BaseModel):
 INDICATOR_FIELDS = frozenset(IndicatorsInput.model_fields)
 
 
-class RegisterCommunityRequest(IndicatorsInput):
+class BoundaryInput(BaseModel):
+    """An industrial community's area adjoins; a part that does not is held in trust (托管)."""
+
+    area_contiguous: bool = Field(
+        default=True,
+        description="false refuses an industrial community (seed 000 §二(一)2): list a part"
+        " that does not adjoin under trust_areas instead",
+    )
+    trust_areas: list[TrustArea] = Field(
+        default=[], max_length=20, description="Parts held in trust (暂为托管), industrial only"
+    )
+
+
+class RegisterCommunityRequest(IndicatorsInput, BoundaryInput):
     """Register an existing community; the platform issues its 17-digit code."""
 
     name: Name = Field(examples=["庄市街道勤勇社区"])
@@ -94,6 +107,7 @@ class CommunityView(BaseModel):
     predecessor: str | None = Field(default=None, description="撤村建居: the village it was")
     successor: str | None = Field(default=None, description="撤村建居: what it became")
     committee_name: str | None = None
+    trust_areas: list[TrustArea] = Field(default=[], description="Parts held in trust (托管)")
     region: str | None = None
     tier: str | None = Field(default=None, description="一般, 较大 or 特大; see /explain")
     tier_score: Decimal | None = None
@@ -303,7 +317,7 @@ class CommunitySnapshot(CommunityView):
     grids: list[GridView]
 
 
-class ProposeEstablishmentRequest(IndicatorsInput):
+class ProposeEstablishmentRequest(IndicatorsInput, BoundaryInput):
     """方案申报: a town/street proposes an industrial community (seed 000 §二(一)4)."""
 
     name: Name = Field(examples=["澥浦工业社区"])

@@ -154,3 +154,36 @@ async def test_rejected_proposal_ends_and_bad_proposals_are_refused(platform: Pl
         "GET", f"/establishments?division_prefix={division}&status=terminated"
     )
     assert [p["proposal_id"] for p in page["items"]] == [pid]
+
+
+async def test_a_non_adjoining_part_only_in_trust_and_oversize_is_a_finding(
+    platform: Platform,
+) -> None:
+    """Seed 000 §二(一)2–3: the own area adjoins, a part that does not is held in trust (托管);
+    the size cap is a finding, not a refusal."""
+    w = Workflow(platform)
+    status, problem = await w.call(
+        "POST", "/establishments", proposal(new_division(), area_contiguous=False)
+    )
+    assert status == 422 and problem["errors"][0]["field"] == "area_contiguous"
+
+    trust = {"name": "澥浦飞地地块", "area_km2": "0.3", "reason": "暂无接壤社区可管理"}
+    body = {k: v for k, v in proposal(new_division(), employed_population=16000).items()
+            if k != "documents"}  # fmt: skip
+    status, created = await w.call(
+        "POST", "/communities", {**body, "major_type": "industrial", "trust_areas": [trust]}
+    )
+    assert status == 201, created
+    assert created["trust_areas"] == [trust]
+    code = created["code"]
+    status, found = await w.call("GET", f"/communities/{code}/findings")
+    [finding] = found["open"]
+    assert finding["rule"] == "industrial.employed_above_max"
+    assert finding["limit"] == "employed_population 16000 > 15000"
+    status, village = await w.call(
+        "POST", "/communities",
+        {"name": "勤勇村", "division_code": new_division(), "major_type": "rural",
+         "subtype": "纯农型农村社区", "households": 900, "residents": 2500, "area_km2": "3",
+         "trust_areas": [trust]},
+    )  # fmt: skip
+    assert status == 422 and village["errors"][0]["field"] == "trust_areas"

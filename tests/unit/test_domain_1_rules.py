@@ -55,6 +55,23 @@ def test_domain_1_industrial_community_naming_and_no_residents_committee() -> No
     assert domain.has_residents_committee("urban") is True
 
 
+def test_domain_1_industrial_community_contiguous_area_parts_only_in_trust() -> None:
+    ok = dict(name="澥浦工业社区", division_code="330211004501", subtype="工业社区")
+    [problem] = domain.check_registration(major_type="industrial", area_contiguous=False, **ok)
+    assert problem.field == "area_contiguous" and "trust_areas" in problem.reason
+    assert domain.check_registration(major_type="industrial", holds_trust_areas=True, **ok) == []
+    village = dict(name="勤勇村", division_code="330211004201", subtype="纯农型农村社区")
+    [problem] = domain.check_registration(major_type="rural", holds_trust_areas=True, **village)
+    assert problem.field == "trust_areas"
+
+
+def test_domain_1_industrial_community_size_is_a_finding_above_the_max() -> None:
+    values = {"employed_population": D(15001), "area_km2": D(3), "business_entities": D(200)}
+    [found] = breaches(NINGBO, "industrial", values, False)
+    assert found.rule == "industrial.employed_above_max" and "seed 000" in found.source
+    assert breaches(NINGBO, "industrial", {**values, "employed_population": D(15000)}, False) == []
+
+
 def test_domain_1_establishment_workflow_steps_in_order() -> None:
     assert ESTABLISHMENT.order == (
         "proposal", "preliminary_review", "field_survey", "joint_review", "approval",
