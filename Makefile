@@ -40,6 +40,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/eventstore.py
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/registry_load.py
 
 clean:
 	rm -rf $(VENV) .wuding

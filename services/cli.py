@@ -36,6 +36,7 @@ def _load(ref: str) -> Any:
 def serve(service: str) -> None:
     import uvicorn
 
+    from shared.gc_tuning import tune_gc_for_serving
     from shared.observability.logging import configure_logging
     from shared.observability.tracing import configure_tracing
 
@@ -44,6 +45,7 @@ def serve(service: str) -> None:
     configure_logging(service, settings.log_level)
     configure_tracing(service, settings.trace_exporter)
     app = _load(spec.app_factory)(settings)
+    tune_gc_for_serving()
     uvicorn.run(
         app,
         host=settings.http_host,
