@@ -21,7 +21,7 @@ from services.registry.conversion import (
 )
 from services.registry.handlers import AlreadyRegistered, Handlers, RegisterCommunity
 from shared.commands import CommandContext
-from shared.errors import FieldProblem, NotFound, StreamPosition, ValidationFailed
+from shared.errors import FieldProblem, StreamPosition, ValidationFailed
 from shared.eventstore import DomainEvent, Envelope, NewEvent
 from shared.eventstore.store import head_of
 from shared.workflow import Document, missing_documents
@@ -81,18 +81,15 @@ class ConversionCommands:
         self, proposal_id: str, given: ConversionStep, ctx: CommandContext
     ) -> list[Envelope]:
         stream = conversion.stream_id(proposal_id)
-        envelopes = await self.store.read_stream(stream)
-        if not envelopes:
-            raise NotFound(f"no conversion proposal {proposal_id}")
-        case = Conversion()
-        for e in envelopes:
-            case.apply(self.handlers.catalog.decode(e))
+        envelopes, case = await self.handlers.load_case(
+            stream, Conversion(), f"conversion proposal {proposal_id}"
+        )
         proposed = case.proposed
         assert proposed is not None
         if problems := conversion.check_conversion_step(case, given):
-            if replay := await self.store.events_of_command(ctx.command_id):
-                return replay  # a retry of a step already recorded
-            raise ValidationFailed(f"{given.step} cannot be recorded", errors=problems)
+            return await self.handlers.replay_or_refuse(
+                ctx, f"{given.step} cannot be recorded", problems
+            )
         step = CONVERSION.by_name[given.step]
         approval = step.name == "approval"
         successor_code = issue_code(proposed.successor_division_code, "urban") if approval else None

@@ -23,7 +23,6 @@ from services.registry.handlers import AlreadyRegistered, Handlers, RegisterComm
 from shared.commands import CommandContext
 from shared.errors import (
     FieldProblem,
-    NotFound,
     StreamPosition,
     ValidationFailed,
 )
@@ -80,18 +79,16 @@ class EstablishmentCommands:
     async def take_step(
         self, proposal_id: str, given: EstablishmentStep, ctx: CommandContext
     ) -> list[Envelope]:
-        envelopes = await self.store.read_stream(establishment.stream_id(proposal_id))
-        if not envelopes:
-            raise NotFound(f"no establishment proposal {proposal_id}")
-        proposal = Proposal()
-        for e in envelopes:
-            proposal.apply(self.handlers.catalog.decode(e))
+        envelopes, proposal = await self.handlers.load_case(
+            establishment.stream_id(proposal_id), Proposal(),
+            f"establishment proposal {proposal_id}",
+        )  # fmt: skip
         proposed = proposal.proposed
         assert proposed is not None
         if problems := establishment.check_establishment_step(proposal, given):
-            if replay := await self.store.events_of_command(ctx.command_id):
-                return replay  # a retry of a step already recorded
-            raise ValidationFailed(f"{given.step} cannot be recorded", errors=problems)
+            return await self.handlers.replay_or_refuse(
+                ctx, f"{given.step} cannot be recorded", problems
+            )
         step = ESTABLISHMENT.by_name[given.step]
         code = issue_code(proposed.division_code, "industrial") if step.name == "approval" else None
         recorded = EstablishmentStepRecorded(

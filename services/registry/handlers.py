@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol, TypeVar
 from uuid import uuid5
 
 from services.registry import domain
@@ -25,6 +26,12 @@ from shared.eventstore import DomainEvent, Envelope, EventCatalog, EventStore, N
 from shared.eventstore.hashing import canonical_json
 from shared.eventstore.store import head_of
 
+
+class Case(Protocol):
+    def apply(self, event: DomainEvent) -> None: ...
+
+
+CaseT = TypeVar("CaseT", bound=Case)
 
 @dataclass(frozen=True)
 class RegisterCommunity:
@@ -276,6 +283,24 @@ class Handlers:
                 domain.stream_id(code), expected_version, community.head.version
             )
         return community
+
+    async def load_case(self, stream: str, case: CaseT, what: str) -> tuple[list[Envelope], CaseT]:
+        """A workflow case (establishment, conversion) as its stream left it."""
+        envelopes = await self.store.read_stream(stream)
+        if not envelopes:
+            raise NotFound(f"no {what}")
+        for e in envelopes:
+            case.apply(self.catalog.decode(e))
+        return envelopes, case
+
+    async def replay_or_refuse(
+        self, ctx: CommandContext, title: str, problems: list[FieldProblem]
+    ) -> list[Envelope]:
+        """A step that cannot be taken now: the events of the first attempt when this is a
+        retry of a step already recorded, else every reason it is refused."""
+        if replay := await self.store.events_of_command(ctx.command_id):
+            return replay
+        raise ValidationFailed(title, errors=problems)
 
     async def load(self, code: str) -> domain.Community:
         envelopes = await self.store.read_stream(domain.stream_id(code))
