@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.gateway.routes import router
+from services.gateway.routes import HOT_ROUTES, router
 from services.gateway.runtime import bootstrap
 from services.gateway.settings import GatewaySettings
+from shared.hot_routes import HotRoutes
 from shared.http import (
     RequestContextMiddleware,
     install_operational_routes,
@@ -46,5 +47,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     install_operational_routes(app, [database])
     app.include_router(router)
+    app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, service="gateway")
     return app

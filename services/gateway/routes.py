@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
+from starlette.types import Scope
 
-from services.gateway.auth import Client, Forbidden
+from services.gateway.auth import Client, Forbidden, Unauthenticated
 from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.runtime import Gateway
-from services.registry.code import require_valid_code
+from services.registry.code import is_valid_code, require_valid_code
 from services.registry.establishment_commands import require_proposal_id
 from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
@@ -43,6 +45,7 @@ from services.registry.schemas import (
 )
 from shared.contracts import asyncapi_document
 from shared.errors import FieldProblem, ValidationFailed
+from shared.hot_routes import HotResponse, HotRoute
 from shared.observability.context import correlation_id
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -101,17 +104,55 @@ def internal_headers(who: Client, **extra: str | None) -> dict[str, str]:
     return {k: v for k, v in headers.items() if v}
 
 
-def relay_response(forwarded: Forwarded, **extra_headers: str) -> Response:
+def relayed_headers(forwarded: Forwarded) -> dict[str, str]:
+    """The service's headers as the gateway passes them on (content type aside)."""
     headers = {k: v for k, v in forwarded.headers.items() if k != "content-type"}
     if "location" in headers:
         headers["location"] = "/v1" + headers["location"]
-    headers.update(extra_headers)
+    return headers
+
+
+def relay_response(forwarded: Forwarded, **extra_headers: str) -> Response:
     return Response(
         forwarded.body,
         status_code=forwarded.status,
-        headers=headers,
+        headers={**relayed_headers(forwarded), **extra_headers},
         media_type=forwarded.headers.get("content-type", "application/json"),
     )
+
+
+async def hot_get_community(scope: Scope, match: re.Match[str]) -> HotResponse | None:
+    """GET /v1/communities/{code} beneath the framework (shared/hot_routes.py): the same
+    checks and relay as get_community; a request it cannot authenticate or may not serve, and
+    any failure, is left to get_community, which answers with the problem."""
+    gw: Gateway = scope["app"].state.gateway
+    sent = dict(scope["headers"])
+    authorization, api_key = sent.get(b"authorization"), sent.get(b"x-api-key")
+    try:
+        who = gw.clients.authenticate(
+            authorization.decode("latin-1") if authorization else None,
+            api_key.decode("latin-1") if api_key else None,
+        )
+    except Unauthenticated:
+        return None
+    code = match["code"]
+    if not is_valid_code(code) or not who.may_read(code[:12]):
+        return None
+    forwarded = await gw.registry.send(
+        "GET", f"/communities/{code}", headers=internal_headers(who)
+    )
+    return HotResponse(
+        forwarded.status,
+        forwarded.body,
+        forwarded.headers.get("content-type", "application/json").encode(),
+        [(k.encode(), v.encode("latin-1")) for k, v in relayed_headers(forwarded).items()],
+    )
+
+
+HOT_ROUTES = [
+    HotRoute("GET", "/v1/communities/{code}", re.compile(r"/v1/communities/(?P<code>\d{17})"),
+             hot_get_community),
+]  # fmt: skip
 
 
 def scoped_prefix(who: Client, division_prefix: str | None) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
+from starlette.types import Scope
 
-from services.registry.code import require_valid_code
+from services.registry.code import is_valid_code, require_valid_code
 from services.registry.conversion import ConversionStep
 from services.registry.conversion_commands import ProposeConversion
 from services.registry.domain import Indicators
@@ -58,6 +60,7 @@ from services.registry.schemas import (
 from shared.commands import CommandContext
 from shared.errors import FieldProblem, NotFound, ValidationFailed
 from shared.eventstore import Envelope
+from shared.hot_routes import HotResponse, HotRoute
 from shared.observability.context import correlation_id
 
 router = APIRouter()
@@ -168,6 +171,26 @@ async def get_community(
         raise NotFound(f"no community with code {code}")
     version, body = found
     return Response(body, media_type="application/json", headers={"ETag": f'"{version}"'})
+
+
+async def hot_get_community(scope: Scope, match: re.Match[str]) -> HotResponse | None:
+    """GET /communities/{code} beneath the framework (shared/hot_routes.py): the same body and
+    ETag as get_community; anything but a community found is left to get_community."""
+    code = match["code"]
+    if not is_valid_code(code):
+        return None
+    runtime: Registry = scope["app"].state.registry
+    found = await runtime.queries.get_json(code)
+    if found is None:
+        return None
+    version, body = found
+    return HotResponse(200, body, headers=[(b"etag", f'"{version}"'.encode())])
+
+
+HOT_ROUTES = [
+    HotRoute("GET", "/communities/{code}", re.compile(r"/communities/(?P<code>\d{17})"),
+             hot_get_community),
+]  # fmt: skip
 
 
 @router.get("/communities/{code}/explain", response_model=Explanation)

@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.registry.api import router
+from services.registry.api import HOT_ROUTES, router
 from services.registry.runtime import Registry, bootstrap
+from shared.hot_routes import HotRoutes
 from shared.http import (
     RequestContextMiddleware,
     install_operational_routes,
@@ -45,5 +46,6 @@ def create_app(settings: KernelSettings, runtime: Registry | None = None) -> Fas
 
     install_operational_routes(app, [database])
     app.include_router(router)
+    app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, service="registry")
     return app

@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from multidict import CIMultiDict
 
-from services.registry.code import is_valid_code
+from services.registry.code import check_digit, is_valid_code
 from services.registry.schemas import CommunityView
 from tests.e2e.conftest import Platform, community, new_division, new_town
 
@@ -104,6 +104,38 @@ async def test_invalid_input_gets_field_level_reasons_and_changes_nothing(
     status, _, _ = await get(platform, "zhenhai", f"/v1/communities?division_prefix={division}")
     listed = await get(platform, "zhenhai", f"/v1/communities?division_prefix={division}")
     assert listed[2]["items"] == []
+
+
+async def test_the_hot_read_path_answers_exactly_as_the_app_does(platform: Platform) -> None:
+    """GET of one community is answered beneath FastAPI (shared/hot_routes.py) in the gateway
+    and the registry; a query string sends the same read through the app's own routes."""
+    code = (await post(platform, "zhenhai", community(new_division())))[2]["code"]
+    hot = await get(platform, "zhenhai", f"/v1/communities/{code}")
+    app = await get(platform, "zhenhai", f"/v1/communities/{code}?through=app")
+    assert hot[0] == app[0] == 200 and hot[2] == app[2]
+    for name in ("ETag", "Content-Type"):
+        assert hot[1][name] == app[1][name], name
+    assert hot[1]["X-Request-Id"] != app[1]["X-Request-Id"] and hot[1]["X-Correlation-Id"]
+    async with platform.http.get(f"{platform.registry}/communities/{code}") as r:
+        assert r.status == 200 and await r.json() == hot[2]
+    async with platform.http.get(platform.registry + "/metrics") as r:
+        metrics = await r.text()
+    assert 'method="GET",route="/v1/communities/{code}",service="gateway",status="200"' in metrics
+    assert 'method="GET",route="/communities/{code}",service="registry",status="200"' in metrics
+    # Everything but the plain success falls through to the app and its problem+json.
+    unknown = code[:13] + "999"
+    unknown += check_digit(unknown)
+    for client, path, status in (
+        ("yinzhou", f"/v1/communities/{code}", 403),
+        ("zhenhai", f"/v1/communities/{unknown}", 404),
+        ("zhenhai", f"/v1/communities/{code[:16]}{(int(code[16]) + 1) % 10}", 422),
+    ):
+        got = await get(platform, client, path)
+        assert got[0] == status and got[1]["Content-Type"] == PROBLEM, (path, got)
+    async with platform.http.get(
+        f"{platform.gateway}/v1/communities/{code}", headers={"Authorization": "Bearer wd_no"}
+    ) as r:
+        assert r.status == 401 and r.headers["Content-Type"] == PROBLEM
 
 
 async def test_authentication_and_district_scope(platform: Platform) -> None:
