@@ -47,7 +47,10 @@ class Forwarder:
     async def start(self) -> None:
         # Idle connections are dropped after 30 s, before the services' 65 s keep-alive ends.
         connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
-        self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
+        # The services set no cookies: a dummy jar skips cookie filtering on every request.
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=self.timeout, cookie_jar=aiohttp.DummyCookieJar()
+        )
 
     async def close(self) -> None:
         if self._session is not None:
