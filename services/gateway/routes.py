@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 from uuid import uuid4
@@ -179,6 +180,19 @@ async def read_community(
     return relay_response(forwarded)
 
 
+def refusal_of(forwarded: Forwarded) -> dict[str, Any] | None:
+    """The reasons of a refused command (a 4xx problem), as the audit keeps them."""
+    if not 400 <= forwarded.status < 500:
+        return None
+    try:
+        problem = json.loads(forwarded.body)
+    except ValueError:
+        return {"detail": forwarded.body[:500].decode("utf-8", "replace")}
+    if not isinstance(problem, dict):
+        return {"detail": str(problem)[:500]}
+    return {k: problem[k] for k in ("type", "title", "detail", "errors") if k in problem}
+
+
 async def command(
     gw: Gateway,
     who: Client,
@@ -193,17 +207,18 @@ async def command(
     """Scope check, idempotency, forward, audit: every command goes through here."""
     command_id = command_id_for(who.client_id, idempotency_key) if idempotency_key else uuid4()
 
-    async def audit(status: int) -> None:
+    async def audit(status: int, refusal: dict[str, Any] | None = None) -> None:
         await gw.audit_command(
             client_id=who.client_id, client_kind=who.kind, method=method, path=path,
             status=status, correlation_id=correlation_id.get(), command_id=command_id,
-            idempotency_key=idempotency_key,
+            idempotency_key=idempotency_key, refusal=refusal,
         )  # fmt: skip
 
     try:
         who.require_command(division_code)
-    except Forbidden:
-        await audit(403)  # refusals are audited too: they are what an auditor looks for
+    except Forbidden as exc:
+        # Refusals are audited too, with their reason: they are what an auditor looks for.
+        await audit(403, {"title": exc.title, "detail": str(exc)})
         raise
     if idempotency_key:
         stored = await gw.idempotency.claim(
@@ -213,16 +228,16 @@ async def command(
             replayed = Forwarded(stored.status, stored.headers, stored.body)
             return relay_response(replayed, **{"idempotent-replayed": "true"})
     headers = internal_headers(who, **{"x-command-id": str(command_id), "if-match": if_match})
-    status = 503
+    status, refusal = 503, None
     try:
         forwarded = await gw.registry.send(method, path, headers=headers, body=body)
-        status = forwarded.status
+        status, refusal = forwarded.status, refusal_of(forwarded)
     except ServiceUnavailable:
         if idempotency_key:
             await gw.idempotency.release(who.client_id, idempotency_key)
         raise
     finally:
-        await audit(status)
+        await audit(status, refusal)
     if idempotency_key:
         if forwarded.status >= 500:
             await gw.idempotency.release(who.client_id, idempotency_key)

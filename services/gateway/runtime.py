@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import asyncpg
 
 from services.gateway.auth import ClientDirectory
@@ -42,10 +45,12 @@ class Gateway:
         correlation_id: str | None,
         command_id: object,
         idempotency_key: str | None,
+        refusal: dict[str, Any] | None = None,
     ) -> None:
         await self.pool.execute(
             "INSERT INTO command_audit (client_id, client_kind, method, path, status,"
-            " correlation_id, command_id, idempotency_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+            " correlation_id, command_id, idempotency_key, refusal)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb)",
             client_id,
             client_kind,
             method,
@@ -54,6 +59,7 @@ class Gateway:
             correlation_id,
             command_id,
             idempotency_key,
+            json.dumps(refusal, ensure_ascii=False) if refusal else None,
         )
 
 

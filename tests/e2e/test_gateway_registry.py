@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from uuid import uuid4
 
 import asyncpg
@@ -219,8 +220,19 @@ async def test_every_command_is_audited_by_the_gateway(platform: Platform) -> No
     key = f"audit-{uuid4()}"
     await post(platform, "zhenhai", community(new_division()), key)
     await post(platform, "yinzhou", community(new_division()), None)  # refused: 403
+    misnamed = community(new_division(), name="澥浦社区", major_type="industrial",
+                         subtype="工业社区")  # fmt: skip
+    assert (await post(platform, "zhenhai", misnamed, f"audit-{uuid4()}"))[0] == 422
     conn = await asyncpg.connect(platform.gateway_db)
     try:
+        reasons = await conn.fetchval(
+            "SELECT refusal::text FROM command_audit WHERE client_id = 'zhenhai' AND status = 422"
+            " AND refusal::text LIKE '%XX工业社区%' ORDER BY id DESC LIMIT 1"
+        )
+        forbidden = await conn.fetchval(
+            "SELECT refusal->>'detail' FROM command_audit WHERE client_id = 'yinzhou'"
+            " AND status = 403 ORDER BY id DESC LIMIT 1"
+        )
         row = await conn.fetchrow(
             "SELECT client_id, method, path, status, correlation_id FROM command_audit"
             " WHERE idempotency_key = $1",
@@ -240,3 +252,7 @@ async def test_every_command_is_audited_by_the_gateway(platform: Platform) -> No
         201,
     )
     assert row["correlation_id"] and refused >= 1
+    # A refusal keeps its reason, which names the rule's source: the name rule of seed 000.
+    [error] = json.loads(reasons)["errors"]
+    assert error["field"] == "name" and "seed 000" in error["reason"]
+    assert "330212" in forbidden
