@@ -36,6 +36,8 @@ from services.registry.schemas import (
     Explanation,
     MergeGridsRequest,
     MicroGridInput,
+    PolicyPackDocument,
+    PolicyPackList,
     ProposeConversionRequest,
     ProposeEstablishmentRequest,
     RegisterCommunityRequest,
@@ -45,7 +47,7 @@ from services.registry.schemas import (
     UpdateIndicatorsRequest,
 )
 from shared.contracts import asyncapi_document
-from shared.errors import FieldProblem, ValidationFailed
+from shared.errors import FieldProblem, NotFound, ValidationFailed
 from shared.hot_routes import HotResponse, HotRoute
 from shared.observability.context import correlation_id
 
@@ -277,6 +279,32 @@ async def community_command(
 )
 async def event_contracts() -> dict[str, Any]:
     return asyncapi_document({"registry": registry_catalog()}, version="1")
+
+
+@router.get(
+    "/policy-packs",
+    response_model=PolicyPackList,
+    summary="Every policy pack version: in force or not, its content hash and its publication",
+    tags=["policy"],
+)
+async def policy_packs(gw: GatewayDep, who: ClientDep) -> Response:
+    forwarded = await gw.registry.send("GET", "/policy-packs", headers=internal_headers(who))
+    return relay_response(forwarded)
+
+
+@router.get(
+    "/policy-packs/{region}/{version}",
+    response_model=PolicyPackDocument,
+    summary="One pack version: every weight, threshold and size rule with its seed source",
+    tags=["policy"],
+)
+async def policy_pack(region: str, version: str, gw: GatewayDep, who: ClientDep) -> Response:
+    if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", region) or not re.fullmatch(
+        r"[0-9A-Za-z._-]{1,40}", version
+    ):
+        raise NotFound(f"no policy pack {region}@{version}")
+    path = f"/policy-packs/{region}/{version}"
+    return relay_response(await gw.registry.send("GET", path, headers=internal_headers(who)))
 
 
 @router.post(

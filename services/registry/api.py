@@ -49,6 +49,9 @@ from services.registry.schemas import (
     Explanation,
     MergeGridsRequest,
     MicroGridInput,
+    PolicyPackDocument,
+    PolicyPackList,
+    PolicyPackSummary,
     ProposeConversionRequest,
     ProposeEstablishmentRequest,
     RegisterCommunityRequest,
@@ -229,6 +232,22 @@ async def list_communities(
     items = items[:limit]
     next_cursor = encode_cursor(items[-1].code) if more else None
     return CommunityPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/policy-packs", response_model=PolicyPackList)
+async def list_policy_packs(runtime: RegistryDep) -> PolicyPackList:
+    documents = await runtime.queries.policy_packs(runtime.handlers.policies)
+    return PolicyPackList(
+        items=[PolicyPackSummary.model_validate(d.model_dump(exclude={"pack"})) for d in documents]
+    )
+
+
+@router.get("/policy-packs/{region}/{version}", response_model=PolicyPackDocument)
+async def get_policy_pack(region: str, version: str, runtime: RegistryDep) -> PolicyPackDocument:
+    for document in await runtime.queries.policy_packs(runtime.handlers.policies):
+        if (document.region, document.version) == (region, version):
+            return document
+    raise NotFound(f"no policy pack {region}@{version}")
 
 
 def encode_cursor(code: str) -> str:

@@ -27,6 +27,12 @@ from shared.eventstore.hashing import canonical_json
 from shared.eventstore.store import head_of
 
 
+def pack_sha256(pack: PolicyPack) -> str:
+    """The SHA-256 of a pack's canonical JSON: what its publication records, and what anyone
+    can recompute from `GET /v1/policy-packs/{region}/{version}`."""
+    return hashlib.sha256(canonical_json(pack.model_dump(mode="json"))).hexdigest()
+
+
 class Case(Protocol):
     def apply(self, event: DomainEvent) -> None: ...
 
@@ -69,6 +75,11 @@ class CommunityEnded(Conflict):
 class CommitteeExists(Conflict):
     slug = "residents-committee-exists"
     title = "The community already has a residents' committee"
+
+
+class PackVersionChanged(Conflict):
+    slug = "policy-pack-version-changed"
+    title = "This pack version was published with other content"
 
 
 class PackNotPublished(Conflict):
@@ -185,14 +196,23 @@ class Handlers:
         pack = self.policies.in_force(region)
         stream = domain.policy_stream_id(region)
         history = await self.store.read_stream(stream)
-        if any(e.payload["version"] == pack.version for e in history):
-            return []
+        digest = pack_sha256(pack)
+        for earlier in history:
+            if earlier.payload["version"] != pack.version:
+                continue
+            if earlier.payload["content_sha256"] == digest:
+                return []  # once per version
+            # Decisions name a pack by version: one version must mean one content forever.
+            raise PackVersionChanged(
+                f"{pack.ref} was published with content sha256 {earlier.payload['content_sha256']}"
+                f" and its file now hashes to {digest}: publish changed rules as a new version"
+            )
         published = domain.PolicyPackPublished(
             region=region,
             version=pack.version,
             effective_from=pack.effective_from.isoformat(),
             name=pack.name,
-            content_sha256=hashlib.sha256(canonical_json(pack.model_dump(mode="json"))).hexdigest(),
+            content_sha256=digest,
         )
         metadata = ctx.metadata("PublishPolicyPack", subject=stream, policy_pack=pack.ref)
         event = self.catalog.new_event(published, metadata)

@@ -8,8 +8,10 @@ from decimal import Decimal
 import asyncpg
 import orjson
 
-from services.registry.domain import Community, stream_id
+from services.registry.domain import Community, policy_stream_id, stream_id
 from services.registry.grids import DEDICATED_KINDS, Grid, GridMap
+from services.registry.handlers import pack_sha256
+from services.registry.policy import PolicyBook
 from services.registry.schemas import (
     CommunityGrids,
     CommunitySnapshot,
@@ -20,12 +22,13 @@ from services.registry.schemas import (
     GridView,
     HistoryEntry,
     MicroGridView,
+    PolicyPackDocument,
     SizeFindings,
     SizeFindingView,
     TierDecisionView,
 )
 from shared.audit import check_link
-from shared.eventstore import EventCatalog, EventStore
+from shared.eventstore import Envelope, EventCatalog, EventStore
 
 _REGISTRATION_FIELDS = {
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
@@ -238,6 +241,31 @@ class CommunityQueries:
             )
             previous = e
         return entries
+
+    async def policy_packs(self, book: PolicyBook) -> list[PolicyPackDocument]:
+        """Every shipped pack version with its publication (from the policy streams)."""
+        published: dict[tuple[str, str], Envelope] = {}
+        for region in sorted({pack.region for pack in book.packs}):
+            for e in await self.store.read_stream(policy_stream_id(region)):
+                published.setdefault((region, str(e.payload["version"])), e)
+        documents = []
+        for pack in sorted(book.packs, key=lambda p: (p.region, p.effective_from)):
+            publication = published.get((pack.region, pack.version))
+            document = PolicyPackDocument(
+                region=pack.region,
+                version=pack.version,
+                name=pack.name,
+                effective_from=pack.effective_from,
+                in_force=book.in_force(pack.region).version == pack.version,
+                content_sha256=pack_sha256(pack),
+                published_at=publication.recorded_at if publication else None,
+                published_sha256=(
+                    str(publication.payload["content_sha256"]) if publication else None
+                ),
+                pack=pack.model_dump(mode="json"),
+            )
+            documents.append(document)
+        return documents
 
     async def explain(self, code: str) -> Explanation | None:
         """Why the community has its tier: every tier decision, from the log itself."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -180,6 +180,33 @@ class CommunityPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page."
     )
+
+
+class PolicyPackSummary(BaseModel):
+    """A policy pack version as shipped, whether it is in force, and its publication."""
+
+    region: str
+    version: str
+    name: str
+    effective_from: date
+    in_force: bool = Field(description="The version its region's decisions use today")
+    content_sha256: str = Field(
+        description="SHA-256 of the pack's canonical JSON (keys sorted, no spaces, UTF-8)"
+    )
+    published_at: datetime | None = Field(
+        default=None, description="When PolicyPackPublished recorded it; null: not published"
+    )
+    published_sha256: str | None = Field(
+        default=None, description="The content hash the publication recorded"
+    )
+
+
+class PolicyPackList(BaseModel):
+    items: list[PolicyPackSummary]
+
+
+class PolicyPackDocument(PolicyPackSummary):
+    pack: dict[str, Any] = Field(description="The pack, every number with its seed source")
 
 
 class CommandAccepted(BaseModel):

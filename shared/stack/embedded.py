@@ -120,6 +120,9 @@ class EmbeddedPostgres:
         ensure_user_exists(_PG_SYSTEM_USER)
         self._user = _PG_SYSTEM_USER
         ensure_prefix_permissions(self.data_dir)
+        # The binaries live in the project's .venv: its parent folders (e.g. a clone under a
+        # mode-700 `mktemp -d`) must let the postgres user through too.
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
         readable = stat.S_IRGRP | stat.S_IROTH
         ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)

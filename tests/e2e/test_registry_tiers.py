@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
+import asyncpg
+
+from services.registry.handlers import Handlers
+from services.registry.runtime import registry_catalog
+from shared.commands import CommandContext
+from shared.eventstore import EventStore
 from tests.e2e.conftest import Platform, community, new_division
 from tests.integration.kafka_helpers import read_topic
 
@@ -65,3 +74,41 @@ async def test_a_division_outside_every_policy_region_is_refused(platform: Platf
     assert problem["errors"] == [
         {"field": "division_code", "reason": "no policy region covers division code 110101001001"}
     ]
+
+
+async def test_policy_packs_are_readable_and_verifiable_by_their_hash(platform: Platform) -> None:
+    """Every number a decision used can be read with its seed source, and anyone can check
+    that the pack read is the pack published (its SHA-256 over canonical JSON)."""
+    auth = platform.auth("zhenhai")
+    async with platform.http.get(f"{platform.gateway}/v1/policy-packs", headers=auth) as r:
+        assert r.status == 200
+        items = {(p["region"], p["version"]): p for p in (await r.json())["items"]}
+    assert {region for region, _ in items} == {"ningbo", "devzone", "xixian"}
+    assert items[("ningbo", "2023.1")]["in_force"] is True
+    url = f"{platform.gateway}/v1/policy-packs/ningbo/2023.1"
+    async with platform.http.get(url, headers=platform.auth("city")) as r:
+        assert r.status == 200
+        document = await r.json()
+    pack = document["pack"]
+    canonical = json.dumps(pack, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.sha256(canonical.encode()).hexdigest() == document["content_sha256"]
+    rule = next(r for r in pack["size_rules"] if r["id"] == "ningbo.households_above_6000")
+    assert rule["max"] == "6000" and "seed 004" in rule["source"]
+
+    # Once published, the publication's recorded hash is the one anyone recomputes.
+    pool = await asyncpg.create_pool(platform.registry_db, min_size=1, max_size=2)
+    try:
+        handlers = Handlers(EventStore(pool), registry_catalog())
+        ctx = CommandContext(actor_id="operator:e2e", actor_kind="operator")
+        await handlers.publish_pack("ningbo", ctx)
+    finally:
+        await pool.close()
+    async with platform.http.get(url, headers=auth) as r:
+        document = await r.json()
+    assert document["published_sha256"] == document["content_sha256"]
+    assert document["published_at"] is not None
+    async with platform.http.get(f"{platform.gateway}/v1/policy-packs/ningbo/1999.1",
+                                 headers=auth) as r:  # fmt: skip
+        assert r.status == 404 and r.headers["Content-Type"] == "application/problem+json"
+    async with platform.http.get(f"{platform.gateway}/v1/policy-packs") as r:
+        assert r.status == 401

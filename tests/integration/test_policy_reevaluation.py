@@ -19,6 +19,7 @@ from services.registry.domain import Indicators, policy_stream_id, stream_id
 from services.registry.handlers import (
     Handlers,
     PackNotPublished,
+    PackVersionChanged,
     RegisterCommunity,
 )
 from services.registry.policy import PolicyBook, PolicyPack, packs
@@ -63,6 +64,9 @@ async def test_new_pack_version_needs_publication_and_explicit_reevaluation(
     [published] = await after.publish_pack("ningbo", operator())
     assert published.payload["version"] == "2026.1"
     assert await after.publish_pack("ningbo", operator()) == []  # once per version
+    edited = v2.model_copy(update={"name": v2.name + " (edited in place)"})
+    with pytest.raises(PackVersionChanged, match="publish changed rules as a new version"):
+        await Handlers(store, catalog, PolicyBook([v1, edited])).publish_pack("ningbo", operator())
 
     command = operator()
     assert await after.reevaluate("ningbo", [code], command) == 1
