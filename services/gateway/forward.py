@@ -1,7 +1,8 @@
-"""Forwarding to a service's internal API over one pooled aiohttp session.
+"""Forwarding to a service's internal API over pooled keep-alive connections.
 
-aiohttp rather than httpx: measured on this machine, an httpx-based hop reached ~0.06× of a
-direct call, aiohttp's ClientSession ~0.5× (see docs/performance.md).
+The client is chosen by measurement (docs/performance.md): an httpx-based hop reached ~0.06×
+of a direct call, aiohttp's ClientSession ~0.5×; shared/http_pool.py spends a quarter of
+aiohttp's CPU per request.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from opentelemetry import trace
 
 from services.gateway.idempotency import StoredResponse
 from shared.errors import WudingError
+from shared.http_pool import HttpPool, HttpPoolError
 from shared.observability.tracing import current_trace_headers, tracing_enabled
 
 tracer = trace.get_tracer("wuding.gateway")
@@ -41,20 +42,15 @@ class Forwarder:
     def __init__(self, name: str, base_url: str, timeout_seconds: float) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: aiohttp.ClientSession | None = None
+        self.timeout_seconds = timeout_seconds
+        self._pool: HttpPool | None = None
 
     async def start(self) -> None:
-        # Idle connections are dropped after 30 s, before the services' 65 s keep-alive ends.
-        connector = aiohttp.TCPConnector(limit=256, keepalive_timeout=30)
-        # The services set no cookies: a dummy jar skips cookie filtering on every request.
-        self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self.timeout, cookie_jar=aiohttp.DummyCookieJar()
-        )
+        self._pool = HttpPool(self.base_url, timeout_seconds=self.timeout_seconds)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._pool is not None:
+            await self._pool.close()
 
     async def send(
         self,
@@ -65,7 +61,7 @@ class Forwarder:
         body: bytes | None = None,
         params: dict[str, Any] | None = None,
     ) -> Forwarded:
-        assert self._session is not None, "Forwarder.start() was not awaited"
+        assert self._pool is not None, "Forwarder.start() was not awaited"
         span = (
             tracer.start_as_current_span(
                 f"{self.name} {method}", kind=trace.SpanKind.CLIENT, attributes={"http.url": path}
@@ -78,15 +74,10 @@ class Forwarder:
             if body is not None:
                 out["content-type"] = "application/json"
             try:
-                async with self._session.request(
-                    method, self.base_url + path, data=body, headers=out, params=params
-                ) as response:
-                    data = await response.read()
-                    kept = {
-                        k.lower(): v
-                        for k, v in response.headers.items()
-                        if k.lower() in _PASSED_BACK
-                    }
-                    return Forwarded(response.status, kept, data)
-            except (aiohttp.ClientError, TimeoutError) as exc:
+                response = await self._pool.request(
+                    method, path, headers=out, body=body, params=params
+                )
+            except HttpPoolError as exc:
                 raise ServiceUnavailable(f"the {self.name} service did not answer") from exc
+            kept = {k: v for k, v in response.headers.items() if k in _PASSED_BACK}
+            return Forwarded(response.status, kept, response.body)
