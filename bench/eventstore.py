@@ -23,6 +23,7 @@ from services.registry.schemas import EXAMPLE_REGISTRATION
 from services.topology import SERVICES, database_url
 from shared.db import create_pool, ensure_database, migrate
 from shared.errors import StreamPosition
+from shared.gc_tuning import tune_gc_for_serving
 from shared.eventstore import Checkpoint, EventCatalog, EventStore, NewEvent, read_after
 from shared.eventstore.store import head_of
 from shared.relay import Relay
@@ -175,4 +176,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    uvloop.run(main())  # the event loop the services run on (uvicorn's loop="uvloop")
+    # As a service process runs its relay and projectors: on uvloop (uvicorn's loop="uvloop")
+    # and with the serving GC settings (`wuding serve`).
+    tune_gc_for_serving()
+    uvloop.run(main())
