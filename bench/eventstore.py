@@ -23,9 +23,9 @@ from services.registry.schemas import EXAMPLE_REGISTRATION
 from services.topology import SERVICES, database_url
 from shared.db import create_pool, ensure_database, migrate
 from shared.errors import StreamPosition
-from shared.gc_tuning import tune_gc_for_serving
 from shared.eventstore import Checkpoint, EventCatalog, EventStore, NewEvent, read_after
 from shared.eventstore.store import head_of
+from shared.gc_tuning import tune_gc_for_serving
 from shared.relay import Relay
 
 PAYLOAD = {**EXAMPLE_REGISTRATION, "service_centre_name": None, "note": "x" * 120}  # ~300 bytes
