@@ -1,0 +1,125 @@
+"""deploy/k8s renders with kustomize (offline) and says what the code expects of it.
+
+Rendering needs `kubectl` (with its built-in kustomize), which the development and CI
+machines have. There is no cluster here, so these checks stand in for schema validation:
+they pin what would break the platform at start-up or weaken it in operation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from services.gateway.settings import GatewaySettings
+from services.topology import SERVICES
+from shared.kafka import events_topic
+from shared.settings import KernelSettings
+
+K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
+OVERLAYS = ("dev", "production")
+EVENT_SOURCED = sorted(name for name, spec in SERVICES.items() if spec.event_sourced)
+
+
+@cache
+def render(overlay: str) -> tuple[dict[str, Any], ...]:
+    if shutil.which("kubectl") is None:
+        pytest.fail("kubectl is needed to render deploy/k8s (apt install kubectl)")
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return tuple(doc for doc in yaml.safe_load_all(out.stdout) if doc)
+
+
+def of_kind(overlay: str, kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in render(overlay) if d["kind"] == kind}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_service_runs_hardened_with_probes_and_a_pinned_image(overlay: str) -> None:
+    deployments = of_kind(overlay, "Deployment")
+    assert set(deployments) == set(SERVICES)
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        [container] = pod["containers"]
+        assert container["args"] == ["serve", name]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        [migrate] = pod["initContainers"]
+        assert migrate["args"] == ["migrate", "--service", name]
+        for c in (container, migrate):
+            image = c["image"]
+            assert ":" in image and not image.endswith(":latest"), (name, image)
+            assert c["securityContext"]["readOnlyRootFilesystem"] is True
+            assert c["securityContext"]["allowPrivilegeEscalation"] is False
+            assert c["resources"]["requests"] and c["resources"]["limits"]["memory"]
+        assert name in of_kind(overlay, "Service")
+        assert deployment["metadata"]["namespace"] == f"wuding{'-dev' if overlay == 'dev' else ''}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_setting_named_is_one_the_services_read(overlay: str) -> None:
+    """A misspelt variable would be ignored silently (extra="ignore"): catch it here."""
+    known = {f"WUDING_{f.upper()}" for f in GatewaySettings.model_fields} | {
+        f"WUDING_{f.upper()}" for f in KernelSettings.model_fields
+    }
+    [config] = of_kind(overlay, "ConfigMap").values()
+    named = set(config["data"])
+    for deployment in of_kind(overlay, "Deployment").values():
+        pod = deployment["spec"]["template"]["spec"]
+        for c in [*pod["containers"], *pod["initContainers"]]:
+            named |= {e["name"] for e in c.get("env", [])}
+    assert named <= known, sorted(named - known)
+    assert config["data"]["WUDING_ENV"] == "production"  # no default may hold a secret
+    registry_port = of_kind(overlay, "Service")["registry"]["spec"]["ports"][0]["port"]
+    assert config["data"]["WUDING_REGISTRY_URL"] == f"http://registry:{registry_port}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_secrets_are_referenced_never_shipped(overlay: str) -> None:
+    assert of_kind(overlay, "Secret") == {}
+    referenced = set()
+    for deployment in of_kind(overlay, "Deployment").values():
+        pod = deployment["spec"]["template"]["spec"]
+        for c in [*pod["containers"], *pod["initContainers"]]:
+            for e in c.get("env", []):
+                if "valueFrom" in e:
+                    referenced.add(e["valueFrom"]["secretKeyRef"]["name"])
+        referenced |= {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+    readme = (K8S / "README.md").read_text(encoding="utf-8")
+    assert referenced == {"wuding-registry-database", "wuding-gateway-database",
+                          "wuding-gateway-clients"}  # fmt: skip
+    for secret in referenced:
+        assert secret in readme, f"deploy/k8s/README.md does not say how to create {secret}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_event_sourced_service_has_its_topic_on_a_durable_kafka(overlay: str) -> None:
+    topics = of_kind(overlay, "KafkaTopic")
+    assert set(topics) == {events_topic(name) for name in EVENT_SOURCED}
+    [kafka] = of_kind(overlay, "Kafka").values()
+    config = kafka["spec"]["kafka"]["config"]
+    assert config["auto.create.topics.enable"] is False
+    [pool] = of_kind(overlay, "KafkaNodePool").values()
+    for topic in topics.values():
+        assert topic["spec"]["replicas"] <= pool["spec"]["replicas"]
+        assert topic["spec"]["config"]["min.insync.replicas"] <= topic["spec"]["replicas"]
+    if overlay == "production":
+        assert pool["spec"]["replicas"] >= 3 and config["min.insync.replicas"] >= 2
+        assert pool["spec"]["storage"]["volumes"][0]["deleteClaim"] is False
+
+
+def test_only_the_gateway_is_reachable_from_outside() -> None:
+    policies = of_kind("production", "NetworkPolicy")
+    assert policies["default-deny-ingress"]["spec"]["podSelector"] == {}
+    [rule] = policies["registry-from-gateway"]["spec"]["ingress"]
+    sources = [peer.get("podSelector", {}).get("matchLabels") for peer in rule["from"]]
+    assert {"app.kubernetes.io/name": "gateway"} in sources
+    assert of_kind("production", "HorizontalPodAutoscaler")["gateway"]["spec"]["minReplicas"] >= 2
