@@ -109,3 +109,10 @@ async def test_history_lists_actor_time_policy_and_chain_status(platform: Platfo
         events = (await r.json())["events"]
     assert [e["chain_ok"] for e in events] == [False, True]
     assert events[0]["chain_problems"] == ["stored content no longer matches its hash"]
+    # Another district sees neither the history nor the past of this community.
+    other = platform.auth("yinzhou")
+    async with platform.http.get(history_url, headers=other) as r:
+        assert r.status == 403
+    past = f"{platform.gateway}/v1/communities/{code}?as_of=2030-01-01T00:00:00%2B08:00"
+    async with platform.http.get(past, headers=other) as r:
+        assert r.status == 403
