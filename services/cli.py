@@ -37,6 +37,7 @@ def serve(service: str) -> None:
     import uvicorn
 
     from shared.gc_tuning import tune_gc_for_serving
+    from shared.http_server import CoalescingHttpToolsProtocol
     from shared.observability.logging import configure_logging
     from shared.observability.tracing import configure_tracing
 
@@ -51,7 +52,7 @@ def serve(service: str) -> None:
         host=settings.http_host,
         port=settings.http_port,
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,  # httptools, each response in one write
         log_config=None,
         access_log=False,
         # Longer than any caller's idle keep-alive (the gateway keeps 30 s), so a caller never

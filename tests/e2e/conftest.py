@@ -24,6 +24,7 @@ from services.gateway.app import create_app as gateway_app
 from services.gateway.auth import hash_key, new_key
 from services.gateway.settings import GatewaySettings
 from services.registry.app import create_app as registry_app
+from shared.http_server import CoalescingHttpToolsProtocol
 from shared.settings import KernelSettings
 from shared.stack.embedded import free_port
 from tests.conftest import Stack, new_database
@@ -52,6 +53,7 @@ async def serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[N
             log_config=None,
             access_log=False,
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            http=CoalescingHttpToolsProtocol,  # as `wuding serve` runs them
         )
     )
     task = asyncio.create_task(server.serve())

@@ -1,4 +1,5 @@
-"""shared/http_pool.py against a real uvicorn server: keep-alive, framing, retries, timeouts."""
+"""shared/http_pool.py against a real uvicorn server (stock, and with shared/http_server.py's
+protocol): keep-alive, framing, retries, timeouts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import uvicorn
 
 from shared.http_pool import HttpPool, HttpPoolError
+from shared.http_server import CoalescingHttpToolsProtocol
 from shared.stack.embedded import free_port
 
 Message = dict[str, Any]
@@ -48,11 +50,12 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[str]:
+@pytest.fixture(params=["httptools", CoalescingHttpToolsProtocol], ids=["stock", "coalescing"])
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """uvicorn with its own httptools protocol, and with the one `wuding serve` uses."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, timeout_keep_alive=1)  # fmt: skip
+                            access_log=False, timeout_keep_alive=1, http=request.param)  # fmt: skip
     instance = uvicorn.Server(config)
     task = asyncio.create_task(instance.serve())
     while not instance.started:
