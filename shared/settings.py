@@ -29,8 +29,10 @@ class KernelSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8101
     log_level: str = "INFO"
-    # none | console: where spans go. Tests install an in-memory exporter themselves.
-    trace_exporter: Literal["none", "console"] = "none"
+    # none | console | otlp: where spans go. otlp sends them over OTLP/HTTP in batches to
+    # OTEL_EXPORTER_OTLP_ENDPOINT (OpenTelemetry's own variable; default localhost:4318).
+    # Tests install an in-memory exporter themselves.
+    trace_exporter: Literal["none", "console", "otlp"] = "none"
     relay_enabled: bool = True
     relay_batch_size: int = 500
     poll_interval_seconds: float = 0.1

@@ -13,8 +13,9 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
     ConsoleSpanExporter,
     SimpleSpanProcessor,
     SpanExporter,
@@ -37,11 +38,25 @@ def configure_tracing(service: str, exporter: str | SpanExporter = "none") -> Tr
     else:
         provider = TracerProvider(resource=Resource.create({"service.name": service}))
         trace.set_tracer_provider(provider)
-    if isinstance(exporter, SpanExporter):
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-    elif exporter == "console":
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    provider.add_span_processor(span_processor(exporter))
     return provider
+
+
+def span_processor(exporter: str | SpanExporter) -> SpanProcessor:
+    """How spans leave the process: an exporter given (tests), `console`, or `otlp`.
+
+    OTLP goes through a batch processor: a request never waits for the collector, and spans
+    are dropped (and counted by the SDK) rather than queued without bound if it is down.
+    """
+    if isinstance(exporter, SpanExporter):
+        return SimpleSpanProcessor(exporter)
+    if exporter == "console":
+        return SimpleSpanProcessor(ConsoleSpanExporter())
+    if exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return BatchSpanProcessor(OTLPSpanExporter())
+    raise ValueError(f"unknown trace exporter {exporter!r}: none, console or otlp")
 
 
 _recording = False  # set by configure_tracing; read on hot paths
