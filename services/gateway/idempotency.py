@@ -20,6 +20,7 @@ from shared.errors import Conflict, FieldProblem, ValidationFailed
 
 _NAMESPACE = UUID("8f0b6a52-3c1e-4d57-9a51-0d3b8c6e2f10")
 IN_FLIGHT_LEASE_SECONDS = 30
+SWEEP_BATCH = 1000  # keys deleted per statement by the sweeper
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,22 @@ class IdempotencyStore:
             orjson.dumps(response.headers).decode(),
             response.body,
         )
+
+    async def sweep_expired(self, batch: int = SWEEP_BATCH) -> int:
+        """Delete keys past their time to live, up to `batch`; return how many went.
+
+        A retry after the time to live is a new request anyway (claim() ignores such a row),
+        so deleting them changes no answer; it only keeps the table from growing forever.
+        """
+        status = await self.pool.execute(
+            "DELETE FROM idempotency_keys WHERE (client_id, key) IN ("
+            " SELECT client_id, key FROM idempotency_keys"
+            " WHERE created_at < now() - make_interval(hours => $1)"
+            " ORDER BY created_at LIMIT $2)",
+            self.ttl_hours,
+            batch,
+        )
+        return int(status.split()[-1])
 
     async def release(self, client_id: str, key: str) -> None:
         """The request failed in a way worth retrying: free the key."""

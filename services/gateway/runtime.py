@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 
 import asyncpg
+import structlog
 
 from services.gateway.auth import ClientDirectory
 from services.gateway.forward import Forwarder
-from services.gateway.idempotency import IdempotencyStore
+from services.gateway.idempotency import SWEEP_BATCH, IdempotencyStore
 from services.gateway.settings import GatewaySettings
 from shared.db import create_pool
+
+log = structlog.get_logger("wuding.gateway")
 
 
 class Gateway:
@@ -26,10 +31,25 @@ class Gateway:
 
     async def start(self) -> None:
         await self.registry.start()
+        self._sweeper = asyncio.create_task(self._sweep_idempotency_keys(), name="sweeper")
 
     async def stop(self) -> None:
+        self._sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._sweeper
         await self.registry.close()
         await self.pool.close()
+
+    async def _sweep_idempotency_keys(self) -> None:
+        """Every few minutes, delete expired idempotency keys (in batches, so briefly)."""
+        while True:
+            try:
+                swept = SWEEP_BATCH
+                while swept == SWEEP_BATCH:  # a full batch: there may be more
+                    swept = await self.idempotency.sweep_expired()
+            except (asyncpg.PostgresError, OSError) as exc:
+                log.warning("idempotency.sweep_failed", error=type(exc).__name__)
+            await asyncio.sleep(self.settings.idempotency_sweep_seconds)
 
     async def ping_database(self) -> None:
         await self.pool.fetchval("SELECT 1")

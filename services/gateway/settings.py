@@ -16,6 +16,7 @@ class GatewaySettings(KernelSettings):
     # A JSON file listing the clients and the SHA-256 of their API keys (never the keys).
     clients_file: Path | None = None
     idempotency_ttl_hours: int = 24
+    idempotency_sweep_seconds: float = 600.0  # how often expired keys are deleted
     forward_timeout_seconds: float = 10.0
 
     @model_validator(mode="after")
