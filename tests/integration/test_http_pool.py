@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from shared.http_pool import HttpPool, HttpPoolError
 from shared.http_server import CoalescingHttpToolsProtocol
 from shared.stack.embedded import free_port
+from tests.integration.asgi_server import read_body, running
 
 Message = dict[str, Any]
 
@@ -22,12 +22,7 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
     """Echoes what it got; /slow waits; /chunked streams its body in three parts."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     if scope["path"] == "/slow":
         await asyncio.sleep(1.0)
     echo = {
@@ -53,17 +48,8 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
 @pytest.fixture(params=["httptools", CoalescingHttpToolsProtocol], ids=["stock", "coalescing"])
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """uvicorn with its own httptools protocol, and with the one `wuding serve` uses."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, timeout_keep_alive=1, http=request.param)  # fmt: skip
-    instance = uvicorn.Server(config)
-    task = asyncio.create_task(instance.serve())
-    while not instance.started:
-        assert not task.done(), "server failed to start"
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    await task
+    async with running(app, timeout_keep_alive=1, http=request.param) as url:
+        yield url
 
 
 async def test_requests_reuse_one_keep_alive_connection(server: str) -> None:

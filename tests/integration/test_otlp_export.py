@@ -6,12 +6,11 @@ import asyncio
 from typing import Any
 
 import pytest
-import uvicorn
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from shared.observability.tracing import span_processor
-from shared.stack.embedded import free_port
+from tests.integration.asgi_server import read_body, running
 
 received: list[dict[str, Any]] = []
 
@@ -20,12 +19,7 @@ async def collector(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Accepts what an OpenTelemetry collector's OTLP/HTTP receiver accepts, and keeps it."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     headers = dict(scope["headers"])
     received.append({"path": scope["path"], "type": headers.get(b"content-type"), "body": body})
     await send({"type": "http.response.start", "status": 200,
@@ -34,25 +28,17 @@ async def collector(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 async def test_spans_are_sent_to_the_otlp_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(collector, host="127.0.0.1", port=port,
-                                           log_config=None, access_log=False))  # fmt: skip
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the stand-in collector did not start"
-        await asyncio.sleep(0.02)
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
-    provider = TracerProvider(resource=Resource.create({"service.name": "registry"}))
-    provider.add_span_processor(span_processor("otlp"))
-    with provider.get_tracer("test").start_as_current_span("POST /communities"):
-        pass
-    try:
-        # The exporter posts from its own thread with a blocking client: flush off the loop.
-        assert await asyncio.to_thread(provider.force_flush, 10_000)
-    finally:
-        await asyncio.to_thread(provider.shutdown)
-        server.should_exit = True
-        await task
+    async with running(collector) as url:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
+        provider = TracerProvider(resource=Resource.create({"service.name": "registry"}))
+        provider.add_span_processor(span_processor("otlp"))
+        with provider.get_tracer("test").start_as_current_span("POST /communities"):
+            pass
+        try:
+            # The exporter posts from its own thread with a blocking client: flush off the loop.
+            assert await asyncio.to_thread(provider.force_flush, 10_000)
+        finally:
+            await asyncio.to_thread(provider.shutdown)
     [export] = received
     assert export["path"] == "/v1/traces" and export["type"] == b"application/x-protobuf"
     assert b"POST /communities" in export["body"] and b"registry" in export["body"]
