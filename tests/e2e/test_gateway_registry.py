@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
 import pytest
 from multidict import CIMultiDict
 
-from services.registry.code import check_digit, is_valid_code
+from services.gateway.app import create_app as gateway_app
+from services.gateway.auth import hash_key
+from services.gateway.settings import GatewaySettings
+from services.registry.code import check_digit, is_valid_code, issue_code
 from services.registry.schemas import CommunityView
-from tests.e2e.conftest import Platform, community, new_division, new_town
+from shared.stack.embedded import free_port
+from tests.e2e.conftest import Platform, community, new_division, new_town, serve
 
 PROBLEM = "application/problem+json"
 
@@ -256,3 +261,43 @@ async def test_every_command_is_audited_by_the_gateway(platform: Platform) -> No
     [error] = json.loads(reasons)["errors"]
     assert error["field"] == "name" and "seed 000" in error["reason"]
     assert "330212" in forbidden
+
+
+async def test_a_registry_that_does_not_answer_is_a_503_problem_and_audited(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """The gateway in front of a registry that is down: clear 503s, the command audited."""
+    clients = tmp_path / "clients.json"
+    clients.write_text(json.dumps([{
+        "client_id": "zhenhai", "kind": "district", "division_prefix": "330211",
+        "key_sha256": hash_key(platform.keys["zhenhai"]),
+    }]), "utf-8")  # fmt: skip
+    settings = GatewaySettings(
+        env="test", database_url=platform.gateway_db, clients_file=clients,
+        registry_url=f"http://127.0.0.1:{free_port()}", forward_timeout_seconds=2,
+    )  # fmt: skip
+    port = free_port()
+    server, task = await serve(gateway_app(settings), port)
+    key = f"down-{uuid4()}"
+    try:
+        base, auth = f"http://127.0.0.1:{port}/v1/communities", platform.auth("zhenhai")
+        async with platform.http.get(f"{base}/{issue_code(new_division(), 'urban')}",
+                                     headers=auth) as r:  # fmt: skip
+            assert r.status == 503 and r.headers["Content-Type"] == PROBLEM
+            assert "registry" in (await r.json())["detail"]
+        async with platform.http.post(
+            base, json=community(new_division()), headers=auth | {"Idempotency-Key": key}
+        ) as r:
+            assert r.status == 503 and r.headers["Content-Type"] == PROBLEM
+    finally:
+        server.should_exit = True
+        await task
+    conn = await asyncpg.connect(platform.gateway_db)
+    try:
+        status = await conn.fetchval(
+            "SELECT status FROM command_audit WHERE idempotency_key = $1", key
+        )
+        held = await conn.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = $1", key)
+    finally:
+        await conn.close()
+    assert status == 503 and held == 0  # audited; the key is free for the retry
