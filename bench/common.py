@@ -7,6 +7,7 @@ import os
 import platform
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from shared.stack.embedded import temporary_stack
 
@@ -39,3 +40,10 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return float("nan")
     index = min(len(sorted_values) - 1, int(q * len(sorted_values)))
     return sorted_values[index]
+
+
+def peak_rss_mb(pid: int | None = None) -> float:
+    """A process's peak resident memory (VmHWM) in MiB; this process's without a pid."""
+    status = Path(f"/proc/{pid or 'self'}/status").read_text()
+    kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return round(kib / 1024, 1)

@@ -21,7 +21,7 @@ from urllib.request import Request, urlopen
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_stack, machine
+from bench.common import bench_stack, machine, peak_rss_mb
 from services.gateway.auth import hash_key, new_key
 from services.launcher import spawn_service
 from services.registry.schemas import EXAMPLE_REGISTRATION
@@ -120,6 +120,7 @@ def main() -> None:
             direct, through = load(direct_url, {}), load(gateway_url, auth)
             direct_niced = load(direct_url, {}, nice=NICE)
             through_niced = load(gateway_url, auth, nice=NICE)
+            memory = {name: peak_rss_mb(proc.pid) for name, proc in zip(ports, procs, strict=True)}
         finally:
             for proc in procs:
                 proc.terminate()
@@ -138,6 +139,8 @@ def main() -> None:
         print(
             f"{name:<26}{r['rps']:>10,.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['errors']:>8.0f}"
         )
+    print(f"peak memory after the load: registry {memory['registry']} MiB,"
+          f" gateway {memory['gateway']} MiB")  # fmt: skip
     print(
         f"gateway/direct = {ratio:.2f} (target >= 0.4); gateway p99 {through['p99_ms']:.1f} ms"
         f" (target < 25); with the generator niced: {ratio_niced:.2f},"
@@ -159,6 +162,7 @@ def main() -> None:
                         "ratio": ratio_niced >= 0.4, "p99": through_niced["p99_ms"] < 25
                     },
                 },
+                "peak_rss_mb": memory,
                 "load_generator": tool,
                 "machine": machine(),
             }

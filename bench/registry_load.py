@@ -20,7 +20,7 @@ import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_stack, machine
+from bench.common import bench_stack, machine, peak_rss_mb
 from services.registry.calibration import calibrated_thresholds
 from services.registry.runtime import Registry
 from services.registry.seed import plan_ningbo, seed_city
@@ -77,6 +77,7 @@ async def main() -> None:
     print(f"{'command path, seconds':<26}{report.seconds:>10.1f}   (target < 60)")
     print(f"{'events/s':<26}{report.events_per_second:>10,.0f}")
     print(f"{'read models caught up, s':<26}{projection_seconds:>10.1f}")
+    print(f"{'peak memory, MiB':<26}{peak_rss_mb():>10.1f}")
     print("tiers: " + ", ".join(f"{t} {report.tiers[t]} ({share[t]}%)" for t in share))
     print(f"thresholds reproducing 54.4/37.3/8.3 here (urban and rural): {calibrated}")
     print(
@@ -92,6 +93,7 @@ async def main() -> None:
                 "events_per_second": round(report.events_per_second, 1),
                 "projection_seconds": round(projection_seconds, 2),
                 "read_model_rows": counts,
+                "peak_rss_mb": peak_rss_mb(),
                 "tiers": dict(report.tiers),
                 "tier_percent": share,
                 "calibrated_thresholds": {k: str(v) for k, v in calibrated.items()},
