@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -47,7 +48,7 @@ from services.registry.schemas import (
     UpdateIndicatorsRequest,
 )
 from shared.contracts import asyncapi_document
-from shared.errors import FieldProblem, NotFound, ValidationFailed
+from shared.errors import FieldProblem, ValidationFailed
 from shared.hot_routes import HotResponse, HotRoute
 from shared.observability.context import correlation_id
 
@@ -170,16 +171,21 @@ def scoped_prefix(who: Client, division_prefix: str | None) -> str:
     return prefix
 
 
+async def relay_read(
+    gw: Gateway, who: Client, path: str, params: dict[str, Any] | None = None
+) -> Response:
+    """A read the client may make (scope checked by the caller), forwarded as it is."""
+    forwarded = await gw.registry.send("GET", path, headers=internal_headers(who), params=params)
+    return relay_response(forwarded)
+
+
 async def read_community(
     gw: Gateway, who: Client, code: str, suffix: str, params: dict[str, Any] | None = None
 ) -> Response:
     """Every read of one community: a valid code, within the client's scope, forwarded."""
     code = require_valid_code(code)
     who.require_read(code[:12])
-    forwarded = await gw.registry.send(
-        "GET", f"/communities/{code}{suffix}", headers=internal_headers(who), params=params
-    )
-    return relay_response(forwarded)
+    return await relay_read(gw, who, f"/communities/{code}{suffix}", params)
 
 
 def refusal_of(forwarded: Forwarded) -> dict[str, Any] | None:
@@ -288,8 +294,7 @@ async def event_contracts() -> dict[str, Any]:
     tags=["policy"],
 )
 async def policy_packs(gw: GatewayDep, who: ClientDep) -> Response:
-    forwarded = await gw.registry.send("GET", "/policy-packs", headers=internal_headers(who))
-    return relay_response(forwarded)
+    return await relay_read(gw, who, "/policy-packs")
 
 
 @router.get(
@@ -299,12 +304,7 @@ async def policy_packs(gw: GatewayDep, who: ClientDep) -> Response:
     tags=["policy"],
 )
 async def policy_pack(region: str, version: str, gw: GatewayDep, who: ClientDep) -> Response:
-    if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", region) or not re.fullmatch(
-        r"[0-9A-Za-z._-]{1,40}", version
-    ):
-        raise NotFound(f"no policy pack {region}@{version}")
-    path = f"/policy-packs/{region}/{version}"
-    return relay_response(await gw.registry.send("GET", path, headers=internal_headers(who)))
+    return await relay_read(gw, who, f"/policy-packs/{quote(region, '')}/{quote(version, '')}")
 
 
 @router.post(
@@ -422,10 +422,7 @@ async def list_communities(
     params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
     if cursor:
         params["cursor"] = cursor
-    forwarded = await gw.registry.send(
-        "GET", "/communities", headers=internal_headers(who), params=params
-    )
-    return relay_response(forwarded)
+    return await relay_read(gw, who, "/communities", params)
 
 
 @router.get(
@@ -593,10 +590,7 @@ async def take_establishment_step(
 async def get_establishment(proposal_id: str, gw: GatewayDep, who: ClientDep) -> Response:
     proposal_id = require_proposal_id(proposal_id)
     who.require_read(proposal_id[:12])
-    forwarded = await gw.registry.send(
-        "GET", f"/establishments/{proposal_id}", headers=internal_headers(who)
-    )
-    return relay_response(forwarded)
+    return await relay_read(gw, who, f"/establishments/{proposal_id}")
 
 
 @router.get(
@@ -619,10 +613,7 @@ async def list_establishments(
     prefix = scoped_prefix(who, division_prefix)
     params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
     params.update({k: v for k, v in {"status": status, "cursor": cursor}.items() if v})
-    forwarded = await gw.registry.send(
-        "GET", "/establishments", headers=internal_headers(who), params=params
-    )
-    return relay_response(forwarded)
+    return await relay_read(gw, who, "/establishments", params)
 
 
 @router.post(
@@ -668,7 +659,4 @@ async def take_conversion_step(
 async def get_conversion(proposal_id: str, gw: GatewayDep, who: ClientDep) -> Response:
     proposal_id = require_proposal_id(proposal_id)
     who.require_read(proposal_id[:12])
-    forwarded = await gw.registry.send(
-        "GET", f"/conversions/{proposal_id}", headers=internal_headers(who)
-    )
-    return relay_response(forwarded)
+    return await relay_read(gw, who, f"/conversions/{proposal_id}")

@@ -244,10 +244,10 @@ async def list_policy_packs(runtime: RegistryDep) -> PolicyPackList:
 
 @router.get("/policy-packs/{region}/{version}", response_model=PolicyPackDocument)
 async def get_policy_pack(region: str, version: str, runtime: RegistryDep) -> PolicyPackDocument:
-    for document in await runtime.queries.policy_packs(runtime.handlers.policies):
-        if (document.region, document.version) == (region, version):
-            return document
-    raise NotFound(f"no policy pack {region}@{version}")
+    found = await runtime.queries.policy_packs(runtime.handlers.policies, region, version)
+    if not found:
+        raise NotFound(f"no policy pack {region}@{version}")
+    return found[0]
 
 
 def encode_cursor(code: str) -> str:

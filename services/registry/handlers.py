@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, TypeVar
@@ -23,14 +22,7 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.eventstore import DomainEvent, Envelope, EventCatalog, EventStore, NewEvent
-from shared.eventstore.hashing import canonical_json
 from shared.eventstore.store import head_of
-
-
-def pack_sha256(pack: PolicyPack) -> str:
-    """The SHA-256 of a pack's canonical JSON: what its publication records, and what anyone
-    can recompute from `GET /v1/policy-packs/{region}/{version}`."""
-    return hashlib.sha256(canonical_json(pack.model_dump(mode="json"))).hexdigest()
 
 
 class Case(Protocol):
@@ -196,7 +188,7 @@ class Handlers:
         pack = self.policies.in_force(region)
         stream = domain.policy_stream_id(region)
         history = await self.store.read_stream(stream)
-        digest = pack_sha256(pack)
+        digest = pack.content_sha256()
         for earlier in history:
             if earlier.payload["version"] != pack.version:
                 continue

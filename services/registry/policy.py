@@ -7,6 +7,7 @@ and version, so "why is this community 较大?" can be answered years later.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -14,6 +15,8 @@ from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.eventstore.hashing import canonical_json
 
 Tier = Literal["一般", "较大", "特大"]
 TIERS: tuple[Tier, ...] = ("一般", "较大", "特大")
@@ -124,6 +127,11 @@ class PolicyPack(BaseModel):
     @property
     def ref(self) -> str:
         return f"{self.region}@{self.version}"
+
+    def content_sha256(self) -> str:
+        """SHA-256 of the pack's canonical JSON: what its publication records, and what anyone
+        can recompute from `GET /v1/policy-packs/{region}/{version}`."""
+        return hashlib.sha256(canonical_json(self.model_dump(mode="json"))).hexdigest()
 
     def tier_rules(self, major_type: str) -> TierRules:
         return self.tier["industrial" if major_type == "industrial" else "urban_rural"]

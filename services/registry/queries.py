@@ -10,7 +10,6 @@ import orjson
 
 from services.registry.domain import Community, policy_stream_id, stream_id
 from services.registry.grids import DEDICATED_KINDS, Grid, GridMap
-from services.registry.handlers import pack_sha256
 from services.registry.policy import PolicyBook
 from services.registry.schemas import (
     CommunityGrids,
@@ -242,14 +241,21 @@ class CommunityQueries:
             previous = e
         return entries
 
-    async def policy_packs(self, book: PolicyBook) -> list[PolicyPackDocument]:
-        """Every shipped pack version with its publication (from the policy streams)."""
+    async def policy_packs(
+        self, book: PolicyBook, region: str | None = None, version: str | None = None
+    ) -> list[PolicyPackDocument]:
+        """The shipped pack versions (all, or those of `region` / `version`), each with its
+        publication (from the policy streams)."""
+        packs = sorted(
+            (p for p in book.packs if region in (None, p.region) and version in (None, p.version)),
+            key=lambda p: (p.region, p.effective_from),
+        )
         published: dict[tuple[str, str], Envelope] = {}
-        for region in sorted({pack.region for pack in book.packs}):
-            for e in await self.store.read_stream(policy_stream_id(region)):
-                published.setdefault((region, str(e.payload["version"])), e)
+        for name in sorted({pack.region for pack in packs}):
+            for e in await self.store.read_stream(policy_stream_id(name)):
+                published.setdefault((name, str(e.payload["version"])), e)
         documents = []
-        for pack in sorted(book.packs, key=lambda p: (p.region, p.effective_from)):
+        for pack in packs:
             publication = published.get((pack.region, pack.version))
             document = PolicyPackDocument(
                 region=pack.region,
@@ -257,7 +263,7 @@ class CommunityQueries:
                 name=pack.name,
                 effective_from=pack.effective_from,
                 in_force=book.in_force(pack.region).version == pack.version,
-                content_sha256=pack_sha256(pack),
+                content_sha256=pack.content_sha256(),
                 published_at=publication.recorded_at if publication else None,
                 published_sha256=(
                     str(publication.payload["content_sha256"]) if publication else None
