@@ -12,7 +12,7 @@ from services.registry.runtime import registry_catalog
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
 from tests.e2e.conftest import Platform, community, new_division
-from tests.integration.kafka_helpers import read_topic
+from tests.integration.kafka_helpers import event_types_for, read_topic
 
 BIG = {"households": 6000, "residents": 16000, "area_km2": "3", "floating_population": 3000}
 
@@ -107,6 +107,12 @@ async def test_policy_packs_are_readable_and_verifiable_by_their_hash(platform: 
         document = await r.json()
     assert document["published_sha256"] == document["content_sha256"]
     assert document["published_at"] is not None
+    # The city platform sees the publication on the topic, keyed by the policy stream.
+    types = await event_types_for(
+        platform.bootstrap_servers, "registry.events", "policy-ningbo",
+        until=lambda ts: "PolicyPackPublished" in ts,
+    )  # fmt: skip
+    assert types == ["PolicyPackPublished"]
     async with platform.http.get(f"{platform.gateway}/v1/policy-packs/ningbo/1999.1",
                                  headers=auth) as r:  # fmt: skip
         assert r.status == 404 and r.headers["Content-Type"] == "application/problem+json"
