@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run test test-unit test-integration test-e2e lint bench clean
+.PHONY: install run test test-unit test-integration test-e2e test-testcontainers lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test-integration: install
 
 test-e2e: install
 	$(PYTEST) -m e2e tests
+
+## The integration and e2e tiers against PostgreSQL and Kafka that testcontainers starts in a
+## Docker engine (tests/conftest.py; images: docs/testing.md).
+test-testcontainers: install
+	WUDING_TESTCONTAINERS=1 $(PYTEST) -m "integration or e2e" tests
 
 lint: install
 	$(BIN)/ruff check shared services tests bench

@@ -41,10 +41,17 @@ class Stack:
 
 
 def _testcontainers_stack() -> Iterator[Stack]:
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.postgres import PostgresContainer
+    """PostgreSQL and Kafka in containers. The images are settings, for engines that pull from
+    a mirror or have none (tests/containers/standins.py builds local stand-ins)."""
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.postgres import PostgresContainer
 
-    with PostgresContainer("postgres:17", driver=None) as pg, KafkaContainer() as kafka:
+    postgres_image = os.environ.get("WUDING_TESTCONTAINERS_POSTGRES_IMAGE", "postgres:17")
+    kafka_image = os.environ.get("WUDING_TESTCONTAINERS_KAFKA_IMAGE", "confluentinc/cp-kafka:7.6.0")
+    with (
+        PostgresContainer(postgres_image, driver=None) as pg,
+        KafkaContainer(kafka_image) as kafka,
+    ):
         yield Stack(pg.get_connection_url(), kafka.get_bootstrap_server(), None)
 
 
