@@ -38,7 +38,7 @@ test-testcontainers: install
 	WUDING_TESTCONTAINERS=1 $(PYTEST) -m "integration or e2e" tests
 
 lint: install
-	$(BIN)/ruff check shared services tests bench
+	$(BIN)/ruff check shared services tests bench docs
 	$(BIN)/mypy shared services
 
 ## Benchmarks print figures (last line JSON); they assert nothing about time.

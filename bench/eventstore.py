@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,14 @@ RAW_TABLE = """CREATE TABLE raw_events (id bigserial PRIMARY KEY, stream text NO
     version int NOT NULL, payload jsonb NOT NULL, UNIQUE (stream, version))"""
 PER_WRITER_1 = 3000
 PER_WRITER_8 = 1500
+ROUNDS = 5
+# Each store figure and its baseline, measured side by side in every round.
+PAIRS = (
+    ("append_1", "raw_insert_1"),
+    ("append_1_pooled", "raw_insert_1"),
+    ("append_8", "raw_insert_8"),
+    ("append_8_pooled", "raw_insert_8"),
+)
 
 
 async def raw_inserts(url: str, writers: int, per_writer: int) -> float:
@@ -128,13 +137,21 @@ async def main() -> None:
         await migrate(url, SERVICES["registry"].migrations)
         await (await asyncpg.connect(url)).execute(RAW_TABLE)
         pool = await create_pool(url, min_size=8, max_size=16)
-        f: dict[str, float] = {}
-        f["raw_insert_1"] = await raw_inserts(url, 1, PER_WRITER_1)
-        f["append_1"] = await store_appends(pool, 1, PER_WRITER_1, own=True)
-        f["append_1_pooled"] = await store_appends(pool, 1, PER_WRITER_1, own=False)
-        f["raw_insert_8"] = await raw_inserts(url, 8, PER_WRITER_8)
-        f["append_8"] = await store_appends(pool, 8, PER_WRITER_8, own=True)
-        f["append_8_pooled"] = await store_appends(pool, 8, PER_WRITER_8, own=False)
+        # Writes run in interleaved rounds, each store figure next to its baseline: this
+        # machine's speed drifts by ±20% over seconds, so a ratio is the median of the rounds'
+        # ratios, and a figure the median of its rounds.
+        rounds: dict[str, list[float]] = {}
+        for _ in range(ROUNDS):
+            for key, measure in (
+                ("raw_insert_1", lambda: raw_inserts(url, 1, PER_WRITER_1)),
+                ("append_1", lambda: store_appends(pool, 1, PER_WRITER_1, own=True)),
+                ("append_1_pooled", lambda: store_appends(pool, 1, PER_WRITER_1, own=False)),
+                ("raw_insert_8", lambda: raw_inserts(url, 8, PER_WRITER_8)),
+                ("append_8", lambda: store_appends(pool, 8, PER_WRITER_8, own=True)),
+                ("append_8_pooled", lambda: store_appends(pool, 8, PER_WRITER_8, own=False)),
+            ):
+                rounds.setdefault(key, []).append(await measure())
+        f: dict[str, float] = {key: statistics.median(values) for key, values in rounds.items()}
         # Reads repeat without side effects: the median of three damps this machine's noise.
         f["raw_select"], raw_rows = median_of_three([await raw_select(url) for _ in range(3)])
         f["read_all_decoded"], events = median_of_three(
@@ -142,13 +159,14 @@ async def main() -> None:
         )
         f["relay"] = await relay_throughput(pool, stack.bootstrap_servers, events)
         await pool.close()
-    ratios = {
-        "append_1_vs_raw_1": f["append_1"] / f["raw_insert_1"],
-        "append_8_vs_raw_8": f["append_8"] / f["raw_insert_8"],
-        "append_1_pooled_vs_raw_1": f["append_1_pooled"] / f["raw_insert_1"],
-        "append_8_pooled_vs_raw_8": f["append_8_pooled"] / f["raw_insert_8"],
-        "read_all_vs_raw_select": f["read_all_decoded"] / f["raw_select"],
+    per_round = {
+        f"{figure}_vs_{baseline.replace('raw_insert', 'raw')}": [
+            a / b for a, b in zip(rounds[figure], rounds[baseline], strict=True)
+        ]
+        for figure, baseline in PAIRS
     }
+    ratios = {key: statistics.median(values) for key, values in per_round.items()}
+    ratios["read_all_vs_raw_select"] = f["read_all_decoded"] / f["raw_select"]
     targets = {
         "append_1_vs_raw_1": ratios["append_1_vs_raw_1"] >= 0.7,
         "append_8_vs_raw_8": ratios["append_8_vs_raw_8"] >= 0.6,
@@ -163,11 +181,15 @@ async def main() -> None:
         verdict = f"  target met: {targets[key]}" if key in targets else "  (no target)"
         print(f"{key:<26}{value:>10.2f}{verdict}")
     print(f"relay target (>= 20,000/s) met: {targets['relay_events_per_s']}")
+    for key, values in per_round.items():
+        print(f"{key} by round: {', '.join(f'{v:.2f}' for v in values)}")
     print(
         json.dumps(
             {
                 "figures_per_second": {k: round(v) for k, v in f.items()},
                 "ratios": {k: round(v, 3) for k, v in ratios.items()},
+                "ratios_by_round": {k: [round(v, 3) for v in vs] for k, vs in per_round.items()},
+                "rounds": ROUNDS,
                 "targets_met": targets,
                 "machine": machine(),
             }
