@@ -17,7 +17,8 @@ Images are made with `docker import` from a root file system assembled here (bus
 binaries and the C libraries they link), so no base image is pulled. Then:
 
     python -m tests.containers.standins           # builds both, prints the env to use them
-    WUDING_TESTCONTAINERS=1 WUDING_TESTCONTAINERS_POSTGRES_IMAGE=... make test-testcontainers
+    WUDING_TESTCONTAINERS_POSTGRES_IMAGE=... WUDING_TESTCONTAINERS_KAFKA_IMAGE=... \
+        TESTCONTAINERS_RYUK_DISABLED=true make test-testcontainers   (docs/testing.md)
 """
 
 from __future__ import annotations
@@ -185,7 +186,8 @@ def main() -> None:
     print("Built. To run the suite on them through testcontainers:")
     print(
         f"  WUDING_TESTCONTAINERS_POSTGRES_IMAGE={POSTGRES_IMAGE} "
-        f"WUDING_TESTCONTAINERS_KAFKA_IMAGE={KAFKA_IMAGE} make test-testcontainers"
+        f"WUDING_TESTCONTAINERS_KAFKA_IMAGE={KAFKA_IMAGE} TESTCONTAINERS_RYUK_DISABLED=true "
+        "make test-testcontainers"
     )
 
 

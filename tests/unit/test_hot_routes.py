@@ -41,7 +41,9 @@ async def test_the_plain_success_is_answered_without_the_app() -> None:
     start, body = sent
     assert start["status"] == 200
     assert dict(start["headers"]) == {
-        b"content-type": b"application/json", b"content-length": b"10", b"etag": b'"3"'
+        b"content-type": b"application/json",
+        b"content-length": b"10",
+        b"etag": b'"3"',
     }
     assert body["body"] == b'{"id":"7"}'
     assert scope["route"].path == "/things/{id}"  # the latency metric's route label
