@@ -159,7 +159,8 @@ def main() -> None:
                     "gateway": through_niced,
                     "ratio": round(ratio_niced, 3),
                     "targets_met": {
-                        "ratio": ratio_niced >= 0.4, "p99": through_niced["p99_ms"] < 25
+                        "ratio": ratio_niced >= 0.4,
+                        "p99": through_niced["p99_ms"] < 25,
                     },
                 },
                 "peak_rss_mb": memory,
