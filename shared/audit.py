@@ -13,7 +13,7 @@ import asyncpg
 
 from shared.eventstore.envelope import Envelope
 from shared.eventstore.hashing import recompute_hash
-from shared.eventstore.store import ENVELOPE_COLUMNS, envelope_from_row
+from shared.eventstore.store import ENVELOPE_COLUMNS, envelopes_from_rows
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,7 @@ async def verify(conn: asyncpg.Connection, *, batch_size: int = 5000) -> AuditRe
         *after,
         batch_size,
     ):
-        for row in rows:
-            e = envelope_from_row(row)
+        for e in envelopes_from_rows(rows):
             if prev is None or e.stream_id != prev.stream_id:
                 prev = None
                 streams += 1

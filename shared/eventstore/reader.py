@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncpg
 
 from shared.eventstore.envelope import Checkpoint, Envelope
-from shared.eventstore.store import ENVELOPE_COLUMNS, envelope_from_row
+from shared.eventstore.store import ENVELOPE_COLUMNS, envelopes_from_rows
 
 _READ_AFTER = f"""
 SELECT {ENVELOPE_COLUMNS} FROM events
@@ -44,7 +44,7 @@ async def read_after(
 ) -> list[Envelope]:
     """Up to `limit` committed events after `checkpoint`, in commit-safe order."""
     rows = await executor.fetch(_READ_AFTER, checkpoint.transaction_id, checkpoint.position, limit)
-    return [envelope_from_row(row) for row in rows]
+    return envelopes_from_rows(rows)
 
 
 async def load_checkpoint(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,12 +61,14 @@ RETURNING event_id, position, transaction_id
 """
 
 
-def envelope_from_row(row: asyncpg.Record) -> Envelope:
-    """A row selected with ENVELOPE_COLUMNS (same order as Envelope's fields) as an Envelope."""
-    v = tuple(row)
-    return Envelope(
-        v[0], v[1], v[2], v[3], v[4], v[5], v[6], loads(v[7]), loads(v[8]), v[9], v[10], v[11]
-    )
+def envelopes_from_rows(rows: Iterable[asyncpg.Record]) -> list[Envelope]:
+    """Rows selected with ENVELOPE_COLUMNS (same order as Envelope's fields) as Envelopes."""
+    return [
+        Envelope(
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6], loads(v[7]), loads(v[8]), v[9], v[10], v[11]
+        )
+        for v in map(tuple, rows)
+    ]
 
 
 class EventStore:
@@ -155,7 +157,7 @@ class EventStore:
             stream_id,
             until,
         )
-        return [envelope_from_row(row) for row in rows]
+        return envelopes_from_rows(rows)
 
     async def events_of_command(self, command_id: UUID) -> list[Envelope]:
         """The events a command appended, if it did: replays answer from these."""
@@ -167,7 +169,7 @@ class EventStore:
             " ORDER BY position",
             command_id,
         )
-        return [envelope_from_row(row) for row in rows]
+        return envelopes_from_rows(rows)
 
 
 def head_of(envelopes: Sequence[Envelope]) -> StreamPosition:
