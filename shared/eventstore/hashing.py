@@ -3,8 +3,10 @@
 Each event's hash covers its identity, place, type, payload, metadata and time, and the hash of
 its predecessor in the same stream. Fields are length-prefixed so no two different events can
 serialise alike. Payload and metadata are hashed in canonical JSON (sorted keys, no spaces,
-UTF-8): the same text is what the database stores, and re-canonicalising what jsonb gives back
-yields it again, which is what lets the verifier recompute every hash from the stored row.
+UTF-8): the same text is what the database stores, byte for byte (`json` columns; rows from
+before migration 0003 hold jsonb's formatting of the same values). The verifier re-canonicalises
+what it reads back, which yields that text again for either, and recomputes every hash from the
+stored row.
 """
 
 from __future__ import annotations

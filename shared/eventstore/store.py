@@ -40,7 +40,7 @@ INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_vers
 SELECT e.event_id, $1, e.stream_version, e.event_type, e.schema_version, e.payload,
        e.metadata, e.recorded_at,
        CASE WHEN e.stream_version = $2 + 1 THEN $3::uuid END, e.prev_hash, e.hash
-FROM unnest($4::uuid[], $5::int[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[],
+FROM unnest($4::uuid[], $5::int[], $6::text[], $7::int[], $8::json[], $9::json[],
             $10::timestamptz[], $11::bytea[], $12::bytea[])
      AS e(event_id, stream_version, event_type, schema_version, payload, metadata,
           recorded_at, prev_hash, hash)
@@ -54,7 +54,7 @@ RETURNING event_id, position, transaction_id
 _APPEND_ONE = """
 INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
                     payload, metadata, recorded_at, command_id, prev_hash, hash)
-SELECT $4, $1, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $3, $11, $12
+SELECT $4, $1, $5, $6, $7, $8::json, $9::json, $10, $3, $11, $12
 WHERE (SELECT p.hash FROM events p WHERE p.stream_id = $1 AND p.stream_version = $2)
       IS NOT DISTINCT FROM $13
 RETURNING event_id, position, transaction_id

@@ -6,13 +6,17 @@ import asyncio
 import os
 import subprocess
 import sys
+from uuid import uuid4
 
 import asyncpg
 
+from services.topology import database_url
 from shared.audit import verify
+from shared.db import ensure_database, migrate, migration_files
 from shared.errors import StreamPosition
 from shared.eventstore import EventStore, NewEvent
 from shared.eventstore.store import head_of
+from tests.conftest import Stack
 
 
 async def _three_events(pool: asyncpg.Pool) -> list:
@@ -77,3 +81,32 @@ async def test_wuding_audit_verify_command(pool: asyncpg.Pool, registry_db: str)
     assert bad.returncode == 1
     assert f"TAMPERED event {events[0].event_id}" in bad.stdout
     assert "FAILED (1 findings)" in bad.stdout
+
+
+async def test_events_written_before_the_json_migration_still_verify(stack: Stack) -> None:
+    """Migration 0003 turned payload and metadata from jsonb into json: rows written under
+    jsonb hold jsonb's formatting of the same values, and their hashes still verify."""
+    kernel = migration_files(None)
+    before = [f for f in kernel if f.name < "0003"]
+    name = f"t_json_{uuid4().hex[:12]}"
+    await ensure_database(stack.admin_url, name)
+    url = database_url(stack.admin_url, name)
+    await migrate(url, before)
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        await _three_events(pool)
+        stored = await pool.fetchval("SELECT payload::text FROM events ORDER BY position LIMIT 1")
+        assert stored == '{"户数": 100}'  # jsonb's formatting, not the canonical text
+        assert await migrate(url, kernel) == ["shared/0003_events_json.sql"]
+        assert (
+            await pool.fetchval(
+                "SELECT data_type FROM information_schema.columns"
+                " WHERE table_name = 'events' AND column_name = 'payload'"
+            )
+            == "json"
+        )
+        async with pool.acquire() as conn:
+            report = await verify(conn)
+        assert report.events_checked == 4 and report.ok
+    finally:
+        await pool.close()

@@ -9,7 +9,7 @@ import pytest
 
 from shared.errors import ConcurrencyConflict, StreamPosition
 from shared.eventstore import EventStore, NewEvent
-from shared.eventstore.hashing import recompute_hash
+from shared.eventstore.hashing import canonical_json, recompute_hash
 from shared.eventstore.store import head_of
 
 
@@ -30,6 +30,18 @@ async def test_append_assigns_versions_positions_and_chains_hashes(pool: asyncpg
     assert all(recompute_hash(e) == e.hash for e in stream)
     assert [e.position for e in stream] == sorted(e.position for e in stream)
     assert second[0].event_id == stream[2].event_id and second[0].transaction_id > 0
+
+
+async def test_the_log_stores_the_exact_text_each_hash_was_computed_over(
+    pool: asyncpg.Pool,
+) -> None:
+    await EventStore(pool).append("s-text", StreamPosition(), [ev(1, 来源="街道")])
+    row = await pool.fetchrow(
+        "SELECT payload::text AS payload, metadata::text AS metadata FROM events"
+        " WHERE stream_id = 's-text'"
+    )
+    assert row["payload"] == canonical_json({"n": 1, "名称": "勤勇社区"}).decode()
+    assert row["metadata"] == canonical_json({"actor": "tester", "来源": "街道"}).decode()
 
 
 async def test_stale_expected_version_is_a_conflict_and_appends_nothing(pool: asyncpg.Pool) -> None:
