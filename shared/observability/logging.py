@@ -27,17 +27,35 @@ def _add_trace_context(
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """Call once at process start-up (never at import)."""
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+    """Call once at process start-up (never at import).
+
+    Every line on stdout is one JSON object with the same fields: ours (structlog) and the
+    libraries' (uvicorn, aiokafka, asyncpg log through the standard `logging` module), so a
+    log pipeline parses one format.
+    """
+    common: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_trace_context,
+    ]
+    render = structlog.processors.JSONRenderer(ensure_ascii=False)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*common, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                render,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _add_trace_context,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
-        ],
+        processors=[*common, structlog.processors.format_exc_info, render],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )

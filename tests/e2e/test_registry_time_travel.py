@@ -99,7 +99,7 @@ async def test_history_lists_actor_time_policy_and_chain_status(platform: Platfo
         async with conn.transaction():
             await conn.execute("SET LOCAL session_replication_role = replica")
             await conn.execute(
-                "UPDATE events SET payload = jsonb_set(payload, '{households}', '1')"
+                "UPDATE events SET payload = jsonb_set(payload::jsonb, '{households}', '1')::json"
                 " WHERE event_id = $1::uuid",
                 events[0]["event_id"],
             )

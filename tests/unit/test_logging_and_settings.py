@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import structlog
@@ -34,6 +35,18 @@ def test_log_lines_are_json_with_trace_and_correlation_ids(
     assert line["service"] == "registry" and line["correlation_id"] == "corr-42"
     assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert line["level"] == "info" and "timestamp" in line
+
+
+def test_library_log_lines_are_json_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """uvicorn, aiokafka and asyncpg log through the standard logging module."""
+    configure_logging("gateway")
+    try:
+        logging.getLogger("uvicorn.error").warning("Started server process [%d]", 7)
+    finally:
+        structlog.reset_defaults()
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["event"] == "Started server process [7]" and line["logger"] == "uvicorn.error"
+    assert line["service"] == "gateway" and line["level"] == "warning" and "timestamp" in line
 
 
 def test_production_refuses_default_database_and_clients(monkeypatch: pytest.MonkeyPatch) -> None:
