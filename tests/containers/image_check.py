@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,7 @@ def network() -> Iterator[str]:
         docker("network", "rm", name, check=False)
 
 
-def wait_for(what: str, probe: Any, seconds: float = 60) -> None:
+def wait_for(what: str, probe: Callable[[], object], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if probe():
