@@ -170,7 +170,7 @@ class RequestContextMiddleware:
                 if current is not None:
                     current.update_name(f"{method} {route}")
                     current.set_attribute("http.status_code", status)
-                metrics.HTTP_REQUEST_SECONDS.labels(
-                    self.service, method, route, str(status)
-                ).observe(time.perf_counter() - started)
+                metrics.HTTP_REQUEST_SECONDS.observe(
+                    time.perf_counter() - started, self.service, method, route, str(status)
+                )
                 correlation_id.reset(token)
