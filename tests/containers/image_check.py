@@ -13,7 +13,9 @@
 - Checks: both answer /readyz; a district system registers a community through the gateway
   and reads it back; every line either service wrote is JSON.
 
-Prints what it checked; exits non-zero on the first failure, with the containers' logs.
+Prints what it checked; exits 1 on the first failure, with the containers' logs, and 3 when
+the machine lacks what the check needs (a Debian mirror for the stand-in base, a route from a
+container to PyPI for the build): that is the machine, not the image.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ POD_SECURITY = [
 ]  # fmt: skip
 
 
+class MachineCannot(Exception):
+    """Something this machine lacks (a mirror, a route), not a defect of the image."""
+
+
 def docker(*args: str, check: bool = True) -> str:
     """The command's output; a failure raises with what docker said."""
     done = subprocess.run(["docker", *args], capture_output=True, text=True)
@@ -64,14 +70,16 @@ def docker(*args: str, check: bool = True) -> str:
 def build_python_standin() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "root"
-        subprocess.run(
+        bootstrap = subprocess.run(
             [
                 "debootstrap", "--variant=minbase",
                 "--include=python3,python3-pip,python3-venv,python-is-python3,ca-certificates",
                 "bookworm", str(root), "http://deb.debian.org/debian",
             ],
-            check=True, stdout=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
+        if bootstrap.returncode != 0:
+            raise MachineCannot(f"debootstrap could not build the base: {bootstrap.stderr[-500:]}")
         shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/ssl/certs/")
         (root / "usr/lib/python3.11/EXTERNALLY-MANAGED").unlink(missing_ok=True)
         archive = io.BytesIO()
@@ -147,9 +155,17 @@ def run_service(net: str, service: str, env: dict[str, str], mounts: list[str]) 
     return name
 
 
+def require_pypi_from_a_container(base: str) -> None:
+    """The build installs from PyPI inside a container; some machines give containers no route."""
+    probe = "import urllib.request as u; u.urlopen('https://pypi.org/simple/pip/', timeout=20)"
+    if docker("run", "--rm", base, "python3", "-c", f"{probe}; print('ok')", check=False) != "ok\n":
+        raise MachineCannot("a container here cannot reach PyPI (https://pypi.org)")
+
+
 def check(standin_base: bool) -> None:
     if standin_base:
         build_python_standin()
+    require_pypi_from_a_container(PYTHON_STANDIN if standin_base else "python:3.11-slim")
     build_args = ["--build-arg", f"PYTHON_IMAGE={PYTHON_STANDIN}"] if standin_base else []
     docker("build", "-q", *build_args, "-t", IMAGE, str(ROOT))
     print(f"built {IMAGE}")
@@ -228,7 +244,11 @@ def check(standin_base: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--standin-base", action="store_true", help="no registry: build the base")
-    check(parser.parse_args().standin_base)
+    try:
+        check(parser.parse_args().standin_base)
+    except MachineCannot as reason:
+        print(f"image check cannot run on this machine: {reason}", file=sys.stderr)
+        sys.exit(3)
 
 
 if __name__ == "__main__":
