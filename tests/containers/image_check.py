@@ -21,13 +21,11 @@ container to PyPI for the build): that is the machine, not the image.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import secrets
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import urllib.error
@@ -41,7 +39,7 @@ import yaml
 
 from services.gateway.auth import hash_key, new_key
 from services.registry.schemas import EXAMPLE_REGISTRATION
-from tests.containers.standins import KAFKA_IMAGE, POSTGRES_IMAGE
+from tests.containers.standins import KAFKA_IMAGE, POSTGRES_IMAGE, RootFS
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "wuding:image-check"
@@ -82,13 +80,9 @@ def build_python_standin() -> None:
             raise MachineCannot(f"debootstrap could not build the base: {bootstrap.stderr[-500:]}")
         shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/ssl/certs/")
         (root / "usr/lib/python3.11/EXTERNALLY-MANAGED").unlink(missing_ok=True)
-        archive = io.BytesIO()
-        with tarfile.open(fileobj=archive, mode="w") as tar:
-            tar.add(str(root), arcname=".")
-        subprocess.run(
-            ["docker", "import", "--change", f"ENV PATH={DEBIAN_PATH}", "-", PYTHON_STANDIN],
-            input=archive.getvalue(), check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        image = RootFS()
+        image.copy(root, ".")
+        image.import_as(PYTHON_STANDIN, [f"ENV PATH={DEBIAN_PATH}"])
 
 
 def config_map() -> dict[str, str]:
