@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: install run test test-unit test-integration test-e2e test-testcontainers lint bench clean
+.PHONY: install run test test-unit test-integration test-e2e test-faults test-testcontainers lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,10 @@ install: $(STAMP)
 run: install
 	$(BIN)/wuding run
 
-## The whole suite against a real PostgreSQL and a real Kafka-protocol broker.
+## The unit, integration and e2e tiers against a real PostgreSQL and a real Kafka-protocol
+## broker. The fault tier kills servers and takes minutes: `make test-faults`, run by CI.
 test: install
-	$(PYTEST) tests
+	$(PYTEST) -m "not faults" tests
 
 test-unit: install
 	$(PYTEST) -m unit tests
@@ -31,6 +32,11 @@ test-integration: install
 
 test-e2e: install
 	$(PYTEST) -m e2e tests
+
+## The platform as processes on its own embedded stack; broker, registry and PostgreSQL are
+## killed -9 and restarted under load (tests/faults; -s prints its summary line).
+test-faults: install
+	$(PYTEST) -s -m faults tests
 
 ## The integration and e2e tiers against PostgreSQL and Kafka that testcontainers starts in a
 ## Docker engine (tests/conftest.py; images: docs/testing.md).

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 from services.gateway.auth import hash_key, new_key
 from services.registry.schemas import EXAMPLE_REGISTRATION
@@ -63,9 +64,11 @@ def spawn_service(
     bootstrap_servers: str,
     ports: dict[str, int],
     clients_file: Path,
+    output: IO[bytes] | None = None,
     **extra_env: str,
 ) -> subprocess.Popen[bytes]:
-    """`wuding serve NAME` as a child that dies with this process."""
+    """`wuding serve NAME` as a child that dies with this process; its stdout and stderr go to
+    `output` when given (the fault tests keep each process's log), else to ours."""
     env = {
         **os.environ,
         "WUDING_SERVICE": name,
@@ -80,6 +83,8 @@ def spawn_service(
         [sys.executable, "-m", "services.cli", "serve", name],
         env=env,
         preexec_fn=die_with_parent,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not None else None,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -22,15 +23,17 @@ from shared.db import ensure_database, migrate
 from shared.observability.tracing import configure_tracing
 from shared.stack.embedded import EmbeddedBroker, temporary_stack
 
-TIERS = ("unit", "integration", "e2e")
+TIERS = ("unit", "integration", "e2e", "faults")
+TESTS_DIR = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test's tier is its folder: tests/unit, tests/integration, tests/e2e."""
+    """Each test's tier is its folder: tests/unit, tests/integration, tests/e2e, tests/faults.
+    The folder below tests/, not any part of the path (a clone may live in a `faults/`)."""
     for item in items:
-        for tier in TIERS:
-            if f"{os.sep}{tier}{os.sep}" in str(item.fspath):
-                item.add_marker(getattr(pytest.mark, tier))
+        tier = item.path.relative_to(TESTS_DIR).parts[0]
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @dataclass
