@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 from services.gateway.auth import hash_key, new_key
@@ -179,12 +180,36 @@ class FaultStack:
             if pid_file.exists():
                 _kill_tree(int(pid_file.read_text().split()[0]))
 
-    def tails(self, lines: int = 25) -> str:
-        """The last lines each process logged: what a failure report shows."""
+    def tails(self, lines: int = 8) -> str:
+        """What each process logged, for a failure report: its warnings and errors counted by
+        kind, the last exception, and its last lines."""
         parts = []
         for name in ("registry", "gateway", "broker", "postgres"):
             path = self.log_path(name)
             text = path.read_text("utf-8", "replace") if path.exists() else ""
-            tail = [line[:400] for line in text.splitlines()[-lines:]]
-            parts.append(f"--- {name} ({path}), last {len(tail)} lines:\n" + "\n".join(tail))
+            parts.append(f"--- {name} ({path}):\n{digest(text.splitlines(), lines)}")
         return "\n".join(parts)
+
+
+def digest(lines: list[str], last: int) -> str:
+    kinds: Counter[str] = Counter()
+    exception = ""
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if isinstance(entry, dict):  # the services' JSON logs
+            if entry.get("level") in ("warning", "error", "critical"):
+                error = str(entry.get("error", ""))[:120]
+                kinds[f"{entry['level']} {entry.get('event', '')[:60]!r} {error}".strip()] += 1
+            if entry.get("exception"):  # its last line names it (PostgreSQL's DETAIL aside)
+                named = [x for x in str(entry["exception"]).splitlines() if x[:1] not in " D"]
+                exception = named[-1] if named else ""
+        elif any(word in line for word in ("FATAL", "PANIC", "ERROR")):  # PostgreSQL's log
+            kinds[line.split("]", 1)[-1].strip()[:160]] += 1
+    counted = [f"  {n} x {kind}" for kind, n in kinds.most_common(12)]
+    tail = [f"  | {line[:300]}" for line in lines[-last:]]
+    return "\n".join(
+        [*counted, *([f"  last exception: {exception[:300]}"] if exception else []), *tail]
+    )
