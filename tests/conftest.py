@@ -31,9 +31,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test's tier is its folder: tests/unit, tests/integration, tests/e2e, tests/faults.
     The folder below tests/, not any part of the path (a clone may live in a `faults/`)."""
     for item in items:
-        tier = item.path.relative_to(TESTS_DIR).parts[0]
-        if tier in TIERS:
-            item.add_marker(getattr(pytest.mark, tier))
+        if TESTS_DIR in item.path.parents:
+            tier = item.path.relative_to(TESTS_DIR).parts[0]
+            if tier in TIERS:
+                item.add_marker(getattr(pytest.mark, tier))
 
 
 @dataclass

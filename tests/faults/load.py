@@ -61,6 +61,7 @@ class DistrictLoad:
         self.max_commands, self.interval, self.workers = max_commands, interval, workers
         self.give_up_after = give_up_after  # per command, from its first attempt
         self.commands: list[Command] = []
+        self.refusals: Counter[str] = Counter()  # "<status> <problem title>" of each 4xx/5xx
         self._issuing = True
         self._divisions: set[str] = set()
         self._random = random.Random(20261201)
@@ -122,9 +123,17 @@ class DistrictLoad:
                 status, raw = response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             return f"connection:{type(exc).__name__}"
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
         if 200 <= status < 300:
-            try:
-                command.code = json.loads(raw)["code"]
-            except (ValueError, KeyError, TypeError):
+            if not isinstance(body, dict) or "code" not in body:
                 return f"{status}:no code in the body"
+            command.code = body["code"]
+        else:  # which 409 or 5xx it was: a stuck Idempotency-Key and a conflict are both 409
+            title = (
+                body.get("title") if isinstance(body, dict) else raw[:80].decode(errors="replace")
+            )
+            self.refusals[f"{status} {title}"] += 1
         return str(status)

@@ -159,7 +159,7 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
         f"faults: {len(load.commands)} commands, {len(accepted)} accepted, answers"
         f" {dict(sorted(histogram.items()))}; log {len(log)} events; topic {len(records)} records,"
         f" {len(topic.missing)} missing, {topic.duplicates} duplicates; read model"
-        f" {len(projected)}/{len(want_codes)} communities"
+        f" {len(projected)}/{len(want_codes)} communities; refusals {dict(load.refusals)}"
     )
     print(summary)
     failures: dict[str, Sequence[object]] = {
