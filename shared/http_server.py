@@ -22,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEAD_BYTES = 16 * 1024  # request line + headers; ours are well under 2 KiB
 MAX_HEADERS = 64
+LINGER_SECONDS = 1.0
 
 
 class _CoalescingTransport:
@@ -123,4 +124,6 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def _refuse(self) -> None:
         self._refused = True
         self.transport.write(_too_large_response())
-        self.transport.close()
+        # Close a moment later, reading (and dropping) what is still coming meanwhile: closing
+        # with unread bytes sends a reset, which can destroy the 431 before the client reads it.
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
