@@ -185,7 +185,8 @@ def test_an_invalid_clients_file_stops_the_gateway_with_a_clear_message(tmp_path
     clients.write_text(json.dumps([{"client_id": "lax", "kind": "district",
                                     "key_sha256": "0" * 64}]), "utf-8")  # fmt: skip
     env = {**os.environ, "WUDING_CLIENTS_FILE": str(clients), "WUDING_ENV": "test",
-           "WUDING_HTTP_PORT": "1", "WUDING_DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}  # fmt: skip
+           "WUDING_HTTP_PORT": "1",
+           "WUDING_DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "services.cli", "serve", "gateway"],
         env=env, capture_output=True, text=True, timeout=60,

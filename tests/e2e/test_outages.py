@@ -177,10 +177,9 @@ async def test_a_postgresql_restart_answers_503_with_retry_after_then_recovers(
     finally:
         await conn.close()
     assert audited == 503 and held == 0  # audited, and the key freed for the retry
-    first = await until_accepted(o, f"{o.gateway_a}/v1/communities",
-                                 o.auth | {"Idempotency-Key": key_a}, community(division_a))  # fmt: skip
-    again = await until_accepted(o, f"{o.gateway_a}/v1/communities",
-                                 o.auth | {"Idempotency-Key": key_a}, community(division_a))  # fmt: skip
+    retry = o.auth | {"Idempotency-Key": key_a}
+    first = await until_accepted(o, f"{o.gateway_a}/v1/communities", retry, community(division_a))
+    again = await until_accepted(o, f"{o.gateway_a}/v1/communities", retry, community(division_a))
     assert again["code"] == first["code"]  # the retry replays; one registration
     await until_accepted(o, f"{o.gateway_b}/v1/communities", o.auth | {"Idempotency-Key": key_b},
                          community(division_b))  # fmt: skip
@@ -221,9 +220,10 @@ async def test_the_hot_read_path_calls_a_failing_registry_once(
                 received.clear()
                 async with http.get(f"http://127.0.0.1:{port}{path}",
                                     headers={"Authorization": f"Bearer {key}"}) as r:  # fmt: skip
-                    assert r.status == 503 and r.headers["Content-Type"] == PROBLEM
-                    assert r.headers["Retry-After"]
+                    status, headers = r.status, r.headers
                 assert len(received) == 1, (path, received)  # one call, one answer
+                assert status == 503 and headers["Content-Type"] == PROBLEM
+                assert headers["Retry-After"]
     finally:
         server.should_exit = True
         await task

@@ -50,7 +50,8 @@ def test_an_invalid_clients_file_names_the_entry_and_the_reason(tmp_path: Path) 
             "key_sha256": KEY_HASH}  # fmt: skip
     cases = [
         ([good, {**good, "client_id": "lax", "division_prefix": "",
-                 "key_sha256": hash_key("other")}], "entry 1 ('lax'): a district client needs a division_prefix"),
+                 "key_sha256": hash_key("other")}],
+         "entry 1 ('lax'): a district client needs a division_prefix"),
         ([good, {**good, "client_id": "twin"}], "another client's key"),
         ([good, {**good, "key_sha256": hash_key("other")}], "client_id is used twice"),
         ({"client_id": "x"}, "a JSON list"),
