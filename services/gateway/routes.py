@@ -219,6 +219,7 @@ async def command(
         )  # fmt: skip
 
     who.require_command(division_code)
+    expected = if_match_header(parse_if_match(if_match))  # refused before the key is claimed
     if idempotency_key:
         stored = await gw.idempotency.claim(
             who.client_id, idempotency_key, fingerprint(method, path, body)
@@ -226,7 +227,6 @@ async def command(
         if stored is not None:
             replayed = Forwarded(stored.status, stored.headers, stored.body)
             return relay_response(replayed, **{"idempotent-replayed": "true"})
-    expected = if_match_header(parse_if_match(if_match))
     headers = internal_headers(who, **{"x-command-id": str(command_id), "if-match": expected})
     try:
         forwarded = await gw.registry.send(method, path, headers=headers, body=body)

@@ -68,13 +68,14 @@ async def test_as_of_at_the_ends_of_the_datetime_range_is_a_422_problem(
 
 async def test_if_match_is_one_strong_etag_bounded_and_refused_clearly(platform: Platform) -> None:
     """Guards: an If-Match of 100,000 digits was a 500 (and any head size was accepted); a
-    weak ETag satisfied If-Match. Each refusal changes nothing."""
+    weak ETag satisfied If-Match. Each refusal changes nothing, its Idempotency-Key included."""
     code = await registered(platform)
     url = f"{platform.gateway}/v1/communities/{code}/indicators"
     change = {"households": 2950, "residents": 8000, "area_km2": "1.40"}
+    key = {"Idempotency-Key": f"if-match-{uuid4()}"}
     for if_match, status in (("1" * 100_000, 431), ("9" * 5000, 422), ('"' + "9" * 30 + '"', 422),
                              ('W/"2"', 412)):  # fmt: skip
-        headers = platform.auth("zhenhai") | {"If-Match": if_match}
+        headers = platform.auth("zhenhai") | key | {"If-Match": if_match}
         got, got_headers, problem = await call(platform, "PATCH", url, headers, change)
         assert got == status and got_headers["Content-Type"] == PROBLEM, (if_match[:9], problem)
     for base in (f"{platform.gateway}/v1", platform.registry):  # the registry parses it too
@@ -85,8 +86,8 @@ async def test_if_match_is_one_strong_etag_bounded_and_refused_clearly(platform:
     status, headers, body = await call(platform, "GET", f"{platform.gateway}/v1/communities/{code}",
                                        platform.auth("zhenhai"))  # fmt: skip
     assert headers["ETag"] == '"2"' and body["households"] == 2860  # nothing changed
-    headers = platform.auth("zhenhai") | {"If-Match": '"2"'}
-    assert (await call(platform, "PATCH", url, headers, change))[0] == 200
+    headers = platform.auth("zhenhai") | key | {"If-Match": '"2"'}
+    assert (await call(platform, "PATCH", url, headers, change))[0] == 200  # the key was free
 
 
 async def test_request_heads_are_bounded_with_a_431_problem(platform: Platform) -> None:
