@@ -50,7 +50,7 @@ class Gateway:
                 swept = SWEEP_BATCH
                 while swept == SWEEP_BATCH:  # a full batch: there may be more
                     swept = await self.idempotency.sweep_expired()
-            except (asyncpg.PostgresError, OSError) as exc:
+            except (asyncpg.PostgresError, *DEPENDENCY_DOWN) as exc:  # it runs again next time
                 log.warning("idempotency.sweep_failed", error=type(exc).__name__)
             await asyncio.sleep(self.settings.idempotency_sweep_seconds)
 
