@@ -57,12 +57,12 @@ from shared.observability.context import correlation_id
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/problem+json": {}}}
     for status, text in {
+        400: "More than one credential header",
         401: "No or unknown API key",
         403: "Outside the client's district, or a read-only client",
         404: "Not found",
         409: "Version conflict, duplicate, or Idempotency-Key in flight",
         422: "Invalid input, with a reason per field",
-        400: "More than one credential header",
         412: "A weak ETag in If-Match (it never matches)",
         431: "Request header fields too large",
         503: "A dependency is down: retry after Retry-After seconds",
@@ -131,8 +131,9 @@ def relay_response(forwarded: Forwarded, **extra_headers: str) -> Response:
 
 async def hot_get_community(scope: Scope, match: re.Match[str]) -> HotResponse | None:
     """GET /v1/communities/{code} beneath the framework (shared/hot_routes.py): the same
-    checks and relay as get_community; a request it cannot authenticate or may not serve, and
-    any failure, is left to get_community, which answers with the problem."""
+    checks and relay as get_community; a request it cannot authenticate or may not serve is
+    left to get_community, which answers (and audits) the refusal. A failed forward is answered
+    by HotRoutes itself, with the same problem: the registry is never asked twice."""
     gw: Gateway = scope["app"].state.gateway
     try:
         who = gw.clients.authenticate(scope["headers"])
