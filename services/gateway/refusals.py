@@ -56,7 +56,7 @@ async def audit_refusal(request: Request, exc: Exception, response: JSONResponse
         client_id=who.client_id if who else "unauthenticated",
         client_kind=who.kind if who else "none",
         method=request.method,
-        path=request.url.path[:2048],
+        path=request.url.path.removeprefix("/v1")[:2048],  # as command rows: the service's path
         status=response.status_code,
         correlation_id=correlation_id.get(),
         command_id=command_id_for(who.client_id, key) if who and key else None,

@@ -172,8 +172,17 @@ def scoped_prefix(who: Client, division_prefix: str | None) -> str:
 async def relay_read(
     gw: Gateway, who: Client, path: str, params: dict[str, Any] | None = None
 ) -> Response:
-    """A read the client may make (scope checked by the caller), forwarded as it is."""
+    """A read the client may make (scope checked by the caller), forwarded as it is. A read
+    the service refuses (a bad cursor, say) is audited like the gateway's own refusals; a 404
+    is an answer, not a refusal."""
     forwarded = await gw.registry.send("GET", path, headers=internal_headers(who), params=params)
+    if 400 <= forwarded.status < 500 and forwarded.status != 404:
+        await gw.audit_command(
+            client_id=who.client_id, client_kind=who.kind, method="GET", path=path,
+            status=forwarded.status, correlation_id=correlation_id.get(), command_id=None,
+            idempotency_key=None, refusal=refusal_of(forwarded),
+            division_code=(params or {}).get("division_prefix"),
+        )  # fmt: skip
     return relay_response(forwarded)
 
 

@@ -151,6 +151,7 @@ async def test_every_refusal_is_audited_reads_included(platform: Platform) -> No
         ("GET", f"/v1/communities/{code}", platform.auth("yinzhou"), None, 403),
         ("GET", f"/v1/communities/{code}/history", {"Authorization": "Bearer wd_no"}, None, 401),
         ("GET", "/v1/communities?division_prefix=1", platform.auth("zhenhai"), None, 422),
+        ("GET", "/v1/communities?cursor=%21", platform.auth("zhenhai"), None, 422),  # registry's
         ("POST", "/v1/communities", platform.auth("zhenhai"), community(tried), 403),
         ("POST", "/v1/communities", platform.auth("zhenhai"), {"division_code": tried[:11] + "x"},
          422),
@@ -174,10 +175,12 @@ async def test_every_refusal_is_audited_reads_included(platform: Platform) -> No
     assert read_403["client_id"] == "yinzhou" and read_403["division_code"] == code[:12]
     assert "330212" in json.loads(read_403["refusal"])["detail"]
     assert audited[("GET", 401)]["client_id"] == "unauthenticated"
-    assert "division_prefix" in audited[("GET", 422)]["refusal"]
+    gateway_422, registry_422 = (r for r in rows if (r["method"], r["status"]) == ("GET", 422))
+    assert "division_prefix" in gateway_422["refusal"] and "cursor" in registry_422["refusal"]
+    assert registry_422["division_code"] == "330211" and registry_422["path"] == "/communities"
     assert audited[("POST", 403)]["division_code"] == tried  # the division it tried
     assert audited[("POST", 422)]["division_code"] == tried[:11] + "x"
-    assert audited[("POST", 422)]["path"] == "/v1/communities"
+    assert audited[("POST", 422)]["path"] == "/communities"  # as every row: within /v1
 
 
 def test_an_invalid_clients_file_stops_the_gateway_with_a_clear_message(tmp_path: Path) -> None:
