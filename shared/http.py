@@ -68,7 +68,6 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 DEPENDENCY_DOWN: tuple[type[Exception], ...] = (
     OSError,
     asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
@@ -76,6 +75,25 @@ DEPENDENCY_DOWN: tuple[type[Exception], ...] = (
     KafkaConnectionError,
     KafkaTimeoutError,
 )
+# asyncpg reports a connection left broken by an outage ("another operation is in progress"
+# after a cancelled query, "connection is closed") as a bare InterfaceError, the class it also
+# uses for programming errors (a wrong argument count; DataError subclasses it): only these
+# messages mean "down".
+_LOST_CONNECTION = (
+    "another operation is",
+    "connection is closed",
+    "pool is closing",
+    "pool is closed",
+    "released back to the pool",
+)
+
+
+def dependency_down(exc: BaseException) -> bool:
+    """Whether `exc` says a dependency is down (retry later), not that the request or code is
+    wrong. The one test: problem_for and every best-effort write use it."""
+    if isinstance(exc, DEPENDENCY_DOWN):
+        return True
+    return type(exc) is asyncpg.InterfaceError and any(m in str(exc) for m in _LOST_CONNECTION)
 
 
 def problem_for(exc: Exception) -> JSONResponse:
@@ -106,7 +124,7 @@ def problem_for(exc: Exception) -> JSONResponse:
             str(exc.detail),
             headers=getattr(exc, "headers", None),
         )
-    if isinstance(exc, DEPENDENCY_DOWN):
+    if dependency_down(exc):
         # Not the caller's fault and not a bug: say so, and when to come back. The type only:
         # a driver's message may quote a host or a query.
         log.warning("http.dependency_down", error=type(exc).__name__)
@@ -133,7 +151,8 @@ def install_problem_handlers(app: FastAPI, on_problem: ProblemHook | None = None
             await on_problem(request, exc, response)
         return response
 
-    for kind in (WudingError, RequestValidationError, StarletteHTTPException, *DEPENDENCY_DOWN):
+    kinds = (WudingError, RequestValidationError, StarletteHTTPException, asyncpg.InterfaceError)
+    for kind in (*kinds, *DEPENDENCY_DOWN):
         app.add_exception_handler(kind, handle)
     app.add_exception_handler(Exception, handle)  # what is left: a 500, logged
 

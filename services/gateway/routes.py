@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import Annotated, Any
 from uuid import uuid4
@@ -50,7 +49,7 @@ from services.registry.schemas import (
 from shared.contracts import asyncapi_document
 from shared.errors import FieldProblem, ValidationFailed, WudingError
 from shared.hot_routes import HotResponse, HotRoute
-from shared.http import DEPENDENCY_DOWN
+from shared.http import dependency_down
 from shared.http_inputs import Moment, if_match_header, parse_if_match
 from shared.observability.context import correlation_id
 
@@ -242,8 +241,11 @@ async def command(
         forwarded = await gw.registry.send(method, path, headers=headers, body=body)
     except ServiceUnavailable:
         if idempotency_key:
-            with contextlib.suppress(*DEPENDENCY_DOWN):  # else the lease frees it
+            try:
                 await gw.idempotency.release(who.client_id, idempotency_key)
+            except Exception as exc:  # the database is down too: the in-flight lease frees it
+                if not dependency_down(exc):
+                    raise
         await audit(503)
         raise
     await audit(forwarded.status, refusal_of(forwarded))

@@ -15,7 +15,7 @@ from services.gateway.forward import Forwarder
 from services.gateway.idempotency import SWEEP_BATCH, IdempotencyStore
 from services.gateway.settings import GatewaySettings
 from shared.db import create_pool
-from shared.http import DEPENDENCY_DOWN
+from shared.http import dependency_down
 
 log = structlog.get_logger("wuding.gateway")
 
@@ -50,8 +50,10 @@ class Gateway:
                 swept = SWEEP_BATCH
                 while swept == SWEEP_BATCH:  # a full batch: there may be more
                     swept = await self.idempotency.sweep_expired()
-            except (asyncpg.PostgresError, *DEPENDENCY_DOWN) as exc:  # it runs again next time
-                log.warning("idempotency.sweep_failed", error=type(exc).__name__)
+            except Exception as exc:
+                if not (isinstance(exc, asyncpg.PostgresError) or dependency_down(exc)):
+                    raise
+                log.warning("idempotency.sweep_failed", error=type(exc).__name__)  # next round
             await asyncio.sleep(self.settings.idempotency_sweep_seconds)
 
     async def ping_database(self) -> None:
@@ -88,7 +90,9 @@ class Gateway:
                 " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10)",
                 *row,
             )
-        except DEPENDENCY_DOWN as exc:
+        except Exception as exc:
+            if not dependency_down(exc):
+                raise
             log.error(
                 "audit.unwritten", error=type(exc).__name__, client_id=client_id,
                 client_kind=client_kind, method=method, path=path, status=status,

@@ -20,6 +20,10 @@ DOWN = [
     asyncpg.AdminShutdownError("terminating connection due to administrator command"),
     asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
     asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+    asyncpg.InterfaceError("cannot perform operation: connection is closed"),
+    asyncpg.InterfaceError(
+        "cannot call Connection.fetch(): connection has been released back to the pool"
+    ),
     asyncpg.TooManyConnectionsError("sorry, too many clients already"),
     KafkaConnectionError("no broker"),
     ServiceUnavailable("the registry service did not answer"),
@@ -40,5 +44,9 @@ def test_a_dependency_that_is_down_is_a_503_with_retry_after(exc: Exception) -> 
 def test_a_bug_is_still_a_500_and_a_refusal_its_own_status() -> None:
     assert problem_for(ValueError("bug")).status_code == 500
     assert problem_for(asyncpg.UniqueViolationError("dup")).status_code == 500
+    # asyncpg's InterfaceError is also its class for programming errors: those stay 500s.
+    wrong_call = asyncpg.InterfaceError("the server expects 1 argument for this query, 2 were")
+    assert problem_for(wrong_call).status_code == 500
+    assert problem_for(asyncpg.DataError("invalid input for query argument $1")).status_code == 500
     refused = problem_for(NotFound("no such community"))
     assert refused.status_code == 404 and "retry-after" not in refused.headers
