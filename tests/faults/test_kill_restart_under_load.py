@@ -14,6 +14,7 @@ from uuid import uuid4
 import aiohttp
 import asyncpg
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.kafka import events_topic
 from tests.faults.checks import (
@@ -47,9 +48,27 @@ async def read_log(url: str) -> list[LoggedEvent]:
     return [LoggedEvent(**dict(row)) for row in rows]
 
 
+async def topic_created(bootstrap: str, topic: str, deadline: float) -> bool:
+    """Whether the relay (re)created `topic` by `deadline`. Only listed, never subscribed to
+    before: a consumer's metadata request may auto-create it with the broker's partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        while topic not in await admin.list_topics():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.5)
+        return True
+    finally:
+        await admin.close()
+
+
 async def read_topic(bootstrap: str, topic: str, want: set[str]) -> list[TopicRecord]:
     """Everything on `topic` from the beginning, as a new subscriber reads it, until every id in
     `want` arrived or CONVERGE seconds passed."""
+    deadline = time.monotonic() + CONVERGE
+    if not await topic_created(bootstrap, topic, deadline):
+        return []
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -62,7 +81,6 @@ async def read_topic(bootstrap: str, topic: str, want: set[str]) -> list[TopicRe
     records: list[TopicRecord] = []
     seen: set[str] = set()
     try:
-        deadline = time.monotonic() + CONVERGE
         while not want <= seen and time.monotonic() < deadline:
             for part in (await consumer.getmany(timeout_ms=500)).values():
                 for r in part:
