@@ -191,6 +191,19 @@ class FaultStack:
         return "\n".join(parts)
 
 
+def _our_frame(traceback: str) -> str:
+    """The innermost frame of the project's own code in a traceback: where it went wrong."""
+    frames = [x.strip() for x in traceback.splitlines() if x.strip().startswith("File ")]
+    ours = [
+        x for x in frames if "site-packages" not in x and ("/shared/" in x or "/services/" in x)
+    ]
+    if not ours:
+        return ""
+    path, _, rest = ours[-1].removeprefix('File "').partition('", line ')
+    line, _, function = rest.partition(", in ")
+    return f"at {'/'.join(path.split('/')[-2:])}:{line} {function}"
+
+
 def digest(lines: list[str], last: int) -> str:
     kinds: Counter[str] = Counter()
     exception = ""
@@ -202,7 +215,9 @@ def digest(lines: list[str], last: int) -> str:
         if isinstance(entry, dict):  # the services' JSON logs
             if entry.get("level") in ("warning", "error", "critical"):
                 error = str(entry.get("error", ""))[:120]
-                kinds[f"{entry['level']} {entry.get('event', '')[:60]!r} {error}".strip()] += 1
+                where = _our_frame(str(entry.get("exception", "")))
+                kind = f"{entry['level']} {entry.get('event', '')[:60]!r} {error} {where}"
+                kinds[kind.strip()] += 1
             if entry.get("exception"):  # its last line names it (PostgreSQL's DETAIL aside)
                 named = [x for x in str(entry["exception"]).splitlines() if x[:1] not in " D"]
                 exception = named[-1] if named else ""

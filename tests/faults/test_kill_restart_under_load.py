@@ -114,17 +114,25 @@ async def projected_codes(url: str, want: set[str]) -> set[str]:
         await conn.close()
 
 
-async def readiness(stack: FaultStack) -> str:
-    """What each service's /readyz says (a failure report shows whether it told the truth)."""
+async def health(stack: FaultStack) -> str:
+    """What each service says of itself now: /healthz, /readyz, and the registry's relay,
+    projection and background-task metrics (did it tell the truth, which task stopped?)."""
     answers = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
         for name, base in (("registry", stack.registry), ("gateway", stack.gateway)):
-            try:
-                async with http.get(f"{base}/readyz") as r:
-                    answers.append(f"{name} {r.status} {(await r.text())[:200]}")
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                answers.append(f"{name} {type(exc).__name__}")
-    return "; ".join(answers)
+            for route in ("healthz", "readyz", "metrics"):
+                try:
+                    async with http.get(f"{base}/{route}") as r:
+                        text = await r.text()
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    answers.append(f"{name} /{route}: {type(exc).__name__}")
+                    continue
+                if route == "metrics":
+                    wanted = ("wuding_relay", "wuding_projection", "wuding_task")
+                    lines = [x for x in text.splitlines() if x.startswith(wanted) or "restart" in x]
+                    text = "\n    ".join(x for x in lines if not x.startswith("#"))
+                answers.append(f"{name} /{route} {r.status}: {text[:1500]}")
+    return "\n  ".join(answers)
 
 
 async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
@@ -204,5 +212,5 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
         raise AssertionError(
             f"{summary}\n{report}\ntimeline: {marks}\n"
             f"missing from the topic, by when recorded: {by_phase(missing, timeline)}\n"
-            f"readyz now: {await readiness(stack)}\n{stack.tails()}"
+            f"the services now:\n  {await health(stack)}\n{stack.tails()}"
         )
