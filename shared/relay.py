@@ -37,7 +37,7 @@ from opentelemetry import trace
 from shared import relay_offsets
 from shared.cloudevents import Headers, to_message
 from shared.eventstore.catalog import EventCatalog
-from shared.eventstore.envelope import Envelope
+from shared.eventstore.envelope import Checkpoint, Envelope
 from shared.eventstore.reader import load_checkpoint, read_after, save_checkpoint
 from shared.kafka import DEFAULT_PARTITIONS, ensure_topics, events_topic, topic_partitions
 from shared.observability import metrics
@@ -164,12 +164,21 @@ class Relay:
         partitions = await self._check_broker(producer)
         if partitions is None or not events:
             return 0  # rewound after a loss: the next batch starts there
-        ends = await asyncio.wait_for(
+        sent = await asyncio.wait_for(
             self._send_all(producer, partitions, events), self.publish_timeout
         )
         async with self._connection() as conn, conn.transaction():
-            await save_checkpoint(conn, self.checkpoint_name, events[-1].checkpoint)
-            await relay_offsets.record(conn, self.topic, ends, events[-1].checkpoint)
+            bases = {partition: base for partition, (base, _) in sent.items()}
+            losses = await relay_offsets.find_losses(conn, self.topic, bases)
+            if not losses:
+                await save_checkpoint(conn, self.checkpoint_name, events[-1].checkpoint)
+                ends = {partition: end for partition, (_, end) in sent.items()}
+                await relay_offsets.record(conn, self.topic, ends, events[-1].checkpoint)
+            else:
+                start = await self._rewind(conn, losses)
+        if losses:
+            self._report(losses, start)
+            return 0  # what was just sent is republished from `start`, in log order
         metrics.RELAY_PUBLISHED.labels(self.topic).inc(len(events))
         metrics.RELAY_LAG_EVENTS.labels(self.topic).set(backlog - len(events))
         return len(events)
@@ -220,14 +229,26 @@ class Relay:
         reported = await reader.end_offsets([TopicPartition(self.topic, p) for p in partitions])
         ends = {tp.partition: offset for tp, offset in reported.items()}
         async with self._connection() as conn, conn.transaction():
-            checkpoint = await load_checkpoint(conn, self.checkpoint_name, for_update=True)
             losses = await relay_offsets.find_losses(conn, self.topic, ends)
             if not losses:
                 await relay_offsets.prune(conn, self.topic)
                 return False
-            start = min(min(loss.republish_from for loss in losses), checkpoint)
-            await save_checkpoint(conn, self.checkpoint_name, start)
-            await relay_offsets.forget_after(conn, self.topic, start)
+            start = await self._rewind(conn, losses)
+        self._report(losses, start)
+        return True
+
+    async def _rewind(
+        self, conn: asyncpg.Connection, losses: list[relay_offsets.Loss]
+    ) -> Checkpoint:
+        """Move the checkpoint back to the first event the topic no longer holds (in the
+        caller's transaction) and forget the offsets recorded past it."""
+        checkpoint = await load_checkpoint(conn, self.checkpoint_name, for_update=True)
+        start = min(min(loss.republish_from for loss in losses), checkpoint)
+        await save_checkpoint(conn, self.checkpoint_name, start)
+        await relay_offsets.forget_after(conn, self.topic, start)
+        return start
+
+    def _report(self, losses: list[relay_offsets.Loss], start: Checkpoint) -> None:
         for loss in losses:
             metrics.RELAY_DATA_LOSS.labels(self.topic, str(loss.partition)).inc()
             log.error(
@@ -239,13 +260,13 @@ class Relay:
                 republish_from_position=start.position,
                 republish_from_transaction=start.transaction_id,
             )
-        return True
 
     async def _send_all(
         self, producer: AIOKafkaProducer, partitions: list[int], events: list[Envelope]
-    ) -> dict[int, int]:
-        """Send and await every acknowledgement; return per partition the acknowledged end
-        offset (its last record batch's base offset + 1: see shared/relay_offsets.py)."""
+    ) -> dict[int, tuple[int, int]]:
+        """Send and await every acknowledgement; return per partition the base offset of its
+        first record batch and the acknowledged end offset (its last record batch's base
+        offset + 1: see shared/relay_offsets.py)."""
         # Messages are grouped into one record batch per partition, in log order: far cheaper
         # than one send() each. Keys go to partitions by the Java client's murmur2 hash, so any
         # other producer keyed by community code agrees with us.
@@ -264,10 +285,11 @@ class Relay:
                 batch.append(key=key, value=value, timestamp=None, headers=headers)
         for partition, batch in batches.items():
             acks.append(await producer.send_batch(batch, self.topic, partition=partition))
-        ends: dict[int, int] = {}
+        sent: dict[int, tuple[int, int]] = {}
         for meta in await asyncio.gather(*acks):  # every record batch acknowledged (acks=all)
-            ends[meta.partition] = max(ends.get(meta.partition, 0), meta.offset + 1)
-        return ends
+            base, end = sent.get(meta.partition, (meta.offset, 0))
+            sent[meta.partition] = (min(base, meta.offset), max(end, meta.offset + 1))
+        return sent
 
     def _messages(self, events: list[Envelope]) -> Iterator[tuple[bytes, bytes, Headers]]:
         """Each event as (key, value, headers), continuing its request's trace."""

@@ -50,15 +50,21 @@ async def record(
 
 
 async def find_losses(conn: asyncpg.Connection, relay: str, reported: dict[int, int]) -> list[Loss]:
-    """The partitions whose end offset on the broker is below what it acknowledged."""
+    """The partitions in `reported` holding less than the broker acknowledged.
+
+    `reported` is either the broker's end offsets, or the base offsets the broker gave the
+    batch just sent: below an acknowledged end, that too shows the broker lost records (a
+    restart between a check and a send, or a truncated partition refilled meanwhile).
+    """
     rows = await conn.fetch(
-        "SELECT partition, max(end_offset) AS acked FROM relay_offsets WHERE relay = $1"
-        " GROUP BY partition",
+        "SELECT partition, max(end_offset) AS acked FROM relay_offsets"
+        " WHERE relay = $1 AND partition = any($2::int[]) GROUP BY partition",
         relay,
+        list(reported),
     )
     losses = []
     for row in rows:
-        now = reported.get(row["partition"], 0)  # a partition that is gone holds nothing
+        now = reported[row["partition"]]
         if now < row["acked"]:
             kept = await conn.fetchrow(
                 "SELECT transaction_id, position FROM relay_offsets"

@@ -88,6 +88,12 @@ class Supervisor:
 
     async def _supervise(self, name: str, loop: Loop) -> None:
         status = self._status[name]
+        try:
+            await self._restart_until_stopped(name, loop, status)
+        finally:
+            status.state = "stopped"
+
+    async def _restart_until_stopped(self, name: str, loop: Loop, status: TaskStatus) -> None:
         backoff = self.initial_backoff
         while not self._stop.is_set():
             status.state = "running"
@@ -95,7 +101,7 @@ class Supervisor:
             try:
                 await loop(self._stop)
                 if self._stop.is_set():
-                    break
+                    return
                 raise RuntimeError("the task returned although it was not asked to stop")
             except Exception as exc:
                 if time.monotonic() - started >= self.healthy_after:
@@ -118,4 +124,3 @@ class Supervisor:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), backoff)
                 backoff = min(backoff * 2, self.max_backoff)
-        status.state = "stopped"

@@ -167,6 +167,13 @@ class EmbeddedBroker:
         log.close()
         wait_for_port(self.port)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no clean shutdown (fault tests)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
