@@ -12,8 +12,10 @@ import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
+from shared import relay_offsets
 from shared.errors import StreamPosition
 from shared.eventstore import EventCatalog, EventStore, NewEvent
+from shared.eventstore.envelope import Checkpoint
 from shared.eventstore.store import head_of
 from shared.kafka import ensure_topics
 from shared.relay import Relay
@@ -242,3 +244,22 @@ async def test_a_topic_with_another_partition_count_is_an_error_naming_both(
         "SELECT position FROM checkpoints WHERE name = $1", relay.checkpoint_name
     )
     assert not published_to  # nothing was sent to the wrong layout
+
+
+async def test_a_truncated_partition_rewinds_to_the_last_batch_it_still_holds(
+    pool: asyncpg.Pool,
+) -> None:
+    """Guards: after an unclean leader election truncates one partition (Kafka), the relay
+    rewinds to the newest checkpoint whose events that partition still holds, not further
+    and not past it; partitions that lost nothing are not reported."""
+    relay = "t.events"
+    async with pool.acquire() as conn:
+        for partition, end, position in ((0, 1, 10), (0, 5, 50), (0, 9, 90), (1, 3, 30)):
+            await relay_offsets.record(conn, relay, {partition: end}, Checkpoint(1, position))
+        [loss] = await relay_offsets.find_losses(conn, relay, {0: 6, 1: 3})
+        assert (loss.partition, loss.acknowledged, loss.reported) == (0, 9, 6)
+        assert loss.republish_from == Checkpoint(1, 50)
+        [emptied] = await relay_offsets.find_losses(conn, relay, {0: 0})
+        assert emptied.republish_from == Checkpoint()  # nothing kept: from the start
+        await relay_offsets.forget_after(conn, relay, loss.republish_from)
+        assert await relay_offsets.find_losses(conn, relay, {0: 6, 1: 3}) == []
