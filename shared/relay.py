@@ -117,11 +117,12 @@ class Relay:
 
     async def _unlock(self, conn: asyncpg.Connection) -> None:
         # On a dead connection the lock ended with the session (and the pool's reset releases
-        # it too): an error here must not mask the one that ended publishing.
-        if conn.is_closed():
-            return
+        # it too): an error here must not mask the one that ended publishing. A connection the
+        # server closed is already detached from the pool's proxy, so even is_closed() raises
+        # InterfaceError ("connection has been released back to the pool").
         try:
-            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self.checkpoint_name)
+            if not conn.is_closed():
+                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self.checkpoint_name)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             log.warning("relay.unlock_failed", error=repr(exc))
 
