@@ -52,7 +52,12 @@ async def retrying(call: Callable[[], Awaitable[T]]) -> T:
     for _ in range(20):
         try:
             return await call()
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+        except (
+            asyncpg.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,  # a dead connection mid-protocol
+            OSError,
+        ):
             await asyncio.sleep(0.1)
     return await call()
 
