@@ -12,10 +12,11 @@ unlocked.
 `run` raises on any error: it runs under the service's supervisor (shared/supervisor.py),
 which logs, counts and restarts it with a capped backoff.
 
-A broker that lost acknowledged records is refilled: on every (re)connection and every
-`offset_check_interval` the relay compares the partitions' end offsets with what the broker
-acknowledged (shared/relay_offsets.py) and, where the broker holds less, rewinds its
-checkpoint and republishes from the first event the topic no longer holds.
+A broker that lost acknowledged records is refilled: before every batch, on every new
+connection, and every `offset_check_interval` while idle, the relay compares the partitions'
+end offsets with what the broker acknowledged (shared/relay_offsets.py) and, where the broker
+holds less, rewinds its checkpoint and republishes from the first event the topic no longer
+holds.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class Relay:
         self._producer: AIOKafkaProducer | None = None
         self._offsets_reader: AIOKafkaConsumer | None = None
         self._checked_at: float | None = None  # when end offsets were last compared
+        self._pruned_at = 0.0
         self._lock_conn: asyncpg.Connection | None = None
         self._partitioner = DefaultPartitioner()
 
@@ -159,7 +161,7 @@ class Relay:
         metrics.RELAY_LAG_SECONDS.labels(self.topic).set(
             (datetime.now(UTC) - events[0].recorded_at).total_seconds() if events else 0
         )
-        if not events and not self._offsets_due():
+        if not events and not self._idle_check_due():
             return 0
         producer = await self._ensure_producer()
         partitions = await self._check_broker(producer)
@@ -184,7 +186,7 @@ class Relay:
         metrics.RELAY_LAG_EVENTS.labels(self.topic).set(backlog - len(events))
         return len(events)
 
-    def _offsets_due(self) -> bool:
+    def _idle_check_due(self) -> bool:
         return self._checked_at is None or (
             time.monotonic() - self._checked_at >= self.offset_check_interval
         )
@@ -193,15 +195,16 @@ class Relay:
         """The topic's partitions, or None when the broker lost data and the relay rewound.
 
         A broker that lost its state (the embedded Tansu keeps topics in memory) may come back
-        without our topic and still acknowledge writes to it, which then vanish: one metadata
-        request per batch finds that out before anything is sent. End offsets are compared on
-        every new producer, when the topic had to be created, and every offset_check_interval.
+        without our topic and still acknowledge writes to it, which then vanish, or with the
+        topic recreated empty by another client. Before every batch (and every
+        offset_check_interval while idle) one metadata and one end-offsets request find that
+        out before anything is sent: sending first would put the batch on the topic ahead of
+        the older events the refill republishes, out of order per key.
         """
         found = await topic_partitions(producer.client, self.topic)
         if found is None:
             await ensure_topics(self.bootstrap_servers, self.topic, partitions=self.partitions)
             found = await topic_partitions(producer.client, self.topic) or set()
-            self._checked_at = None
         if len(found) != self.partitions:
             raise TopicMismatch(
                 f"topic {self.topic} has {len(found)} partitions, the relay is configured for"
@@ -217,12 +220,9 @@ class Relay:
             if producer.client.cluster.partitions_for_topic(self.topic) != found:
                 raise KafkaError(f"the partitions of {self.topic} changed while checking")
         partitions = sorted(found)
-        if self._offsets_due():
-            rewound = await self._refill_if_lost(partitions)
-            self._checked_at = time.monotonic()
-            if rewound:
-                return None
-        return partitions
+        rewound = await self._refill_if_lost(partitions)
+        self._checked_at = time.monotonic()
+        return None if rewound else partitions
 
     async def _refill_if_lost(self, partitions: list[int]) -> bool:
         """Compare end offsets; after a loss, rewind the checkpoint and return True."""
@@ -232,7 +232,9 @@ class Relay:
         async with self._connection() as conn, conn.transaction():
             losses = await relay_offsets.find_losses(conn, self.topic, ends)
             if not losses:
-                await relay_offsets.prune(conn, self.topic)
+                if time.monotonic() - self._pruned_at >= self.offset_check_interval:
+                    await relay_offsets.prune(conn, self.topic)
+                    self._pruned_at = time.monotonic()
                 return False
             start = await self._rewind(conn, losses)
         self._report(losses, start)
@@ -326,7 +328,7 @@ class Relay:
                 await producer.stop()
                 raise
             self._producer = producer
-            self._checked_at = None  # a new connection: compare end offsets before sending
+            self._checked_at = None  # a new connection: check at once, even when idle
         return self._producer
 
     async def _ensure_offsets_reader(self) -> AIOKafkaConsumer:
