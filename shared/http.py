@@ -32,6 +32,7 @@ log = structlog.get_logger("wuding.http")
 tracer = trace.get_tracer("wuding.http")
 PROBLEM_JSON = "application/problem+json"
 ReadinessCheck = Callable[[], Awaitable[None]]
+HealthReport = Callable[[], dict[str, Any]]
 
 
 def problem(
@@ -157,12 +158,24 @@ def install_problem_handlers(app: FastAPI, on_problem: ProblemHook | None = None
     app.add_exception_handler(Exception, handle)  # what is left: a 500, logged
 
 
-def install_operational_routes(app: FastAPI, checks: list[ReadinessCheck]) -> None:
-    """`/healthz` (the process runs), `/readyz` (its dependencies answer), `/metrics`."""
+def install_operational_routes(
+    app: FastAPI, checks: list[ReadinessCheck], health: HealthReport | None = None
+) -> None:
+    """`/healthz` (the process runs), `/readyz` (its dependencies answer), `/metrics`.
+
+    Both health routes carry the health report's sections (`health()`, e.g. `tasks`: each
+    background task's state, restarts and last error). A background task backing off does not
+    make the process unready: every replica meets the same broker or database outage, so
+    unready pods everywhere would turn it into an outage of the API; it shows here and in the
+    metrics (`wuding_task_restarts_total`, `wuding_relay_lag_events`) an alert watches.
+    """
+
+    def report() -> dict[str, Any]:
+        return health() if health is not None else {}
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", **report()})
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
@@ -173,7 +186,7 @@ def install_operational_routes(app: FastAPI, checks: list[ReadinessCheck]) -> No
                 return problem(
                     503, "not-ready", "Not ready", f"{check.__name__}: {type(exc).__name__}"
                 )
-        return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "ready", **report()})
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

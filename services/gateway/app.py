@@ -53,7 +53,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def database() -> None:
         await app.state.gateway.ping_database()
 
-    install_operational_routes(app, [database])
+    install_operational_routes(app, [database], lambda: app.state.gateway.health())
     app.include_router(router)
     app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, service="gateway")
