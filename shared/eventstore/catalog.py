@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
 from shared.eventstore.envelope import Envelope, NewEvent
+from shared.values import Record
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class DomainEvent(BaseModel):
-    """Base of every event payload. Subclasses set `event_type` and `schema_version`."""
+class DomainEvent(Record):
+    """Base of every event payload. Subclasses set `event_type` and `schema_version`.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Its fields use the value types of `shared.values`, so no event holding a value a read
+    model cannot store can be built: building one is a ValidationFailed.
+    """
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
