@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import asyncpg
 
 from shared.eventstore import Checkpoint, EventCatalog, EventStore
+from shared.parking import summaries
 from shared.projections import Projection, Projector
 from shared.relay import Relay
 from shared.settings import KernelSettings
@@ -61,6 +63,10 @@ class ServiceRuntime:
         self.relay.wake()
         for projector in self.projectors:
             projector.wake()
+
+    async def health_report(self) -> dict[str, Any]:
+        """Details for /healthz and /readyz: each reader's parked events (shared/parking.py)."""
+        return {"parked": {s.reader: s.as_dict() for s in await summaries(self.pool)}}
 
     async def ping_database(self) -> None:
         await self.pool.fetchval("SELECT 1")

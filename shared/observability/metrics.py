@@ -93,3 +93,8 @@ CONSUMER_PROCESSED = Counter(
 CONSUMER_LAG_SECONDS = Gauge(
     "wuding_consumer_lag_seconds", "Age of the last event a consumer handled", ["consumer"]
 )
+PARKED_EVENTS = Gauge(
+    "wuding_parked_events",
+    "Events a reader could not apply and parked (alert when > 0)",
+    ["reader"],
+)
