@@ -29,7 +29,7 @@ from shared.workflow import Document, Step, StepFields, StepInput, Workflow, che
 StepName = Literal[
     "preliminary_review", "field_survey", "joint_review", "approval", "registration"
 ]  # fmt: skip
-PROPOSAL_ID = re.compile(r"^\d{12}-[0-9a-f]{8}$")
+PROPOSAL_ID = re.compile(r"^[0-9]{12}-[0-9a-f]{8}$")
 PROPOSAL_DOCUMENTS = ("info_sheet", "map")  # 信息表, 地图 (seed 000 §二(一)4)
 
 ESTABLISHMENT = Workflow(
