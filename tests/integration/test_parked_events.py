@@ -14,21 +14,29 @@ import subprocess
 import sys
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import aiohttp
 import asyncpg
+from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from services.registry.app import create_app
 from services.registry.domain import Indicators
 from services.registry.handlers import Handlers, RegisterCommunity, UpdateCommunityIndicators
 from services.registry.runtime import Registry, registry_catalog
+from shared.cloudevents import IncomingEvent
 from shared.commands import CommandContext
 from shared.errors import StreamPosition
 from shared.eventstore import EventStore, NewEvent
+from shared.inbox import InboxConsumer
+from shared.kafka import ensure_topics
 from shared.projections import Projector
 from shared.settings import KernelSettings
+from tests.conftest import Stack
 from tests.integration.asgi_server import running
+from tests.integration.kafka_helpers import read_topic
+from tests.integration.test_inbox import cloudevent, until
 
 BAD_CODE = "３３０２１１００４９９９"  # full-width: the read model's CHECK wants [0-9]
 
@@ -179,3 +187,39 @@ async def test_the_health_report_shows_parked_events_and_readiness_holds(
     assert communities["oldest"]["event_type"] == "CommunityRegistered"
     assert communities["oldest"]["error"].startswith("CheckViolationError")
     assert ready_status == 200 and ready["parked"] == health["parked"]
+
+
+async def test_a_consumer_parks_and_dead_letters_an_event_it_cannot_apply_and_goes_on(
+    pool: asyncpg.Pool, stack: Stack
+) -> None:
+    """On main a handler error that is not a PoisonEvent (here a CHECK the effect breaks) was
+    retried for ever: the consumer stalled on it and never reached the next event."""
+    topic, name = f"in-{uuid4().hex[:6]}.events", f"consumer-{uuid4().hex[:6]}"
+    await pool.execute("CREATE TABLE effects (event_id uuid, n int CHECK (n >= 0))")
+
+    async def handler(conn: asyncpg.Connection, event: IncomingEvent) -> None:
+        await conn.execute("INSERT INTO effects VALUES ($1, $2)", event.event_id, event.data["n"])
+
+    consumer = InboxConsumer(
+        pool, name=name, topics=[topic], handler=handler, bootstrap_servers=stack.bootstrap_servers
+    )
+    await ensure_topics(stack.bootstrap_servers, topic)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
+    await producer.start()
+    bad, good = str(uuid4()), str(uuid4())
+    try:
+        for event_id, n in [(bad, -1), (good, 2)]:
+            value, headers = cloudevent(event_id, n)
+            await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+        await consumer.start()
+        dead = await read_topic(stack.bootstrap_servers, f"{name}.dlt", expect=1)
+        await until(lambda: pool.fetchval("SELECT count(*) = 1 FROM effects"))
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    assert [str(r["event_id"]) for r in await pool.fetch("SELECT event_id FROM effects")] == [good]
+    row = await pool.fetchrow("SELECT reader, event_id, error FROM parked_events")
+    assert (row["reader"], str(row["event_id"])) == (f"consumer:{name}", bad)
+    assert row["error"].startswith("CheckViolationError")
+    reason = dict((k, v.decode()) for k, v in dead[0].headers)["dlt_reason"]
+    assert reason == row["error"]
