@@ -38,7 +38,7 @@ def is_transient(exc: BaseException) -> bool:
 
 def describe(exc: BaseException) -> str:
     """The exception's type and first line: PostgreSQL's DETAIL line would quote the row."""
-    first = (str(exc).splitlines() or [""])[0]
+    first = (str(exc).splitlines() or [""])[0].replace("\x00", "\\x00")  # text holds no NUL
     return f"{type(exc).__name__}: {first}"[:_ERROR_CHARS]
 
 

@@ -43,6 +43,9 @@ class Projection(Protocol):
     async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None: ...
 
 
+_HELD = "held behind an earlier event of its stream"
+
+
 class _CannotApply(Exception):
     """An event of the batch failed for good: redo the batch event by event, parking it."""
 
@@ -118,8 +121,7 @@ class Projector:
         held = await held_streams(conn, self.checkpoint_name)
         for envelope in events:
             if envelope.stream_id in held:
-                await self._park(conn, envelope, "held behind an earlier event of its stream",
-                                 held_behind=held[envelope.stream_id])  # fmt: skip
+                await self._park(conn, envelope, _HELD, held_behind=held[envelope.stream_id])
                 continue
             if not isolated:
                 try:
@@ -176,13 +178,7 @@ class Projector:
             blocked: dict[str, UUID] = {}
             for envelope in envelopes_from_rows(rows):
                 if envelope.stream_id in blocked:
-                    await park(
-                        conn, self.checkpoint_name, event_id=envelope.event_id,
-                        stream_id=envelope.stream_id, stream_version=envelope.stream_version,
-                        event_type=envelope.event_type,
-                        error="held behind an earlier event of its stream",
-                        held_behind=blocked[envelope.stream_id],
-                    )  # fmt: skip
+                    await self._park(conn, envelope, _HELD, held_behind=blocked[envelope.stream_id])
                     continue
                 try:
                     async with conn.transaction():

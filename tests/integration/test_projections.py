@@ -92,6 +92,8 @@ async def test_checkpoint_and_rows_commit_together(pool: asyncpg.Pool) -> None:
         pass
     assert await snapshot(pool) == []  # rows rolled back with the checkpoint
     assert (await projector.checkpoint()).position == 0
+    # A fault of the moment is retried, never parked (docs/kernel.md).
+    assert await pool.fetchval("SELECT count(*) FROM parked_events") == 0
 
 
 async def test_wuding_projections_rebuild_command(pool: asyncpg.Pool, registry_db: str) -> None:
