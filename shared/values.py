@@ -4,18 +4,38 @@ A value a read model cannot store must be refused where it enters, with a field-
 never found later by a projection (PostgreSQL text holds no NUL, a CHECK wants ASCII digits).
 So: digits are ASCII `[0-9]` (Python's `\\d` and `isdigit()` also take `０` and `٣`); text
 holds no control or format characters (NUL, bidi overrides, zero-width joiners); lengths are
-bounded; numbers are JSON numbers in range (`true` is not 1). The same `pattern` is checked by
-pydantic (Rust regex) and published in OpenAPI and the event schemas (ECMA-262), so it uses
-only syntax both read: `\\uXXXX` escapes of the Basic Multilingual Plane.
+bounded; numbers are JSON numbers in range (`true` is not 1). The same `pattern` is checked
+here (Python `re`) and published in OpenAPI and the event schemas (ECMA-262), so it uses only
+syntax both read: `\\uXXXX` escapes of the Basic Multilingual Plane.
+
+The text rules are checked on what comes in (requests, commands, events being built), not on
+what the log already holds: a stored event is read as it was written (`as_stored()`), so
+tightening a rule never makes an old event unreadable (docs/kernel.md, "Old events stay
+readable").
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Strict,
+    ValidationError,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from shared.errors import FieldProblem, ValidationFailed
 
@@ -56,14 +76,72 @@ def is_digits(value: str, n: int) -> bool:
     return len(value) == n and value.isascii() and value.isdigit()
 
 
-DivisionCode = Annotated[str, Field(pattern=digits(12), examples=["330211001001"])]
-CommunityCode = Annotated[str, Field(pattern=digits(17), examples=["33021100100110003"])]
-Name = Annotated[str, Field(min_length=2, max_length=50, pattern=LINE_PATTERN)]
-Label = Annotated[str, Field(min_length=1, max_length=40, pattern=LINE_PATTERN)]
-Certificate = Annotated[str, Field(min_length=1, max_length=64, pattern=LINE_PATTERN)]
-Title = Annotated[str, Field(min_length=1, max_length=200, pattern=LINE_PATTERN)]
-Reference = Annotated[str, Field(max_length=200, pattern=LINE_PATTERN)]
-Note = Annotated[str, Field(max_length=2000, pattern=TEXT_PATTERN)]
+# Set while stored events are read (EventCatalog.decode). A context variable rather than
+# pydantic's validation context: a Record's __init__ (below) does not pass that one on.
+_STORED: ContextVar[bool] = ContextVar("wuding_stored", default=False)
+
+
+@contextmanager
+def as_stored() -> Iterator[None]:
+    """Read events as they were written: the text rules are not re-checked."""
+    token = _STORED.set(True)
+    try:
+        yield
+    finally:
+        _STORED.reset(token)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text rule: a pattern and a length, with a reason a person can read."""
+
+    pattern: str
+    min_length: int
+    max_length: int
+    rule: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        compiled = re.compile(self.pattern)
+
+        def check(value: str) -> str:
+            if _STORED.get():
+                return value
+            if not self.min_length <= len(value) <= self.max_length:
+                raise PydanticCustomError(
+                    "string_length",
+                    f"{self.min_length} to {self.max_length} characters: {self.rule}",
+                )
+            if not compiled.match(value):
+                raise PydanticCustomError("string_pattern_mismatch", self.rule)
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(schema)
+        found.update(pattern=self.pattern, minLength=self.min_length, maxLength=self.max_length)
+        return found
+
+
+_ONE_LINE = "one line, no leading or trailing space, no control or format character"
+_FREE_TEXT = "no control or format character except line breaks and tabs"
+
+DivisionCode = Annotated[
+    str, Text(digits(12), 12, 12, "12 ASCII digits"), Field(examples=["330211001001"])
+]
+CommunityCode = Annotated[
+    str, Text(digits(17), 17, 17, "17 ASCII digits"), Field(examples=["33021100100110003"])
+]
+Name = Annotated[str, Text(LINE_PATTERN, 2, 50, _ONE_LINE)]
+Label = Annotated[str, Text(LINE_PATTERN, 1, 40, _ONE_LINE)]
+Certificate = Annotated[str, Text(LINE_PATTERN, 1, 64, _ONE_LINE)]
+Title = Annotated[str, Text(LINE_PATTERN, 1, 200, _ONE_LINE)]
+Reference = Annotated[str, Text(LINE_PATTERN, 0, 200, _ONE_LINE)]
+Note = Annotated[str, Text(TEXT_PATTERN, 0, 2000, _FREE_TEXT)]
 # A JSON number, not `true` nor "12": integer columns hold up to 2^31-1.
 Count = Annotated[int, Strict(), Field(ge=0, le=10_000_000)]
 Flag = Annotated[bool, Strict()]
@@ -84,8 +162,8 @@ class Record(BaseModel):
     """A value built in code (an event, a grid spec): values it cannot hold are the caller's
     input, so they are a ValidationFailed (422 with each field's reason), never a 500.
 
-    Only construction is checked this way; `model_validate` (requests, stored events) raises
-    pydantic's own errors, which the HTTP layer and the readers handle.
+    pydantic calls this __init__ for `model_validate` too (requests, nested values), so there
+    as well an invalid value is a ValidationFailed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -21,7 +21,7 @@ from pydantic import Field
 from services.registry.code import check_digit
 from shared.errors import FieldProblem
 from shared.eventstore import DomainEvent
-from shared.values import Area, CommunityCode, Count, Name, Record
+from shared.values import Area, CommunityCode, Count, Name, Record, as_stored
 
 GridKind = Literal["residential", "industrial", "office_tower", "market", "demolition_site"]
 # 专属网格 (seed 004 §三): dedicated to one object; the household band does not apply to them.
@@ -186,9 +186,10 @@ class GridMap:
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, GridCreated):
-            self._open(
-                GridSpec.model_validate(event.model_dump(include=set(GridSpec.model_fields)))
-            )
+            with as_stored():  # the event's own values, however it was recorded
+                self._open(
+                    GridSpec.model_validate(event.model_dump(include=set(GridSpec.model_fields)))
+                )
         elif isinstance(event, GridResized):
             grid = self.grids[event.grid]
             resized = {m.id: m for m in event.micro_grids}

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from hypothesis import given
@@ -19,6 +21,10 @@ from pydantic import TypeAdapter, ValidationError
 from services.gateway.app import create_app as gateway_app
 from services.gateway.settings import GatewaySettings
 from services.registry.app import create_app as registry_app
+from services.registry.domain import CommunityRegistered
+from services.registry.runtime import registry_catalog
+from shared.errors import ValidationFailed
+from shared.eventstore import Envelope
 from shared.settings import KernelSettings
 from shared.values import Count, DivisionCode, Name, Note, digits, is_digits
 
@@ -89,3 +95,22 @@ def test_the_openapi_documents_publish_the_same_patterns(tmp_path: Path) -> None
         assert body["division_code"]["pattern"] == digits(12)
         assert body["name"]["pattern"] == TypeAdapter(Name).json_schema()["pattern"]
         assert body["households"]["type"] == "integer"
+
+
+def test_a_stored_event_is_read_as_written_and_a_new_one_is_refused() -> None:
+    """Text rules guard what comes in; an event already in the log (written before a rule was
+    tightened) stays readable (docs/kernel.md, "Old events stay readable")."""
+    payload = {
+        "code": "33021100400110006", "name": "旧\n社区", "division_code": "330211004001",
+        "major_type": "urban", "subtype": "老城区社区", "has_residents_committee": True,
+        "service_centre_name": None, "households": 1, "residents": 1, "area_km2": "1",
+    }  # fmt: skip
+    stored = Envelope(
+        1, 1, uuid4(), "community-33021100400110006", 1, "CommunityRegistered", 1, payload, {},
+        datetime.now(UTC), None, b"",
+    )  # fmt: skip
+    event = registry_catalog().decode(stored)
+    assert isinstance(event, CommunityRegistered) and event.name == "旧\n社区"
+    with pytest.raises(ValidationFailed) as refused:
+        CommunityRegistered(**payload)
+    assert [e.field for e in refused.value.errors] == ["name"]
