@@ -16,14 +16,15 @@ readable").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -38,6 +39,9 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from shared.errors import FieldProblem, ValidationFailed
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Unicode categories refused in text: controls, format characters, line/paragraph separators.
 # Surrogates cannot reach a str from JSON (UTF-8); a regex cannot name them either.
@@ -76,8 +80,7 @@ def is_digits(value: str, n: int) -> bool:
     return len(value) == n and value.isascii() and value.isdigit()
 
 
-# Set while stored events are read (EventCatalog.decode). A context variable rather than
-# pydantic's validation context: a Record's __init__ (below) does not pass that one on.
+# Set while stored events are read (EventCatalog.decode, and what re-validates their parts).
 _STORED: ContextVar[bool] = ContextVar("wuding_stored", default=False)
 
 
@@ -113,7 +116,7 @@ class Text:
                     "string_length",
                     f"{self.min_length} to {self.max_length} characters: {self.rule}",
                 )
-            if not compiled.match(value):
+            if not compiled.fullmatch(value):  # match() would let a final "\n" pass `$`
                 raise PydanticCustomError("string_pattern_mismatch", self.rule)
             return value
 
@@ -159,19 +162,26 @@ def field_problems(exc: ValidationError) -> list[FieldProblem]:
 
 
 class Record(BaseModel):
-    """A value built in code (an event, a grid spec): values it cannot hold are the caller's
-    input, so they are a ValidationFailed (422 with each field's reason), never a 500.
-
-    pydantic calls this __init__ for `model_validate` too (requests, nested values), so there
-    as well an invalid value is a ValidationFailed.
-    """
+    """A value recorded in events (an event, a grid spec, a document): immutable, no extra
+    fields, its fields typed with the value types above."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def __init__(self, /, **data: Any) -> None:
+
+def refusing_invalid_values(
+    handler: Callable[P, Awaitable[T]],
+) -> Callable[P, Awaitable[T]]:
+    """For a command handler: a value its events cannot hold (pydantic refusing to build a
+    Record from the command) is the caller's input, so a ValidationFailed (422 with each
+    field's reason) before anything is appended, never a 500."""
+
+    @functools.wraps(handler)
+    async def refusing(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
-            super().__init__(**data)
+            return await handler(*args, **kwargs)
         except ValidationError as exc:
             raise ValidationFailed(
-                f"{type(self).__name__} cannot hold these values", errors=field_problems(exc)
+                f"{exc.title} cannot hold these values", errors=field_problems(exc)
             ) from exc
+
+    return refusing

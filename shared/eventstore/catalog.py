@@ -20,7 +20,8 @@ class DomainEvent(Record):
     """Base of every event payload. Subclasses set `event_type` and `schema_version`.
 
     Its fields use the value types of `shared.values`, so no event holding a value a read
-    model cannot store can be built: building one is a ValidationFailed.
+    model cannot store can be built (command handlers turn the refusal into a 422:
+    `refusing_invalid_values`).
     """
 
     event_type: ClassVar[str]

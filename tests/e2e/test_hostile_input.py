@@ -55,12 +55,18 @@ async def test_non_ascii_digits_in_a_division_code_are_refused(
     assert fields == ["division_code"]
 
 
+INDUSTRIAL = {"name": "澥浦工业社区", "major_type": "industrial", "subtype": "工业社区"}
+TRUST_AREA = {"name": "飞地", "area_km2": "0.2", "reason": "确有需要"}
+
+
 @pytest.mark.parametrize(
     ("over", "field"),
     [
         ({"name": "勤勇\u0000社区"}, "name"),
         ({"name": "勤勇\u202e社区"}, "name"),  # a bidi override (format character)
         ({"name": "勤勇\n社区"}, "name"),
+        ({"name": "勤勇社区\n"}, "name"),  # Python's `$` matches before a final newline
+        (INDUSTRIAL | {"trust_areas": [TRUST_AREA | {"name": "飞\u0000"}]}, "trust_areas.0.name"),
         ({"subtype": "老城区\u0000社区"}, "subtype"),
         ({"households": True}, "households"),
         ({"residents": "7420"}, "residents"),

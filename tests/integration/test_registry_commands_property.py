@@ -5,19 +5,20 @@ Guards issue 8 §1: values the domain accepted but a projection could not store 
 digits, NUL, `true` as a count) stalled a read model for ever. Here hypothesis drives each
 command through the handlers against the real PostgreSQL, then runs every projection to the
 end of the log: no event may be parked, and a refusal is a WudingError (a 4xx problem, never a
-500) that leaves the log as it was.
+500; or values that cannot even be built, a 422 over HTTP) that leaves the log as it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.registry.conversion import ConversionStep
 from services.registry.conversion_commands import ProposeConversion
@@ -42,6 +43,7 @@ from shared.errors import WudingError
 from shared.settings import KernelSettings
 from shared.workflow import Document
 
+T = TypeVar("T")
 EXAMPLES = settings(
     max_examples=40,
     deadline=None,
@@ -95,12 +97,27 @@ def ctx() -> CommandContext:
     return CommandContext(actor_id="property", actor_kind="district", district="330211")
 
 
+class Unbuildable(Exception):
+    """The command's values cannot even be built (over HTTP: the request's 422)."""
+
+
+def built(model: Callable[..., T], **values: Any) -> T:
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        raise Unbuildable from exc
+
+
+def sized(households: Any, population: Any, area: Any) -> GridFigures:
+    return built(GridFigures, households=households, population=population, area_km2=area)
+
+
 def docs(raw: list[tuple[str, str, str]]) -> list[Document]:
-    return [Document(kind=k, title=t, reference=r) for k, t, r in raw]
+    return [built(Document, kind=k, title=t, reference=r) for k, t, r in raw]
 
 
 def indicators(households: Any, residents: Any, area: Any) -> Indicators:
-    return Indicators(households=households, residents=residents, area_km2=area)
+    return built(Indicators, households=households, residents=residents, area_km2=area)
 
 
 class RegistryUnderTest:
@@ -122,7 +139,7 @@ class RegistryUnderTest:
         before = await self.events()
         try:
             await build()
-        except WudingError:
+        except (WudingError, Unbuildable):
             assert await self.events() == before, "a refused command appended events"
         for projector in self.runtime.projectors:
             while await projector.run_once():
@@ -181,7 +198,7 @@ async def test_registration(
         await registry.register(
             division, name=name, major_type=major_type, subtype=subtype,
             indicators=indicators(households, residents, area), has_residents_committee=committee,
-            trust_areas=tuple(TrustArea(name=n, area_km2=a, reason=r) for n, a, r in trust),
+            trust_areas=tuple(built(TrustArea, name=n, area_km2=a, reason=r) for n, a, r in trust),
         )  # fmt: skip
 
     await registry.attempt(run)
@@ -222,18 +239,22 @@ async def test_community_and_grid_commands(
         elif which == "committee":
             await h.establish_residents_committee(code, name, None, ctx())
         elif which == "grid":
-            figures = GridFigures(households=households, population=population, area_km2=area)
+            figures = built(
+                GridFigures, households=households, population=population, area_km2=area
+            )
             micro = [NewMicroGrid(micro_name, "residential", households=households)]
             await g.grid_commands.handle(CreateGrid(code, name, kind, figures, micro), ctx())
         elif which == "micro":
             micro_grid = NewMicroGrid(micro_name, "building", households=households)
             await g.grid_commands.handle(AddMicroGrid(code, target, micro_grid), ctx())
         elif which == "resize":
-            figures = GridFigures(households=households, population=population, area_km2=area)
+            figures = built(
+                GridFigures, households=households, population=population, area_km2=area
+            )
             micro_ids = {micro_name: (households, population)}
             await g.grid_commands.handle(ResizeGrid(code, target, figures, micro_ids), ctx())
         else:
-            moved = GridFigures(households=households, population=population, area_km2=area)
+            moved = sized(households, population, area)
             await g.grid_commands.handle(AssignToGrid(code, target, moved), ctx())
 
     await registry.attempt(run)
@@ -258,7 +279,7 @@ async def test_merge_and_split(
         if which == "merge":
             await grid_commands.handle(MergeGrids(code, ids, name), ctx())
             return
-        part = GridFigures(households=households, population=450)  # each half of the grid
+        part = built(GridFigures, households=households, population=450)  # each half of the grid
         parts = [
             SplitPart(name, "residential", part, []),
             SplitPart(name + "2", "market", part, []),

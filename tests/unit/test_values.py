@@ -23,7 +23,6 @@ from services.gateway.settings import GatewaySettings
 from services.registry.app import create_app as registry_app
 from services.registry.domain import CommunityRegistered
 from services.registry.runtime import registry_catalog
-from shared.errors import ValidationFailed
 from shared.eventstore import Envelope
 from shared.settings import KernelSettings
 from shared.values import Count, DivisionCode, Name, Note, digits, is_digits
@@ -111,6 +110,6 @@ def test_a_stored_event_is_read_as_written_and_a_new_one_is_refused() -> None:
     )  # fmt: skip
     event = registry_catalog().decode(stored)
     assert isinstance(event, CommunityRegistered) and event.name == "旧\n社区"
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(ValidationError) as refused:
         CommunityRegistered(**payload)
-    assert [e.field for e in refused.value.errors] == ["name"]
+    assert [e["loc"] for e in refused.value.errors()] == [("name",)]
