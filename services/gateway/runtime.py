@@ -15,15 +15,18 @@ from services.gateway.forward import Forwarder
 from services.gateway.idempotency import SWEEP_BATCH, IdempotencyStore
 from services.gateway.settings import GatewaySettings
 from shared.db import create_pool
+from shared.http import dependency_down
 
 log = structlog.get_logger("wuding.gateway")
 
 
 class Gateway:
-    def __init__(self, settings: GatewaySettings, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, settings: GatewaySettings, pool: asyncpg.Pool, clients: ClientDirectory
+    ) -> None:
         self.settings = settings
         self.pool = pool
-        self.clients = ClientDirectory.from_file(settings.clients_file)
+        self.clients = clients
         self.idempotency = IdempotencyStore(pool, settings.idempotency_ttl_hours)
         self.registry = Forwarder(
             "registry", settings.registry_url, settings.forward_timeout_seconds
@@ -47,8 +50,10 @@ class Gateway:
                 swept = SWEEP_BATCH
                 while swept == SWEEP_BATCH:  # a full batch: there may be more
                     swept = await self.idempotency.sweep_expired()
-            except (asyncpg.PostgresError, OSError) as exc:
-                log.warning("idempotency.sweep_failed", error=type(exc).__name__)
+            except Exception as exc:
+                if not (isinstance(exc, asyncpg.PostgresError) or dependency_down(exc)):
+                    raise
+                log.warning("idempotency.sweep_failed", error=type(exc).__name__)  # next round
             await asyncio.sleep(self.settings.idempotency_sweep_seconds)
 
     async def ping_database(self) -> None:
@@ -66,22 +71,36 @@ class Gateway:
         command_id: object,
         idempotency_key: str | None,
         refusal: dict[str, Any] | None = None,
+        division_code: str | None = None,
     ) -> None:
-        await self.pool.execute(
-            "INSERT INTO command_audit (client_id, client_kind, method, path, status,"
-            " correlation_id, command_id, idempotency_key, refusal)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb)",
-            client_id,
-            client_kind,
-            method,
-            path,
-            status,
-            correlation_id,
-            command_id,
-            idempotency_key,
-            json.dumps(refusal, ensure_ascii=False) if refusal else None,
-        )
+        """One audit row: every command, and every request the gateway refused (reads too).
+
+        When the gateway's database is down the row cannot be written; it is logged whole
+        instead (nothing in it is secret), and the caller's answer does not change.
+        """
+        row = (
+            client_id, client_kind, method, path, status, correlation_id, command_id,
+            idempotency_key, json.dumps(refusal, ensure_ascii=False) if refusal else None,
+            division_code,
+        )  # fmt: skip
+        try:
+            await self.pool.execute(
+                "INSERT INTO command_audit (client_id, client_kind, method, path, status,"
+                " correlation_id, command_id, idempotency_key, refusal, division_code)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10)",
+                *row,
+            )
+        except Exception as exc:
+            if not dependency_down(exc):
+                raise
+            log.error(
+                "audit.unwritten", error=type(exc).__name__, client_id=client_id,
+                client_kind=client_kind, method=method, path=path, status=status,
+                command_id=str(command_id) if command_id else None,
+                idempotency_key=idempotency_key, refusal=refusal, division_code=division_code,
+            )  # fmt: skip
 
 
-async def bootstrap(settings: GatewaySettings) -> Gateway:
-    return Gateway(settings, await create_pool(settings.resolved_database_url(), max_size=20))
+async def bootstrap(settings: GatewaySettings, clients: ClientDirectory) -> Gateway:
+    pool = await create_pool(settings.resolved_database_url(), max_size=20)
+    return Gateway(settings, pool, clients)
