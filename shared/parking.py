@@ -17,21 +17,21 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.http import dependency_down
 from shared.observability import metrics
 
 _ERROR_CHARS = 500
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A fault of the moment, worth retrying as is: never a reason to park an event."""
-    return isinstance(
+    """A fault of the moment, worth retrying as is: never a reason to park an event. A
+    dependency that is down (the one test, `dependency_down`), or what PostgreSQL asks to
+    retry or will stop doing: serialization failure, deadlock, a cancelled query, a full disk.
+    A DataError (a bare asyncpg InterfaceError) fails the same way every time: not transient."""
+    return dependency_down(exc) or isinstance(
         exc,
-        OSError
-        | TimeoutError
-        | asyncpg.InterfaceError
-        | asyncpg.PostgresConnectionError
-        | asyncpg.TransactionRollbackError  # serialization failure, deadlock
-        | asyncpg.OperatorInterventionError  # admin shutdown, query cancelled
+        asyncpg.TransactionRollbackError
+        | asyncpg.OperatorInterventionError
         | asyncpg.InsufficientResourcesError,
     )
 
