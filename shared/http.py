@@ -32,7 +32,7 @@ log = structlog.get_logger("wuding.http")
 tracer = trace.get_tracer("wuding.http")
 PROBLEM_JSON = "application/problem+json"
 ReadinessCheck = Callable[[], Awaitable[None]]
-HealthReport = Callable[[], dict[str, Any]]
+HealthReport = Callable[[], Awaitable[dict[str, Any]]]
 
 
 def problem(
@@ -159,23 +159,26 @@ def install_problem_handlers(app: FastAPI, on_problem: ProblemHook | None = None
 
 
 def install_operational_routes(
-    app: FastAPI, checks: list[ReadinessCheck], health: HealthReport | None = None
+    app: FastAPI, checks: list[ReadinessCheck], report: HealthReport | None = None
 ) -> None:
     """`/healthz` (the process runs), `/readyz` (its dependencies answer), `/metrics`.
 
-    Both health routes carry the health report's sections (`health()`, e.g. `tasks`: each
-    background task's state, restarts and last error). A background task backing off does not
-    make the process unready: every replica meets the same broker or database outage, so
-    unready pods everywhere would turn it into an outage of the API; it shows here and in the
-    metrics (`wuding_task_restarts_total`, `wuding_relay_lag_events`) an alert watches.
+    `report` adds details to both bodies, e.g. `parked`: events a read model could not apply.
+    They do not make the process unready: every replica meets the same event, so an unready
+    pod everywhere would be an outage; `wuding_parked_events` is what an alert fires on.
     """
 
-    def report() -> dict[str, Any]:
-        return health() if health is not None else {}
+    async def details() -> dict[str, Any]:
+        if report is None:
+            return {}
+        try:
+            return await report()
+        except Exception as exc:  # the report is a detail: it never fails the probe
+            return {"report_error": type(exc).__name__}
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok", **report()})
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", **await details()}
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
@@ -186,7 +189,7 @@ def install_operational_routes(
                 return problem(
                     503, "not-ready", "Not ready", f"{check.__name__}: {type(exc).__name__}"
                 )
-        return JSONResponse({"status": "ready", **report()})
+        return JSONResponse({"status": "ready", **await details()})
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

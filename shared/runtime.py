@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from shared.eventstore import Checkpoint, EventCatalog, EventStore
+from shared.parking import summaries
 from shared.projections import Projection, Projector
 from shared.relay import Relay
 from shared.settings import KernelSettings
@@ -67,15 +68,19 @@ class ServiceRuntime:
         """Run `loop(stop)` in the background under the supervisor (consumers, sweeps...)."""
         self.supervisor.start(name, loop)
 
-    def health(self) -> dict[str, Any]:
-        """The health report's sections, by name (each part adds its own)."""
-        return {"tasks": self.supervisor.report()}
-
     def appended(self) -> None:
         """Wake the relay and projectors after this process appended."""
         self.relay.wake()
         for projector in self.projectors:
             projector.wake()
+
+    async def health(self) -> dict[str, Any]:
+        """The health report's sections, by name: each background task's state, and each
+        reader's parked events (shared/parking.py)."""
+        return {
+            "tasks": self.supervisor.report(),
+            "parked": {s.reader: s.as_dict() for s in await summaries(self.pool)},
+        }
 
     async def ping_database(self) -> None:
         await self.pool.fetchval("SELECT 1")

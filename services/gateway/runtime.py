@@ -47,7 +47,7 @@ class Gateway:
         await self.registry.close()
         await self.pool.close()
 
-    def health(self) -> dict[str, Any]:
+    async def health(self) -> dict[str, Any]:
         """The health report's sections, by name (see shared/http.py)."""
         return {"tasks": self.supervisor.report()}
 

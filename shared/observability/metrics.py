@@ -108,3 +108,8 @@ TASK_RESTARTS = Counter(
     "Background task restarts after an error (shared/supervisor.py)",
     ["service", "task"],
 )
+PARKED_EVENTS = Gauge(
+    "wuding_parked_events",
+    "Events a reader could not apply and parked (alert when > 0)",
+    ["reader"],
+)
