@@ -5,6 +5,8 @@ wuding serve SERVICE                       one service's process (what `run` sta
 wuding migrate [--service S]               apply migrations to the services' databases
 wuding audit verify --service S            walk the hash chains; name any tampered event
 wuding projections rebuild --service S     rebuild read models from the log
+wuding projections status --service S      each read model's checkpoint, lag, parked events
+wuding projections retry --service S       re-apply parked events (after fixing their cause)
 wuding policy publish --region R           record the region's pack version in force
 wuding policy reevaluate --region R        re-decide the region's tiers and size findings
 wuding policy calibrate --region R ...     propose thresholds hitting a target distribution
@@ -86,17 +88,49 @@ async def _audit(service: str) -> int:
     return 0 if report.ok else 1
 
 
-async def _rebuild(service: str) -> int:
+async def _projections(action: str, service: str) -> int:
     settings = KernelSettings(service=service, relay_enabled=False)
     runtime_module = importlib.import_module(f"services.{service}.runtime")
     runtime = await runtime_module.bootstrap(settings)
     try:
         for projector in runtime.projectors:
-            count = await projector.rebuild()
-            print(f"rebuilt {projector.projection.name} from {count} events")
+            if action == "rebuild":
+                count = await projector.rebuild()
+                print(f"rebuilt {projector.projection.name} from {count} events")
+            elif action == "retry":
+                applied, left = await projector.retry()
+                print(f"{projector.projection.name}: {applied} re-applied, {left} still parked")
+        return await _projection_status(runtime.pool) if action == "status" else 0
     finally:
         await runtime.pool.close()
-    return 0
+
+
+async def _projection_status(pool: Any) -> int:
+    """Print every reader's checkpoint, lag and parked events; exit 1 if any is parked."""
+    readers = await pool.fetch(
+        """SELECT c.name, c.transaction_id, c.position,
+               (SELECT count(*) FROM events e
+                WHERE (e.transaction_id, e.position) > (c.transaction_id, c.position)) AS behind
+           FROM checkpoints c ORDER BY c.name"""
+    )
+    parked = await pool.fetch(
+        "SELECT reader, event_id, stream_id, stream_version, event_type, error, held_behind"
+        " FROM parked_events ORDER BY reader, stream_id, stream_version"
+    )
+    names = sorted({r["name"] for r in readers} | {p["reader"] for p in parked})
+    at = {r["name"]: r for r in readers}
+    for name in names:
+        mine = [p for p in parked if p["reader"] == name]
+        where = f"at ({at[name]['transaction_id']}, {at[name]['position']}), " if name in at else ""
+        behind = f"{at[name]['behind']} events behind, " if name in at else ""
+        print(f"{name}: {where}{behind}{len(mine)} parked")
+        for p in mine:
+            what = f"{p['event_type']} {p['stream_id']} v{p['stream_version']} {p['event_id']}"
+            if p["held_behind"]:
+                print(f"  held    {what} (behind {p['held_behind']})")
+            else:
+                print(f"  failed  {what}: {p['error']}")
+    return 1 if parked else 0
 
 
 async def _calibrate(args: argparse.Namespace) -> tuple[str, str]:
@@ -224,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     p_audit.add_argument("action", choices=["verify"])
     p_audit.add_argument("--service", required=True)
     p_proj = sub.add_parser("projections", help="manage read models")
-    p_proj.add_argument("action", choices=["rebuild"])
+    p_proj.add_argument("action", choices=["rebuild", "status", "retry"])
     p_proj.add_argument("--service", required=True)
     p_policy = sub.add_parser("policy", help="registry policy packs")
     p_policy.add_argument("action", choices=["publish", "reevaluate", "calibrate"])
@@ -261,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "audit":
         sys.exit(asyncio.run(_audit(args.service)))
     if args.command == "projections":
-        sys.exit(asyncio.run(_rebuild(args.service)))
+        sys.exit(asyncio.run(_projections(args.action, args.service)))
     if args.command == "policy" and args.action == "calibrate":
         if not (args.version and args.effective_from):
             parser.error("calibrate needs --version and --effective-from")

@@ -32,6 +32,7 @@ log = structlog.get_logger("wuding.http")
 tracer = trace.get_tracer("wuding.http")
 PROBLEM_JSON = "application/problem+json"
 ReadinessCheck = Callable[[], Awaitable[None]]
+HealthReport = Callable[[], Awaitable[dict[str, Any]]]
 
 
 def problem(
@@ -157,12 +158,27 @@ def install_problem_handlers(app: FastAPI, on_problem: ProblemHook | None = None
     app.add_exception_handler(Exception, handle)  # what is left: a 500, logged
 
 
-def install_operational_routes(app: FastAPI, checks: list[ReadinessCheck]) -> None:
-    """`/healthz` (the process runs), `/readyz` (its dependencies answer), `/metrics`."""
+def install_operational_routes(
+    app: FastAPI, checks: list[ReadinessCheck], report: HealthReport | None = None
+) -> None:
+    """`/healthz` (the process runs), `/readyz` (its dependencies answer), `/metrics`.
+
+    `report` adds details to both bodies, e.g. `parked`: events a read model could not apply.
+    They do not make the process unready: every replica meets the same event, so an unready
+    pod everywhere would be an outage; `wuding_parked_events` is what an alert fires on.
+    """
+
+    async def details() -> dict[str, Any]:
+        if report is None:
+            return {}
+        try:
+            return await report()
+        except Exception as exc:  # the report is a detail: it never fails the probe
+            return {"report_error": type(exc).__name__}
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", **await details()}
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
@@ -173,7 +189,7 @@ def install_operational_routes(app: FastAPI, checks: list[ReadinessCheck]) -> No
                 return problem(
                     503, "not-ready", "Not ready", f"{check.__name__}: {type(exc).__name__}"
                 )
-        return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "ready", **await details()})
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -6,6 +6,9 @@ NACK_ON_ERROR commits the offset only after the handler returned, and rewinds on
 failed message is retried, never skipped because a later offset was committed (FastStream
 issues #2618, #1980). A message that can never be processed (not a CloudEvent, bad payload) is
 published to the consumer's dead-letter topic with the reason, and the consumer moves on.
+So is an event whose handler fails for good (a constraint it breaks, a bug): it is also parked
+(shared/parking.py: counted, in the health report). A fault of the moment (the database
+restarting) is retried, never dead-lettered.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from opentelemetry.trace import TracerProvider
 from shared.cloudevents import IncomingEvent, MalformedEvent, from_message
 from shared.kafka import dead_letter_topic, ensure_topics
 from shared.observability import metrics
+from shared.parking import describe, is_transient, park
 
 log = structlog.get_logger("wuding.inbox")
 
@@ -83,19 +87,47 @@ class InboxConsumer:
     async def stop(self) -> None:
         await self.broker.stop()
 
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set: the loop a service's supervisor runs (and restarts)."""
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
     async def _on_message(self, body: bytes, message: KafkaMessage) -> None:
         record: ConsumerRecord[Any, Any] = message.raw_message
         try:
             event = from_message(record.headers, record.value)
+        except MalformedEvent as exc:
+            await self._dead_letter(record, str(exc))
+            return
+        try:
             await self._process(event, record.topic)
-        except (MalformedEvent, PoisonEvent) as exc:
+        except PoisonEvent as exc:
             await self._dead_letter(record, str(exc))
         except Exception as exc:
-            # Transient (database down, a bug being fixed): wait, then let the NACK rewind.
+            if not is_transient(exc):
+                # It would fail the same way on every redelivery: park it and move on.
+                await self._park(event, describe(exc))
+                await self._dead_letter(record, describe(exc))
+                return
+            # Transient (database down): wait, then let the NACK rewind.
             log.warning("consumer.retrying", consumer=self.name, error=repr(exc))
             metrics.CONSUMER_PROCESSED.labels(self.name, "retried").inc()
             await asyncio.sleep(self.retry_delay)
             raise
+
+    async def _park(self, event: IncomingEvent, error: str) -> None:
+        reader = f"consumer:{self.name}"
+        log.error("consumer.event_parked", consumer=self.name, event_id=str(event.event_id),
+                  event_type=event.type, error=error)  # fmt: skip
+        async with self.pool.acquire() as conn:
+            await park(
+                conn, reader, event_id=event.event_id, stream_id=event.subject,
+                stream_version=None, event_type=event.type, error=error,
+            )  # fmt: skip
+        metrics.PARKED_EVENTS.labels(reader).inc()
 
     async def _process(self, event: IncomingEvent, topic: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

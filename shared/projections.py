@@ -5,6 +5,13 @@ events in commit-safe order, apply each, move the checkpoint. A crash rolls back
 checkpoint together, so an event is never applied twice nor skipped. `rebuild` empties the
 read model and replays the whole log in one transaction: readers see the old model until the
 new one is complete.
+
+An event the projection cannot apply (it breaks a constraint, the code does not expect its
+payload) would fail the same way on every replica, for ever. It is parked instead
+(shared/parking.py) and the batch moves on: each event then runs in a savepoint, so the failed
+one leaves no partial rows. Later events of the same stream are parked behind it, so a
+stream's rows never skip a step; every other stream, and every other projection, goes on.
+`retry` re-applies a projection's parked events in commit order once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from typing import Protocol
+from uuid import UUID
 
 import asyncpg
 import structlog
@@ -19,7 +27,9 @@ import structlog
 from shared.eventstore.catalog import EventCatalog
 from shared.eventstore.envelope import Checkpoint, Envelope
 from shared.eventstore.reader import load_checkpoint, read_after, save_checkpoint
+from shared.eventstore.store import ENVELOPE_COLUMNS, envelopes_from_rows
 from shared.observability import metrics
+from shared.parking import describe, held_streams, is_transient, park
 
 log = structlog.get_logger("wuding.projections")
 
@@ -31,6 +41,13 @@ class Projection(Protocol):
     tables: tuple[str, ...]
 
     async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None: ...
+
+
+_HELD = "held behind an earlier event of its stream"
+
+
+class _CannotApply(Exception):
+    """An event of the batch failed for good: redo the batch event by event, parking it."""
 
 
 class Projector:
@@ -73,6 +90,18 @@ class Projector:
 
     async def run_once(self) -> int:
         """Apply the next batch in one transaction; return how many events it held."""
+        try:
+            count = await self._batch(isolated=False)
+        except _CannotApply:
+            count = await self._batch(isolated=True)
+        async with self._moved:
+            self._moved.notify_all()
+        return count
+
+    async def _batch(self, *, isolated: bool) -> int:
+        """One batch. Not `isolated` (the common case): one transaction, no savepoints, and
+        an event that fails for good raises _CannotApply. `isolated`: a savepoint per event,
+        parking what fails."""
         async with self.pool.acquire() as conn, conn.transaction():
             checkpoint = await load_checkpoint(conn, self.checkpoint_name, for_update=True)
             events = await read_after(conn, checkpoint, self.batch_size)
@@ -82,12 +111,96 @@ class Projector:
             metrics.PROJECTION_LAG_SECONDS.labels(self.projection.name).set(
                 (datetime.now(UTC) - events[0].recorded_at).total_seconds()
             )
-            for envelope in events:
-                await self.projection.apply(conn, self.catalog.upcast(envelope))
+            await self._apply_all(conn, events, isolated=isolated)
             await save_checkpoint(conn, self.checkpoint_name, events[-1].checkpoint)
-        async with self._moved:
-            self._moved.notify_all()
         return len(events)
+
+    async def _apply_all(
+        self, conn: asyncpg.Connection, events: list[Envelope], *, isolated: bool
+    ) -> None:
+        held = await held_streams(conn, self.checkpoint_name)
+        for envelope in events:
+            if envelope.stream_id in held:
+                await self._park(conn, envelope, _HELD, held_behind=held[envelope.stream_id])
+                continue
+            if not isolated:
+                try:
+                    await self.projection.apply(conn, self.catalog.upcast(envelope))
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    raise _CannotApply from exc
+                continue
+            try:
+                async with conn.transaction():  # a savepoint: a failure leaves no rows
+                    await self.projection.apply(conn, self.catalog.upcast(envelope))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                await self._park(conn, envelope, describe(exc))
+                held[envelope.stream_id] = envelope.event_id
+
+    async def _park(
+        self,
+        conn: asyncpg.Connection,
+        envelope: Envelope,
+        error: str,
+        held_behind: UUID | None = None,
+    ) -> None:
+        log.error(
+            "projection.event_parked",
+            projection=self.projection.name,
+            event_id=str(envelope.event_id),
+            stream_id=envelope.stream_id,
+            event_type=envelope.event_type,
+            error=error,
+            held_behind=str(held_behind) if held_behind else None,
+        )
+        await park(
+            conn, self.checkpoint_name, event_id=envelope.event_id, stream_id=envelope.stream_id,
+            stream_version=envelope.stream_version, event_type=envelope.event_type, error=error,
+            held_behind=held_behind,
+        )  # fmt: skip
+        metrics.PARKED_EVENTS.labels(self.checkpoint_name).inc()
+
+    async def retry(self) -> tuple[int, int]:
+        """Re-apply the parked events in commit order (a stream stops at its first failure);
+        return (applied, still parked)."""
+        applied = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            await load_checkpoint(conn, self.checkpoint_name, for_update=True)  # take turns
+            rows = await conn.fetch(
+                f"""SELECT {ENVELOPE_COLUMNS} FROM events WHERE event_id IN
+                        (SELECT event_id FROM parked_events WHERE reader = $1)
+                    ORDER BY transaction_id, position""",
+                self.checkpoint_name,
+            )
+            blocked: dict[str, UUID] = {}
+            for envelope in envelopes_from_rows(rows):
+                if envelope.stream_id in blocked:
+                    await self._park(conn, envelope, _HELD, held_behind=blocked[envelope.stream_id])
+                    continue
+                try:
+                    async with conn.transaction():
+                        await self.projection.apply(conn, self.catalog.upcast(envelope))
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    await self._park(conn, envelope, describe(exc))
+                    blocked[envelope.stream_id] = envelope.event_id
+                    continue
+                await conn.execute(
+                    "DELETE FROM parked_events WHERE reader = $1 AND event_id = $2",
+                    self.checkpoint_name,
+                    envelope.event_id,
+                )
+                applied += 1
+            await held_streams(conn, self.checkpoint_name)  # the gauge
+            left = await conn.fetchval(
+                "SELECT count(*) FROM parked_events WHERE reader = $1", self.checkpoint_name
+            )
+        log.info("projection.retried", projection=self.projection.name, applied=applied, left=left)
+        return applied, left
 
     async def checkpoint(self) -> Checkpoint:
         async with self.pool.acquire() as conn:
@@ -111,18 +224,29 @@ class Projector:
         return True
 
     async def rebuild(self) -> int:
-        """Empty the read model and replay the whole log; return how many events were applied."""
+        """Empty the read model and replay the whole log; return how many events were read.
+
+        Events that cannot be applied are parked as in `run` (the parked list starts afresh),
+        so a rebuild never fails for ever on one event."""
+        try:
+            total = await self._rebuild(isolated=False)
+        except _CannotApply:
+            total = await self._rebuild(isolated=True)
+        log.info("projection.rebuilt", projection=self.projection.name, events=total)
+        return total
+
+    async def _rebuild(self, *, isolated: bool) -> int:
         total = 0
         async with self.pool.acquire() as conn, conn.transaction():
             await load_checkpoint(conn, self.checkpoint_name, for_update=True)
             if self.projection.tables:
                 await conn.execute(f"TRUNCATE {', '.join(self.projection.tables)}")
+            await conn.execute("DELETE FROM parked_events WHERE reader = $1", self.checkpoint_name)
             checkpoint = Checkpoint()
             while events := await read_after(conn, checkpoint, self.batch_size):
-                for envelope in events:
-                    await self.projection.apply(conn, self.catalog.upcast(envelope))
+                await self._apply_all(conn, events, isolated=isolated)
                 checkpoint = events[-1].checkpoint
                 total += len(events)
             await save_checkpoint(conn, self.checkpoint_name, checkpoint)
-        log.info("projection.rebuilt", projection=self.projection.name, events=total)
+            await held_streams(conn, self.checkpoint_name)  # the gauge, after the rebuild
         return total

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.errors import FieldProblem
+from shared.values import Label, Note, Record, Reference, Title
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,10 @@ class Workflow:
         return (self.first_step, *(s.name for s in self.steps))
 
 
-class Document(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: str = Field(min_length=1, max_length=40, examples=["info_sheet"])
-    title: str = Field(min_length=1, max_length=200, examples=["基本信息表"])
-    reference: str = Field(default="", max_length=200, description="File number or URL")
+class Document(Record):
+    kind: Label = Field(examples=["info_sheet"])
+    title: Title = Field(examples=["基本信息表"])
+    reference: Reference = Field(default="", description="File number or URL")
 
 
 class StepFields(BaseModel):
@@ -57,11 +56,11 @@ class StepFields(BaseModel):
     proposal_id: str
     step: str
     title: str
-    actor_role: str
-    outcome: str
+    actor_role: Label
+    outcome: Label
     status: str = Field(description="Where the case stands after this step")
     documents: list[Document] = Field(default_factory=list)
-    note: str = ""
+    note: Note = ""
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,7 @@ async def hot_get_community(scope: Scope, match: re.Match[str]) -> HotResponse |
 
 
 HOT_ROUTES = [
-    HotRoute("GET", "/v1/communities/{code}", re.compile(r"/v1/communities/(?P<code>\d{17})"),
+    HotRoute("GET", "/v1/communities/{code}", re.compile(r"/v1/communities/(?P<code>[0-9]{17})"),
              hot_get_community),
 ]  # fmt: skip
 
@@ -416,7 +416,7 @@ async def list_communities(
     who: ClientDep,
     division_prefix: Annotated[
         str | None,
-        Query(pattern=r"^\d{2,12}$", description="Defaults to a district client's own prefix."),
+        Query(pattern=r"^[0-9]{2,12}$", description="Defaults to a district client's own prefix."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
@@ -607,7 +607,7 @@ async def list_establishments(
     who: ClientDep,
     division_prefix: Annotated[
         str | None,
-        Query(pattern=r"^\d{2,12}$", description="Defaults to a district client's own prefix."),
+        Query(pattern=r"^[0-9]{2,12}$", description="Defaults to a district client's own prefix."),
     ] = None,
     status: Annotated[str | None, Query(description="e.g. proposed, deferred, approved")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

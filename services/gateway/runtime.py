@@ -16,6 +16,7 @@ from services.gateway.idempotency import SWEEP_BATCH, IdempotencyStore
 from services.gateway.settings import GatewaySettings
 from shared.db import create_pool
 from shared.http import dependency_down
+from shared.supervisor import Supervisor
 
 log = structlog.get_logger("wuding.gateway")
 
@@ -31,30 +32,34 @@ class Gateway:
         self.registry = Forwarder(
             "registry", settings.registry_url, settings.forward_timeout_seconds
         )
+        self.supervisor = Supervisor(
+            settings.service,
+            initial_backoff=settings.task_backoff_initial_seconds,
+            max_backoff=settings.task_backoff_max_seconds,
+        )
 
     async def start(self) -> None:
         await self.registry.start()
-        self._sweeper = asyncio.create_task(self._sweep_idempotency_keys(), name="sweeper")
+        self.supervisor.start("idempotency-sweep", self._sweep_idempotency_keys)
 
     async def stop(self) -> None:
-        self._sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._sweeper
+        await self.supervisor.stop()
         await self.registry.close()
         await self.pool.close()
 
-    async def _sweep_idempotency_keys(self) -> None:
-        """Every few minutes, delete expired idempotency keys (in batches, so briefly)."""
-        while True:
-            try:
-                swept = SWEEP_BATCH
-                while swept == SWEEP_BATCH:  # a full batch: there may be more
-                    swept = await self.idempotency.sweep_expired()
-            except Exception as exc:
-                if not (isinstance(exc, asyncpg.PostgresError) or dependency_down(exc)):
-                    raise
-                log.warning("idempotency.sweep_failed", error=type(exc).__name__)  # next round
-            await asyncio.sleep(self.settings.idempotency_sweep_seconds)
+    async def health(self) -> dict[str, Any]:
+        """The health report's sections, by name (see shared/http.py)."""
+        return {"tasks": self.supervisor.report()}
+
+    async def _sweep_idempotency_keys(self, stop: asyncio.Event) -> None:
+        """Every few minutes, delete expired idempotency keys (in batches, so briefly). A
+        failure (database down) is the supervisor's to log, count and retry with backoff."""
+        while not stop.is_set():
+            swept = SWEEP_BATCH
+            while swept == SWEEP_BATCH:  # a full batch: there may be more
+                swept = await self.idempotency.sweep_expired()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.idempotency_sweep_seconds)
 
     async def ping_database(self) -> None:
         await self.pool.fetchval("SELECT 1")

@@ -179,7 +179,7 @@ async def hot_get_community(scope: Scope, match: re.Match[str]) -> HotResponse |
 
 
 HOT_ROUTES = [
-    HotRoute("GET", "/communities/{code}", re.compile(r"/communities/(?P<code>\d{17})"),
+    HotRoute("GET", "/communities/{code}", re.compile(r"/communities/(?P<code>[0-9]{17})"),
              hot_get_community),
 ]  # fmt: skip
 
@@ -210,7 +210,7 @@ async def community_findings(code: str, runtime: RegistryDep) -> Response:
 @router.get("/communities", response_model=CommunityPage)
 async def list_communities(
     runtime: RegistryDep,
-    division_prefix: Annotated[str, Query(pattern=r"^\d{2,12}$")],
+    division_prefix: Annotated[str, Query(pattern=r"^[0-9]{2,12}$")],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> CommunityPage:
@@ -427,7 +427,7 @@ async def get_establishment(proposal_id: str, runtime: RegistryDep) -> Response:
 @router.get("/establishments", response_model=EstablishmentPage)
 async def list_establishments(
     runtime: RegistryDep,
-    division_prefix: Annotated[str, Query(pattern=r"^\d{2,12}$")],
+    division_prefix: Annotated[str, Query(pattern=r"^[0-9]{2,12}$")],
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -44,7 +45,10 @@ def create_app(settings: KernelSettings, runtime: Registry | None = None) -> Fas
     async def database() -> None:
         await app.state.registry.ping_database()
 
-    install_operational_routes(app, [database])
+    async def report() -> dict[str, Any]:
+        return await app.state.registry.health()
+
+    install_operational_routes(app, [database], report)
     app.include_router(router)
     app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, service="registry")

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from shared.errors import FieldProblem
 from shared.eventstore import DomainEvent
+from shared.values import CommunityCode, Count, DivisionCode, Label, Name
 from shared.workflow import Document, Step, StepFields, StepInput, Workflow, check_step
 
 CONVERSION = Workflow(
@@ -50,14 +51,14 @@ class ConversionProposed(DomainEvent):
     schema_version = 1
 
     proposal_id: str
-    code: str = Field(description="The village community's code")
-    village_name: str
-    successor_name: str
-    successor_subtype: str
-    successor_division_code: str
+    code: CommunityCode = Field(description="The village community's code")
+    village_name: Name
+    successor_name: Name
+    successor_subtype: Label
+    successor_division_code: DivisionCode
     collective_assets_quantified: bool = Field(description="清产核资及股权量化 completed")
     fully_demolished: bool = Field(description="整村拆迁: conversion is then compulsory")
-    actor_role: str
+    actor_role: Label
     documents: list[Document]
 
 
@@ -65,8 +66,8 @@ class ConversionStepRecorded(StepFields, DomainEvent):
     event_type = "ConversionStepRecorded"
     schema_version = 1
 
-    votes_for: int | None = Field(default=None, description="consent")
-    votes_total: int | None = Field(default=None, description="consent")
+    votes_for: Count | None = Field(default=None, description="consent")
+    votes_total: Count | None = Field(default=None, description="consent")
     successor_code: str | None = Field(default=None, description="Issued at approval")
 
 
@@ -79,8 +80,8 @@ class CommunityConverted(DomainEvent):
     code: str
     successor_code: str
     proposal_id: str
-    committee_name_before: str
-    committee_name_after: str
+    committee_name_before: Name
+    committee_name_after: Name
 
 
 CONVERSION_EVENT_TYPES: tuple[type[DomainEvent], ...] = (

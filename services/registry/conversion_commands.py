@@ -24,6 +24,7 @@ from shared.commands import CommandContext
 from shared.errors import FieldProblem, StreamPosition, ValidationFailed
 from shared.eventstore import DomainEvent, Envelope, NewEvent
 from shared.eventstore.store import head_of
+from shared.values import refusing_invalid_values
 from shared.workflow import Document, missing_documents
 
 
@@ -44,6 +45,7 @@ class ConversionCommands:
         self.handlers = handlers
         self.store = handlers.store
 
+    @refusing_invalid_values
     async def propose(self, cmd: ProposeConversion, ctx: CommandContext) -> list[Envelope]:
         village = await self.handlers.load(cmd.code)
         registered = village.registered
@@ -77,6 +79,7 @@ class ConversionCommands:
             [self._new(proposed, proposal_id, ctx)], command_id=ctx.command_id,
         )  # fmt: skip
 
+    @refusing_invalid_values
     async def take_step(
         self, proposal_id: str, given: ConversionStep, ctx: CommandContext
     ) -> list[Envelope]:

@@ -13,13 +13,26 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.registry.conversion import CommunityConverted
 from services.registry.grids import GRID_EVENT_TYPES, GridMap
 from shared.errors import FieldProblem, StreamPosition
 from shared.eventstore import DomainEvent, Envelope
 from shared.eventstore.store import head_of
+from shared.values import (
+    AreaKm2,
+    Certificate,
+    CommunityCode,
+    Count,
+    DivisionCode,
+    Label,
+    Name,
+    Note,
+    Record,
+    Share,
+    is_digits,
+)
 
 # GB/T 2260 province-level prefixes: the first two digits of every county code.
 PROVINCE_PREFIXES = frozenset(
@@ -28,23 +41,21 @@ PROVINCE_PREFIXES = frozenset(
 )
 
 
-class Indicators(BaseModel):
+class Indicators(Record):
     """What a community's tier is scored on (seed 004 §一; industrial: seed 000 §二(一)5).
 
     Events that carry indicators inherit these fields. Fields added after version 1 of the
     events have defaults, so old events stay valid.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    households: int
-    residents: int
-    area_km2: Decimal
-    floating_population: int = 0
-    employed_population: int = 0
-    business_entities: int = 0
-    on_site_share: Decimal = Decimal(0)  # 职住一体占比, 0..1
-    occupancy_share: Decimal = Decimal(0)  # 入住率 of a new residential area, 0..1
+    households: Count
+    residents: Count
+    area_km2: AreaKm2
+    floating_population: Count = 0
+    employed_population: Count = 0
+    business_entities: Count = 0
+    on_site_share: Share = Decimal(0)  # 职住一体占比, 0..1
+    occupancy_share: Share = Decimal(0)  # 入住率 of a new residential area, 0..1
 
     def indicators(self) -> Indicators:
         return Indicators.model_validate(self.model_dump(include=set(Indicators.model_fields)))
@@ -53,15 +64,13 @@ class Indicators(BaseModel):
         return {k: Decimal(v) for k, v in self.indicators().model_dump().items()}
 
 
-class TrustArea(BaseModel):
+class TrustArea(Record):
     """A part that does not adjoin an industrial community, held in its trust for now (暂为托管,
     seed 000 §二(一)2): recorded with the community, not counted in its own area."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(min_length=2, max_length=50)
-    area_km2: Decimal = Field(gt=0, le=100_000, max_digits=12, decimal_places=4)
-    reason: str = Field(min_length=2, max_length=500, description="确有需要: why it is held")
+    name: Name
+    area_km2: AreaKm2
+    reason: Note = Field(min_length=2, max_length=500, description="确有需要: why it is held")
 
 
 class CommunityRegistered(Indicators, DomainEvent):
@@ -70,11 +79,11 @@ class CommunityRegistered(Indicators, DomainEvent):
     event_type = "CommunityRegistered"
     schema_version = 1
 
-    code: str
-    name: str
-    division_code: str
+    code: CommunityCode
+    name: Name
+    division_code: DivisionCode
     major_type: str
-    subtype: str
+    subtype: Label
     has_residents_committee: bool
     service_centre_name: str | None
     region: str | None = None  # the policy region the community belongs to
@@ -83,7 +92,7 @@ class CommunityRegistered(Indicators, DomainEvent):
     status: str = "active"
     establishment: str | None = Field(default=None, description="The proposal it came from")
     predecessor: str | None = Field(default=None, description="撤村建居: the village's code")
-    committee_name: str | None = Field(default=None, description="居民委员会 / 村民委员会")
+    committee_name: Name | None = Field(default=None, description="居民委员会 / 村民委员会")
     trust_areas: list[TrustArea] = Field(default_factory=list, description="托管 (industrial)")
 
 
@@ -159,7 +168,7 @@ class CommunityActivated(DomainEvent):
     schema_version = 1
 
     code: str
-    certificate_number: str = Field(description="民办非企业单位 registration certificate")
+    certificate_number: Certificate = Field(description="民办非企业单位 registration certificate")
     establishment: str
 
 
@@ -169,8 +178,8 @@ class ResidentsCommitteeEstablished(DomainEvent):
     event_type = "ResidentsCommitteeEstablished"
     schema_version = 1
 
-    code: str
-    committee_name: str
+    code: CommunityCode
+    committee_name: Name
 
 
 class PolicyPackPublished(DomainEvent):
@@ -349,7 +358,7 @@ def check_contiguity(
 
 
 def check_division_code(division_code: str) -> list[FieldProblem]:
-    if len(division_code) != 12 or not division_code.isdigit():
+    if not is_digits(division_code, 12):
         return [FieldProblem("division_code", "must be the 12-digit statistical division code")]
     problems = []
     if division_code[:2] not in PROVINCE_PREFIXES:

@@ -23,12 +23,13 @@ from pydantic import Field
 from services.registry.domain import Indicators, TrustArea
 from shared.errors import FieldProblem
 from shared.eventstore import DomainEvent
+from shared.values import Certificate, DivisionCode, Label, Name
 from shared.workflow import Document, Step, StepFields, StepInput, Workflow, check_step
 
 StepName = Literal[
     "preliminary_review", "field_survey", "joint_review", "approval", "registration"
 ]  # fmt: skip
-PROPOSAL_ID = re.compile(r"^\d{12}-[0-9a-f]{8}$")
+PROPOSAL_ID = re.compile(r"^[0-9]{12}-[0-9a-f]{8}$")
 PROPOSAL_DOCUMENTS = ("info_sheet", "map")  # 信息表, 地图 (seed 000 §二(一)4)
 
 ESTABLISHMENT = Workflow(
@@ -62,10 +63,12 @@ class EstablishmentProposed(Indicators, DomainEvent):
     schema_version = 1
 
     proposal_id: str
-    name: str
-    subtype: str
-    division_code: str = Field(description="The unused village-level number allocated to it")
-    actor_role: str
+    name: Name
+    subtype: Label
+    division_code: DivisionCode = Field(
+        description="The unused village-level number allocated to it"
+    )
+    actor_role: Label
     documents: list[Document]
     trust_areas: list[TrustArea] = Field(default_factory=list, description="托管")
 
@@ -76,9 +79,9 @@ class EstablishmentStepRecorded(StepFields, DomainEvent):
     event_type = "EstablishmentStepRecorded"
     schema_version = 1
 
-    departments: list[str] = Field(default_factory=list, description="field_survey")
+    departments: list[Label] = Field(default_factory=list, description="field_survey")
     code: str | None = Field(default=None, description="Issued at approval")
-    certificate_number: str | None = Field(default=None, description="At registration")
+    certificate_number: Certificate | None = Field(default=None, description="At registration")
 
 
 ESTABLISHMENT_EVENT_TYPES: tuple[type[DomainEvent], ...] = (

@@ -28,6 +28,7 @@ from shared.errors import (
 )
 from shared.eventstore import Envelope, NewEvent
 from shared.eventstore.store import head_of
+from shared.values import refusing_invalid_values
 from shared.workflow import Document
 
 
@@ -48,6 +49,7 @@ class EstablishmentCommands:
         self.handlers = handlers
         self.store = handlers.store
 
+    @refusing_invalid_values
     async def propose(self, cmd: ProposeEstablishment, ctx: CommandContext) -> list[Envelope]:
         registration = self._registration(cmd)
         self.handlers.registration(registration, ctx)  # every rule a registration would check
@@ -76,6 +78,7 @@ class EstablishmentCommands:
             command_id=ctx.command_id,
         )
 
+    @refusing_invalid_values
     async def take_step(
         self, proposal_id: str, given: EstablishmentStep, ctx: CommandContext
     ) -> list[Envelope]:

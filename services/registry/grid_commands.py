@@ -30,6 +30,7 @@ from services.registry.handlers import Handlers
 from shared.commands import CommandContext
 from shared.errors import FieldProblem, ValidationFailed
 from shared.eventstore import DomainEvent, Envelope
+from shared.values import refusing_invalid_values
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class GridCommands:
     def __init__(self, handlers: Handlers) -> None:
         self.handlers = handlers
 
+    @refusing_invalid_values
     async def handle(self, cmd: GridCommand, ctx: CommandContext) -> list[Envelope]:
         community = await self.handlers.load_at(cmd.code, cmd.expected_version, ctx)
         if isinstance(community, list):

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from services.registry.code import check_digit
 from shared.errors import FieldProblem
 from shared.eventstore import DomainEvent
+from shared.values import Area, CommunityCode, Count, Name, Record, as_stored
 
 GridKind = Literal["residential", "industrial", "office_tower", "market", "demolition_site"]
 # 专属网格 (seed 004 §三): dedicated to one object; the household band does not apply to them.
@@ -30,15 +31,13 @@ MicroGridKind = Literal["residential", "enterprise", "park", "building"]
 MAX_GRIDS = 999
 
 
-class GridFigures(BaseModel):
+class GridFigures(Record):
     """What a grid is sized by."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    households: int = Field(ge=0, default=0)
-    population: int = Field(ge=0, default=0)
-    area_km2: Decimal = Field(ge=0, default=Decimal(0))
-    business_entities: int = Field(ge=0, default=0)
+    households: Count = 0
+    population: Count = 0
+    area_km2: Area = Decimal(0)
+    business_entities: Count = 0
 
     def __add__(self, other: GridFigures) -> GridFigures:
         return GridFigures(
@@ -49,26 +48,22 @@ class GridFigures(BaseModel):
         )
 
 
-class MicroGrid(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class MicroGrid(Record):
     id: str
-    name: str
+    name: Name
     kind: MicroGridKind
-    households: int = Field(ge=0, default=0)
-    business_entities: int = Field(ge=0, default=0)
+    households: Count = 0
+    business_entities: Count = 0
 
 
-class GridSpec(BaseModel):
+class GridSpec(Record):
     """A grid as an event records it: code, name, kind, figures, micro-grids."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    grid: str
-    name: str
+    grid: CommunityCode
+    name: Name
     kind: GridKind
     figures: GridFigures
-    micro_grids: list[MicroGrid] = []
+    micro_grids: list[MicroGrid] = Field(default_factory=list)
 
 
 class GridCreated(GridSpec, DomainEvent):
@@ -191,9 +186,10 @@ class GridMap:
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, GridCreated):
-            self._open(
-                GridSpec.model_validate(event.model_dump(include=set(GridSpec.model_fields)))
-            )
+            with as_stored():  # the event's own values, however it was recorded
+                self._open(
+                    GridSpec.model_validate(event.model_dump(include=set(GridSpec.model_fields)))
+                )
         elif isinstance(event, GridResized):
             grid = self.grids[event.grid]
             resized = {m.id: m for m in event.micro_grids}

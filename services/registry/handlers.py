@@ -23,6 +23,7 @@ from shared.errors import (
 )
 from shared.eventstore import DomainEvent, Envelope, EventCatalog, EventStore, NewEvent
 from shared.eventstore.store import head_of
+from shared.values import refusing_invalid_values
 
 
 class Case(Protocol):
@@ -87,6 +88,7 @@ class Handlers:
         self.catalog = catalog
         self.policies = policies or PolicyBook.shipped()
 
+    @refusing_invalid_values
     async def register_community(
         self, cmd: RegisterCommunity, ctx: CommandContext
     ) -> list[Envelope]:
@@ -161,6 +163,7 @@ class Handlers:
             self.new_event(d, code, ctx, pack) for d in decisions
         ]
 
+    @refusing_invalid_values
     async def update_indicators(
         self, cmd: UpdateCommunityIndicators, ctx: CommandContext
     ) -> list[Envelope]:
@@ -252,6 +255,7 @@ class Handlers:
             count += 1
         return count
 
+    @refusing_invalid_values
     async def establish_residents_committee(
         self, code: str, committee_name: str, expected_version: int | None, ctx: CommandContext
     ) -> list[Envelope]:

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.domain import TierDecisionFields, TrustArea
 from services.registry.establishment import StepName
 from services.registry.grids import GridFigures, GridKind, MicroGridKind
+from shared.values import (
+    Area,
+    AreaKm2,
+    Certificate,
+    CommunityCode,
+    Count,
+    DivisionCode,
+    Flag,
+    Label,
+    Name,
+    Note,
+    Share,
+)
 from shared.workflow import Document
-
-Name = Annotated[str, Field(min_length=2, max_length=50, pattern=r"^\S(.*\S)?$")]
-DivisionCode = Annotated[str, Field(pattern=r"^\d{12}$", examples=["330211001001"])]
-CommunityCode = Annotated[str, Field(pattern=r"^\d{17}$", examples=["33021100100110003"])]
-Count = Annotated[int, Field(ge=0, le=10_000_000)]
-Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
-AreaKm2 = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=12, decimal_places=4)]
-
 
 EXAMPLE_REGISTRATION = {
     "name": "庄市街道勤勇社区",
@@ -55,7 +60,7 @@ INDICATOR_FIELDS = frozenset(IndicatorsInput.model_fields)
 class BoundaryInput(BaseModel):
     """An industrial community's area adjoins; a part that does not is held in trust (托管)."""
 
-    area_contiguous: bool = Field(
+    area_contiguous: Flag = Field(
         default=True,
         description="false refuses an industrial community (seed 000 §二(一)2): list a part"
         " that does not adjoin under trust_areas instead",
@@ -71,8 +76,8 @@ class RegisterCommunityRequest(IndicatorsInput, BoundaryInput):
     name: Name = Field(examples=["庄市街道勤勇社区"])
     division_code: DivisionCode
     major_type: Literal["urban", "rural", "industrial"]
-    subtype: str = Field(min_length=1, max_length=20, examples=["老城区社区"])
-    has_residents_committee: bool | None = Field(
+    subtype: Label = Field(examples=["老城区社区"])
+    has_residents_committee: Flag | None = Field(
         default=None,
         description="Omit: as the type says. false: an urban community whose residents'"
         " committee is not set up yet (a new residential area before 50% occupancy).",
@@ -233,9 +238,7 @@ class FiguresInput(BaseModel):
 
     households: Count = 0
     population: Count = 0
-    area_km2: Annotated[Decimal, Field(ge=0, le=100_000, max_digits=12, decimal_places=4)] = (
-        Decimal(0)
-    )
+    area_km2: Area = Decimal(0)
     business_entities: Count = 0
 
     def figures(self) -> GridFigures:
@@ -257,7 +260,7 @@ class CreateGridRequest(BaseModel):
 class MicroGridResize(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str
+    id: Label
     households: Count
     business_entities: Count = 0
 
@@ -274,7 +277,7 @@ class ResizeGridRequest(BaseModel):
 class MergeGridsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sources: list[str] = Field(min_length=2, max_length=20)
+    sources: list[CommunityCode] = Field(min_length=2, max_length=20)
     name: Name
     kind: GridKind | None = Field(default=None, description="Omit when the sources share one.")
 
@@ -285,7 +288,9 @@ class SplitPartInput(BaseModel):
     name: Name
     kind: GridKind
     figures: FiguresInput
-    micro_grids: list[str] = Field(default=[], description="Ids of the source's micro-grids.")
+    micro_grids: list[Label] = Field(
+        default=[], max_length=200, description="Ids of the source's micro-grids."
+    )
 
 
 class SplitGridRequest(BaseModel):
@@ -302,7 +307,7 @@ class AssignToGridRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     moved: FiguresInput
-    from_grid: str | None = None
+    from_grid: CommunityCode | None = None
 
 
 class EstablishCommitteeRequest(BaseModel):
@@ -355,7 +360,7 @@ class ProposeEstablishmentRequest(IndicatorsInput, BoundaryInput):
     documents: list[Document] = Field(
         min_length=1, max_length=50, description="At least an info_sheet and a map"
     )
-    actor_role: str = Field(default="town", description="Who proposes: the town/street")
+    actor_role: Label = Field(default="town", description="Who proposes: the town/street")
 
 
 class EstablishmentStepRequest(BaseModel):
@@ -364,13 +369,13 @@ class EstablishmentStepRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     step: StepName
-    actor_role: str = Field(examples=["district_civil_affairs"])
-    outcome: str = Field(examples=["pass"])
+    actor_role: Label = Field(examples=["district_civil_affairs"])
+    outcome: Label = Field(examples=["pass"])
     documents: list[Document] = Field(default=[], max_length=50)
-    departments: list[str] = Field(default=[], max_length=50, description="field_survey")
-    note: str = Field(default="", max_length=2000)
-    certificate_number: str | None = Field(
-        default=None, max_length=64, description="registration: 民办非企业单位 certificate"
+    departments: list[Label] = Field(default=[], max_length=50, description="field_survey")
+    note: Note = ""
+    certificate_number: Certificate | None = Field(
+        default=None, description="registration: 民办非企业单位 certificate"
     )
 
 
@@ -399,29 +404,29 @@ class ProposeConversionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    collective_assets_quantified: bool = Field(
+    collective_assets_quantified: Flag = Field(
         description="集体经济组织 set up, 清产核资及股权量化 completed"
     )
-    fully_demolished: bool = Field(default=False, description="整村拆迁: must convert")
+    fully_demolished: Flag = Field(default=False, description="整村拆迁: must convert")
     documents: list[Document] = Field(min_length=1, max_length=50, description="conversion_plan")
     successor_name: Name | None = Field(default=None, description="Default: xx村 → xx社区")
-    successor_subtype: str = Field(default="城乡接合部社区", max_length=20)
+    successor_subtype: Label = "城乡接合部社区"
     successor_division_code: DivisionCode | None = Field(
         default=None, description="Default: the village's division code"
     )
-    actor_role: str = "town"
+    actor_role: Label = "town"
 
 
 class ConversionStepRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     step: Literal["consent", "civil_affairs_review", "approval", "filing"]
-    actor_role: str = Field(examples=["villagers_meeting"])
-    outcome: str = Field(examples=["consented"])
+    actor_role: Label = Field(examples=["villagers_meeting"])
+    outcome: Label = Field(examples=["consented"])
     documents: list[Document] = Field(default=[], max_length=50)
-    note: str = Field(default="", max_length=2000)
-    votes_for: int | None = Field(default=None, ge=0, description="consent: 户代表 in favour")
-    votes_total: int | None = Field(default=None, ge=0, description="consent: votes cast")
+    note: Note = ""
+    votes_for: Count | None = Field(default=None, description="consent: 户代表 in favour")
+    votes_total: Count | None = Field(default=None, description="consent: votes cast")
 
 
 class ConversionView(BaseModel):
