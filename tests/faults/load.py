@@ -1,6 +1,7 @@
 """A district system under faults: registrations through the gateway, each with its own
-Idempotency-Key, retried with the same key on 503 and on connection errors, at a bounded rate
-and concurrency, every answer recorded."""
+Idempotency-Key, retried with the same key on 503, on connection errors and while the key is
+still in flight (409 `idempotency-key-in-flight`: "retry shortly"), at a bounded rate and
+concurrency, every answer recorded."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import aiohttp
 from tests.faults.stack import DISTRICT_PREFIX
 
 RETRYABLE = "503"
+IN_FLIGHT = "urn:wuding:problem:idempotency-key-in-flight"
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Command:
     key: str
     answers: list[str] = field(default_factory=list)  # status codes, or "connection:<error>"
     code: str | None = None  # the community code a 2xx answer issued
+    in_flight: bool = False  # the last answer was a 409 for a key still in flight
 
     @property
     def final(self) -> str:
@@ -106,7 +109,7 @@ class DistrictLoad:
         while True:
             answer = await self._attempt(http, command, headers)
             command.answers.append(answer)
-            retry = answer == RETRYABLE or answer.startswith("connection:")
+            retry = answer == RETRYABLE or answer.startswith("connection:") or command.in_flight
             if not retry or loop.time() > deadline:
                 return
             await asyncio.sleep(0.5)
@@ -127,6 +130,7 @@ class DistrictLoad:
             body = json.loads(raw)
         except ValueError:
             body = None
+        command.in_flight = isinstance(body, dict) and body.get("type") == IN_FLIGHT
         if 200 <= status < 300:
             if not isinstance(body, dict) or "code" not in body:
                 return f"{status}:no code in the body"
