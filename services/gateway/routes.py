@@ -17,6 +17,8 @@ from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.runtime import Gateway
 from services.registry.code import is_valid_code, require_valid_code
+from services.registry.conversion import ConversionStatus
+from services.registry.establishment import EstablishmentStatus
 from services.registry.establishment_commands import require_proposal_id
 from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
@@ -27,6 +29,7 @@ from services.registry.schemas import (
     CommunityPage,
     CommunitySnapshot,
     CommunityView,
+    ConversionPage,
     ConversionStepRequest,
     ConversionView,
     CreateGridRequest,
@@ -142,9 +145,7 @@ async def hot_get_community(scope: Scope, match: re.Match[str]) -> HotResponse |
     code = match["code"]
     if not is_valid_code(code) or not who.may_read(code[:12]):
         return None
-    forwarded = await gw.registry.send(
-        "GET", f"/communities/{code}", headers=internal_headers(who)
-    )
+    forwarded = await gw.registry.send("GET", f"/communities/{code}", headers=internal_headers(who))
     return HotResponse(
         forwarded.status,
         forwarded.body,
@@ -606,7 +607,7 @@ async def list_establishments(
         str | None,
         Query(pattern=r"^\d{2,12}$", description="Defaults to a district client's own prefix."),
     ] = None,
-    status: Annotated[str | None, Query(description="e.g. proposed, deferred, approved")] = None,
+    status: EstablishmentStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Response:
@@ -660,3 +661,26 @@ async def get_conversion(proposal_id: str, gw: GatewayDep, who: ClientDep) -> Re
     proposal_id = require_proposal_id(proposal_id)
     who.require_read(proposal_id[:12])
     return await relay_read(gw, who, f"/conversions/{proposal_id}")
+
+
+@router.get(
+    "/conversions",
+    response_model=ConversionPage,
+    summary="Where each 撤村建居 proposal stands, under a division prefix (optionally one status)",
+    tags=["conversion"],
+)
+async def list_conversions(
+    gw: GatewayDep,
+    who: ClientDep,
+    division_prefix: Annotated[
+        str | None,
+        Query(pattern=r"^\d{2,12}$", description="Defaults to a district client's own prefix."),
+    ] = None,
+    status: ConversionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> Response:
+    prefix = scoped_prefix(who, division_prefix)
+    params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
+    params.update({k: v for k, v in {"status": status, "cursor": cursor}.items() if v})
+    return await relay_read(gw, who, "/conversions", params)
