@@ -9,13 +9,14 @@ from urllib.parse import quote
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from starlette.types import Scope
 
 from services.gateway.auth import Client, Forbidden, Unauthenticated
 from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.runtime import Gateway
+from services.registry.as_of import AsOf
 from services.registry.code import is_valid_code, require_valid_code
 from services.registry.conversion import ConversionStatus
 from services.registry.establishment import EstablishmentStatus
@@ -363,9 +364,10 @@ async def get_community(
     gw: GatewayDep,
     who: ClientDep,
     as_of: Annotated[
-        AwareDatetime | None,
+        AsOf | None,
         Query(
             description="Time travel: the community as it was then, e.g. 2025-06-30T00:00:00+08:00"
+            " (in a URL: 2025-06-30T00:00:00%2B08:00)"
         ),
     ] = None,
 ) -> Response:
@@ -436,7 +438,7 @@ async def community_grids(
     code: str,
     gw: GatewayDep,
     who: ClientDep,
-    as_of: Annotated[AwareDatetime | None, Query(description="Time travel")] = None,
+    as_of: Annotated[AsOf | None, Query(description="Time travel")] = None,
 ) -> Response:
     params = {"as_of": as_of.isoformat()} if as_of else None
     return await read_community(gw, who, code, "/grids", params)

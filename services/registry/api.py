@@ -8,9 +8,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from starlette.types import Scope
 
+from services.registry.as_of import AsOf
 from services.registry.code import is_valid_code, require_valid_code
 from services.registry.conversion import ConversionStatus, ConversionStep
 from services.registry.conversion_commands import ProposeConversion
@@ -162,9 +163,7 @@ async def update_indicators(
 
 
 @router.get("/communities/{code}", response_model=CommunityView | CommunitySnapshot)
-async def get_community(
-    code: str, runtime: RegistryDep, as_of: AwareDatetime | None = None
-) -> Response:
+async def get_community(code: str, runtime: RegistryDep, as_of: AsOf | None = None) -> Response:
     if as_of is not None:  # time travel: rebuilt from the log as it stood then
         view = await runtime.queries.as_of(require_valid_code(code), as_of)
         if view is None:
@@ -287,9 +286,7 @@ IfMatch = Annotated[str | None, Header()]
 
 
 @router.get("/communities/{code}/grids", response_model=CommunityGrids)
-async def community_grids(
-    code: str, runtime: RegistryDep, as_of: AwareDatetime | None = None
-) -> Response:
+async def community_grids(code: str, runtime: RegistryDep, as_of: AsOf | None = None) -> Response:
     code = require_valid_code(code)
     if as_of is not None:
         snapshot = await runtime.queries.as_of(code, as_of)
