@@ -234,9 +234,12 @@ class Handlers:
                 f"{latest.ref} is in force but was not published:"
                 f" run `wuding policy publish --region {region}` first"
             )
-        changed = 0
+        changed, ended = 0, 0
         for code in codes:
             community = await self.load(code)
+            if community.status == "converted":  # ended: its successor is decided instead
+                ended += 1
+                continue
             registered, indicators = community.registered, community.indicators
             assert registered is not None and indicators is not None
             tier = tier_assignment(pack, registered, indicators, previous=community.tier)
@@ -261,7 +264,7 @@ class Handlers:
             events = [self.new_event(d, code, step, pack, **extra) for d in decisions]
             await self.append(code, community.head, events, step)
             changed += 1
-        return Reevaluation(pack.ref, len(codes), changed)
+        return Reevaluation(pack.ref, len(codes) - ended, changed)
 
     async def pack_for(self, division_code: str) -> PolicyPack:
         """The pack a decision on this division uses now (see `published_pack`)."""

@@ -9,6 +9,8 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
+from services.registry.conversion import ConversionStep
+from services.registry.conversion_commands import ConversionCommands, ProposeConversion
 from services.registry.domain import Indicators, stream_id
 from services.registry.handlers import (
     Handlers,
@@ -20,6 +22,7 @@ from services.registry.policy import PolicyBook, PolicyPack, packs
 from services.registry.runtime import registry_catalog
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
+from shared.workflow import Document
 
 V1 = next(p for p in packs() if p.region == "ningbo")
 
@@ -140,3 +143,36 @@ async def test_reevaluation_before_publication_is_refused(pool: asyncpg.Pool) ->
     [registered, *_] = await handlers.register_community(registration(7), operator())
     with pytest.raises(PackNotPublished, match="wuding policy publish --region ningbo"):
         await handlers.reevaluate("ningbo", [registered.payload["code"]], operator())
+
+
+async def test_reevaluation_decides_nothing_on_an_ended_village(pool: asyncpg.Pool) -> None:
+    """Guards: a village converted into an urban community has ended (every command on it is
+    refused); a re-evaluation under a new version re-decides its successor, never the village."""
+    store, catalog = EventStore(pool), registry_catalog()
+    handlers = Handlers(store, catalog, PolicyBook([V1]))
+    conversions = ConversionCommands(handlers)
+    village = RegisterCommunity(
+        "勤勇村", "330211004008", "rural", "城郊型农村社区",
+        Indicators(households=2860, residents=7420, area_km2=Decimal("1.35")),
+    )  # fmt: skip
+    [registered, *_] = await handlers.register_community(village, operator())
+    code = registered.payload["code"]
+    plan = [Document(kind="conversion_plan", title="方案")]
+    [proposed] = await conversions.propose(ProposeConversion(code, True, False, plan), operator())
+    for step in (
+        ConversionStep("consent", "villagers_meeting", "consented", [Document(
+            kind="meeting_minutes", title="记录")], votes_for=60, votes_total=90),
+        ConversionStep("civil_affairs_review", "civil_affairs", "pass"),
+        ConversionStep("approval", "management_committee", "approved", [Document(
+            kind="approval_document", title="批复")]),
+    ):  # fmt: skip
+        events = await conversions.take_step(proposed.payload["proposal_id"], step, operator())
+    successor = events[0].payload["successor_code"]
+
+    after = Handlers(store, catalog, PolicyBook([V1, stricter()]))
+    await after.publish_pack("ningbo", operator())
+    village_events = len(await store.read_stream(stream_id(code)))
+    done = await after.reevaluate("ningbo", [code, successor], operator())
+    assert (done.communities, done.changed) == (1, 1)
+    assert len(await store.read_stream(stream_id(code))) == village_events
+    assert (await decision_of(store, successor))[1] == "2026.1"
