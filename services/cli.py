@@ -252,13 +252,23 @@ def _calibration_out(value: str | None) -> Path | None:
 def main(argv: list[str] | None = None) -> None:
     """`wuding`: a refusal (bad input, a rule, a server that is down) is one line on stderr
     and exit 2; anything else is a bug and keeps its traceback."""
+    import asyncpg
+
     from services.registry.calibration import CannotCalibrate
     from services.registry.policy import NoRegion
     from shared.errors import WudingError
 
+    # OSError and these: the database cannot be reached, or refuses us; say so, once.
+    unreachable = (
+        OSError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InvalidAuthorizationSpecificationError,
+    )
     try:
         _main(argv)
-    except (WudingError, NoRegion, CannotCalibrate, ArithmeticError, OSError) as exc:
+    except (WudingError, NoRegion, CannotCalibrate, ArithmeticError, *unreachable) as exc:
         print(f"wuding: {_refusal(exc)}", file=sys.stderr)
         sys.exit(2)
 

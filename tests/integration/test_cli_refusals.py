@@ -20,6 +20,7 @@ from services.registry.runtime import registry_catalog
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
 from shared.projections import Projector
+from shared.stack.embedded import free_port
 
 
 async def wuding(registry_db: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -94,3 +95,9 @@ async def test_calibrate_writes_where_it_says_or_refuses_first(
     assert done.returncode == 2 and "YYYY-MM-DD" in done.stderr and "Traceback" not in done.stderr
     done = await wuding(registry_db, *bad, "--effective-from", "2026-12-01", "--target", "1,x")
     assert done.returncode == 2 and "three percentages" in done.stderr
+
+
+async def test_a_database_that_cannot_be_reached_is_one_line() -> None:
+    """Guards: with PostgreSQL down, `wuding policy publish` printed a connection traceback."""
+    closed = f"postgresql://wuding@127.0.0.1:{free_port()}/wuding_registry"
+    refused(await wuding(closed, "policy", "publish", "--region", "ningbo"), "Error")
