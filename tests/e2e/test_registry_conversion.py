@@ -198,3 +198,9 @@ async def test_unknown_status_filters_are_a_422_naming_the_field(platform: Platf
             params = {"division_prefix": "33", "status": "proposed"}
             async with platform.http.get(base + path, params=params, headers=auth) as r:
                 assert r.status == 200, await r.text()
+    async with platform.http.get(f"{platform.gateway}/openapi.json") as r:
+        spec = await r.json()
+    for path, last in (("/v1/establishments", "terminated"), ("/v1/conversions", "terminated")):
+        [status] = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "status"]
+        [enum] = [s["enum"] for s in status["schema"]["anyOf"] if "enum" in s]
+        assert enum[0] == "proposed" and enum[-1] == last

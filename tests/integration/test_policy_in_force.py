@@ -19,6 +19,7 @@ from services.registry.handlers import (
     UpdateCommunityIndicators,
 )
 from services.registry.policy import PolicyBook, PolicyPack, packs
+from services.registry.queries import CommunityQueries
 from services.registry.runtime import registry_catalog
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
@@ -78,8 +79,17 @@ async def test_a_decision_uses_the_published_version_never_a_file_merely_present
     policies = await new_file.store.read_stream("policy-ningbo")
     assert [e.payload["version"] for e in policies] == ["2023.1"]
 
+    queries = CommunityQueries(pool, store, catalog)
+
+    async def in_force() -> dict[str, bool]:
+        listed = await queries.policy_packs(new_file.policies, "ningbo")
+        return {d.version: d.in_force for d in listed}
+
+    assert await in_force() == {"2023.1": True, "2026.1": False}  # GET /v1/policy-packs
+
     # Published: the next decision is made under it (an update that changes the tier).
     [published] = await new_file.publish_pack("ningbo", operator())
+    assert await in_force() == {"2023.1": False, "2026.1": True}
     assert published.payload["version"] == "2026.1"
     update = UpdateCommunityIndicators(
         code,
