@@ -45,7 +45,11 @@ def serve(service: str) -> None:
     settings = _load(spec.settings_class)(service=service)
     configure_logging(service, settings.log_level)
     configure_tracing(service, settings.trace_exporter)
-    app = _load(spec.app_factory)(settings)
+    try:
+        app = _load(spec.app_factory)(settings)
+    except ValueError as exc:  # a configuration it cannot run with (e.g. InvalidClientsFile)
+        print(f"wuding serve {service}: {exc}", file=sys.stderr)
+        sys.exit(2)
     tune_gc_for_serving()
     uvicorn.run(
         app,
@@ -186,7 +190,9 @@ async def _migrate(service: str | None) -> int:
 
 
 def _new_key(client_id: str, kind: str, prefix: str, name: str) -> int:
-    from services.gateway.auth import hash_key, new_key
+    from pydantic import ValidationError
+
+    from services.gateway.auth import Client, hash_key, new_key, validation_message
 
     key = new_key()
     entry = {
@@ -196,6 +202,11 @@ def _new_key(client_id: str, kind: str, prefix: str, name: str) -> int:
         "division_prefix": prefix,
         "key_sha256": hash_key(key),
     }
+    try:  # the gateway would refuse the entry at start-up: refuse it here, before any key
+        Client.model_validate(entry)
+    except ValidationError as exc:
+        print(f"wuding keys new: {validation_message(exc)}", file=sys.stderr)
+        return 2
     print(f"API key (give it to the client; it is not stored anywhere): {key}")
     print("Client entry for WUDING_CLIENTS_FILE:")
     print(json.dumps(entry, ensure_ascii=False, indent=2))
@@ -308,7 +319,9 @@ def _main(argv: list[str] | None) -> None:
     p_keys.add_argument("action", choices=["new"])
     p_keys.add_argument("--client-id", required=True)
     p_keys.add_argument("--kind", choices=["district", "city"], required=True)
-    p_keys.add_argument("--prefix", default="", help="division-code prefix of a district client")
+    p_keys.add_argument(
+        "--prefix", default="", help="a district's division prefix: 2, 4, 6, 9 or 12 digits"
+    )
     p_keys.add_argument("--name", default="")
     args = parser.parse_args(argv)
 

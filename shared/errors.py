@@ -64,3 +64,20 @@ class ConcurrencyConflict(Conflict):
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual
+
+
+class PreconditionFailed(WudingError):
+    """An `If-Match` that can never match (RFC 9110: a weak ETag fails strong comparison)."""
+
+    status = 412
+    slug = "precondition-failed"
+    title = "The If-Match precondition cannot hold"
+
+
+class DependencyUnavailable(WudingError):
+    """A dependency (database, broker, a service) is down: retry after `Retry-After` seconds."""
+
+    status = 503
+    slug = "dependency-unavailable"
+    title = "A dependency is unavailable; retry shortly"
+    retry_after_seconds = 5

@@ -12,7 +12,9 @@ from contextlib import nullcontext
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import structlog
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import FieldProblem, WudingError
+from shared.errors import DependencyUnavailable, FieldProblem, WudingError
 from shared.observability import metrics
 from shared.observability.context import correlation_id
 from shared.observability.tracing import context_from, tracing_enabled
@@ -30,6 +32,7 @@ log = structlog.get_logger("wuding.http")
 tracer = trace.get_tracer("wuding.http")
 PROBLEM_JSON = "application/problem+json"
 ReadinessCheck = Callable[[], Awaitable[None]]
+HealthReport = Callable[[], dict[str, Any]]
 
 
 def problem(
@@ -60,13 +63,49 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(WudingError)
-    async def _domain(_: Request, exc: WudingError) -> JSONResponse:
-        return problem(exc.status, exc.slug, exc.title, exc.detail, errors=exc.errors)
+# A dependency that is down, whichever library reports it: refused or reset connections and
+# timeouts (OSError, pool acquire timeouts included), PostgreSQL shutting down, starting up or
+# out of connections, a connection asyncpg lost mid-operation, a broker that does not answer.
+DEPENDENCY_DOWN: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+)
+# asyncpg reports a connection left broken by an outage ("another operation is in progress"
+# after a cancelled query, "connection is closed") as a bare InterfaceError, the class it also
+# uses for programming errors (a wrong argument count; DataError subclasses it): only these
+# messages mean "down".
+_LOST_CONNECTION = (
+    "another operation is",
+    "connection is closed",
+    "pool is closing",
+    "pool is closed",
+    "released back to the pool",
+)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+
+def dependency_down(exc: BaseException) -> bool:
+    """Whether `exc` says a dependency is down (retry later), not that the request or code is
+    wrong. The one test: problem_for and every best-effort write use it."""
+    if isinstance(exc, DEPENDENCY_DOWN):
+        return True
+    return type(exc) is asyncpg.InterfaceError and any(m in str(exc) for m in _LOST_CONNECTION)
+
+
+def problem_for(exc: Exception) -> JSONResponse:
+    """The one mapping from an exception to the problem a caller gets."""
+    if isinstance(exc, WudingError):
+        headers = None
+        if isinstance(exc, DependencyUnavailable):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
+        return problem(exc.status, exc.slug, exc.title, exc.detail, errors=exc.errors,
+                       headers=headers)  # fmt: skip
+    if isinstance(exc, RequestValidationError):
         errors = [FieldProblem(_field_name(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
         return problem(
             422,
@@ -75,9 +114,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             "one or more fields are invalid",
             errors=errors,
         )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if isinstance(exc, StarletteHTTPException):
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated"}.get(
             exc.status_code, "http-error"
         )
@@ -88,24 +125,57 @@ def install_problem_handlers(app: FastAPI) -> None:
             str(exc.detail),
             headers=getattr(exc, "headers", None),
         )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("http.unhandled_error", error=repr(exc))
-        return problem(
-            500,
-            "internal-error",
-            "Internal error",
-            "the request could not be completed; quote the correlation id",
+    if dependency_down(exc):
+        # Not the caller's fault and not a bug: say so, and when to come back. The type only:
+        # a driver's message may quote a host or a query.
+        log.warning("http.dependency_down", error=type(exc).__name__)
+        return problem_for(
+            DependencyUnavailable(f"a dependency did not answer ({type(exc).__name__})")
         )
+    log.error("http.unhandled_error", error=repr(exc), exc_info=exc)
+    return problem(
+        500,
+        "internal-error",
+        "Internal error",
+        "the request could not be completed; quote the correlation id",
+    )
 
 
-def install_operational_routes(app: FastAPI, checks: list[ReadinessCheck]) -> None:
-    """`/healthz` (the process runs), `/readyz` (its dependencies answer), `/metrics`."""
+# Called with each problem an exception became, before it is sent (the gateway audits refusals).
+ProblemHook = Callable[[Request, Exception, JSONResponse], Awaitable[None]]
+
+
+def install_problem_handlers(app: FastAPI, on_problem: ProblemHook | None = None) -> None:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        response = problem_for(exc)
+        if on_problem is not None:
+            await on_problem(request, exc, response)
+        return response
+
+    kinds = (WudingError, RequestValidationError, StarletteHTTPException, asyncpg.InterfaceError)
+    for kind in (*kinds, *DEPENDENCY_DOWN):
+        app.add_exception_handler(kind, handle)
+    app.add_exception_handler(Exception, handle)  # what is left: a 500, logged
+
+
+def install_operational_routes(
+    app: FastAPI, checks: list[ReadinessCheck], health: HealthReport | None = None
+) -> None:
+    """`/healthz` (the process runs), `/readyz` (its dependencies answer), `/metrics`.
+
+    Both health routes carry the health report's sections (`health()`, e.g. `tasks`: each
+    background task's state, restarts and last error). A background task backing off does not
+    make the process unready: every replica meets the same broker or database outage, so
+    unready pods everywhere would turn it into an outage of the API; it shows here and in the
+    metrics (`wuding_task_restarts_total`, `wuding_relay_lag_events`) an alert watches.
+    """
+
+    def report() -> dict[str, Any]:
+        return health() if health is not None else {}
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", **report()})
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
@@ -116,7 +186,7 @@ def install_operational_routes(app: FastAPI, checks: list[ReadinessCheck]) -> No
                 return problem(
                     503, "not-ready", "Not ready", f"{check.__name__}: {type(exc).__name__}"
                 )
-        return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "ready", **report()})
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -165,6 +165,8 @@ class HttpPool:
         return conn, False
 
     def _wire(self, method: str, target: str, headers: dict[str, str], body: bytes | None) -> bytes:
+        if not target.isascii() or not target.isprintable() or " " in target:
+            raise ValueError(f"request target {target!r} must be percent-encoded")
         lines = [f"{method} {target} HTTP/1.1".encode(), b"host: " + self._host_header]
         for name, value in headers.items():
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name:

@@ -83,6 +83,14 @@ class InboxConsumer:
     async def stop(self) -> None:
         await self.broker.stop()
 
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set: the loop a service's supervisor runs (and restarts)."""
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
     async def _on_message(self, body: bytes, message: KafkaMessage) -> None:
         record: ConsumerRecord[Any, Any] = message.raw_message
         try:

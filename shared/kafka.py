@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 
-DEFAULT_PARTITIONS = 3
+# The embedded Tansu creates a topic that any client asks for with 4 partitions (Kafka
+# clients ask with auto-creation on; Tansu cannot turn it off). After a restart lost its
+# topics, whoever asks first recreates them: with the same count, keys keep their partition.
+# Apache Kafka in deploy/k8s has auto-creation off and 12 (WUDING_KAFKA_TOPIC_PARTITIONS).
+DEFAULT_PARTITIONS = 4
+_UNKNOWN_TOPIC = 3
 
 
 def events_topic(service: str) -> str:
@@ -36,3 +43,16 @@ async def ensure_topics(
                 pass  # another process created it meanwhile
     finally:
         await admin.close()
+
+
+async def topic_partitions(client: AIOKafkaClient, topic: str) -> set[int] | None:
+    """The topic's partitions, or None when it does not exist. Asks with auto-creation off
+    (a client's own metadata requests would create it with the broker's default count)."""
+    node = client.get_random_node()
+    if node is None:
+        raise KafkaConnectionError("no broker known to ask for metadata")
+    response = await client.send(node, MetadataRequest([topic], allow_auto_topic_creation=False))
+    [found] = response.to_object()["topics"]
+    if found["error_code"] == _UNKNOWN_TOPIC:
+        return None
+    return {p["partition"] for p in found["partitions"]}

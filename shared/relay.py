@@ -5,32 +5,56 @@ commit-safe order (shared/eventstore/reader.py) and publishes. Its checkpoint ad
 after the broker acknowledged every message of a batch (acks=all), so a crash or a broker
 outage means republishing, never losing; consumers drop the duplicates by event id.
 One relay per service is active at a time (a PostgreSQL advisory lock); replicas stand by.
+The relay reads and checkpoints on the connection that holds the lock, so a relay whose lock
+went with its connection (a PostgreSQL restart) fails and starts over instead of publishing
+unlocked.
+
+`run` raises on any error: it runs under the service's supervisor (shared/supervisor.py),
+which logs, counts and restarts it with a capped backoff.
+
+A broker that lost acknowledged records is refilled: before every batch, on every new
+connection, and every `offset_check_interval` while idle, the relay compares the partitions'
+end offsets with what the broker acknowledged (shared/relay_offsets.py) and, where the broker
+holds less, rewinds its checkpoint and republishes from the first event the topic no longer
+holds.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import contextlib
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import trace
 
+from shared import relay_offsets
 from shared.cloudevents import Headers, to_message
 from shared.eventstore.catalog import EventCatalog
-from shared.eventstore.envelope import Envelope
+from shared.eventstore.envelope import Checkpoint, Envelope
 from shared.eventstore.reader import load_checkpoint, read_after, save_checkpoint
-from shared.kafka import ensure_topics, events_topic
+from shared.kafka import DEFAULT_PARTITIONS, ensure_topics, events_topic, topic_partitions
 from shared.observability import metrics
 from shared.observability.tracing import context_from, current_trace_headers, tracing_enabled
 
 log = structlog.get_logger("wuding.relay")
 tracer = trace.get_tracer("wuding.relay")
+
+_COUNT_AFTER = """
+SELECT count(*) FROM events WHERE (transaction_id, position) > ($1::bigint, $2::bigint)
+"""
+
+
+class TopicMismatch(Exception):
+    """The topic exists with another partition count than the one configured: keys would land
+    on other partitions than before, and per-key order would break. An operator decides."""
 
 
 class Relay:
@@ -45,6 +69,8 @@ class Relay:
         batch_size: int = 500,
         poll_interval: float = 0.1,
         publish_timeout: float = 15.0,
+        partitions: int = DEFAULT_PARTITIONS,
+        offset_check_interval: float = 10.0,
     ) -> None:
         self.pool = pool
         # aiokafka retries a send to an unreachable broker for a long time; past this, the
@@ -58,8 +84,14 @@ class Relay:
         self.idempotent_producer = idempotent_producer
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.partitions = partitions
+        self.offset_check_interval = offset_check_interval
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
+        self._offsets_reader: AIOKafkaConsumer | None = None
+        self._checked_at: float | None = None  # when end offsets were last compared
+        self._pruned_at = 0.0
+        self._lock_conn: asyncpg.Connection | None = None
         self._partitioner = DefaultPartitioner()
 
     def wake(self) -> None:
@@ -68,28 +100,33 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; stand by while another replica holds the relay lock."""
-        backoff = self.poll_interval
-        while not stop.is_set():
-            try:
-                async with self.pool.acquire() as lock_conn:
-                    if not await lock_conn.fetchval(
+        try:
+            while not stop.is_set():
+                async with self.pool.acquire() as conn:
+                    if not await conn.fetchval(
                         "SELECT pg_try_advisory_lock(hashtext($1))", self.checkpoint_name
                     ):
-                        await self._sleep(stop, 1.0)
+                        await self._sleep(stop, 1.0, wakeable=False)  # standing by
                         continue
+                    self._lock_conn = conn
                     try:
                         await self._publish_until(stop)
                     finally:
-                        await lock_conn.execute(
-                            "SELECT pg_advisory_unlock(hashtext($1))", self.checkpoint_name
-                        )
-                backoff = self.poll_interval
-            except (KafkaError, OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("relay.retrying", error=repr(exc), backoff_seconds=backoff)
-                await self._close_producer()
-                await self._sleep(stop, backoff)
-                backoff = min(backoff * 2, 5.0)
-        await self._close_producer()
+                        self._lock_conn = None
+                        await self._unlock(conn)
+        finally:
+            await self._close_producer()
+
+    async def _unlock(self, conn: asyncpg.Connection) -> None:
+        # On a dead connection the lock ended with the session (and the pool's reset releases
+        # it too): an error here must not mask the one that ended publishing. A connection the
+        # server closed is already detached from the pool's proxy, so even is_closed() raises
+        # InterfaceError ("connection has been released back to the pool").
+        try:
+            if not conn.is_closed():
+                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self.checkpoint_name)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            log.warning("relay.unlock_failed", error=repr(exc))
 
     async def _publish_until(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -97,33 +134,142 @@ class Relay:
             if published < self.batch_size:
                 await self._sleep(stop, self.poll_interval)
 
-    async def publish_batch(self) -> int:
-        """Publish the next batch; return how many events it held."""
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """The lock's connection while running; a pooled one when called alone (tests)."""
+        if self._lock_conn is not None:
+            yield self._lock_conn
+            return
         async with self.pool.acquire() as conn:
+            yield conn
+
+    async def publish_batch(self) -> int:
+        """Publish the next batch; return how many events it held.
+
+        Read a batch, check the broker, send the batch, and save the checkpoint (with the
+        acknowledged end offsets) once the broker acknowledged all of it.
+        """
+        async with self._connection() as conn:
             checkpoint = await load_checkpoint(conn, self.checkpoint_name)
             events = await read_after(conn, checkpoint, self.batch_size)
-        if not events:
-            metrics.RELAY_LAG_SECONDS.labels(self.topic).set(0)
-            return 0
+            backlog = len(events)
+            if backlog == self.batch_size:  # more may wait: count them (an alert watches this)
+                backlog = await conn.fetchval(
+                    _COUNT_AFTER, checkpoint.transaction_id, checkpoint.position
+                )
+        metrics.RELAY_LAG_EVENTS.labels(self.topic).set(backlog)
         metrics.RELAY_LAG_SECONDS.labels(self.topic).set(
-            (datetime.now(UTC) - events[0].recorded_at).total_seconds()
+            (datetime.now(UTC) - events[0].recorded_at).total_seconds() if events else 0
         )
-        await asyncio.wait_for(self._send_all(events), self.publish_timeout)
-        async with self.pool.acquire() as conn:
-            await save_checkpoint(conn, self.checkpoint_name, events[-1].checkpoint)
+        if not events and not self._idle_check_due():
+            return 0
+        producer = await self._ensure_producer()
+        partitions = await self._check_broker(producer)
+        if partitions is None or not events:
+            return 0  # rewound after a loss: the next batch starts there
+        sent = await asyncio.wait_for(
+            self._send_all(producer, partitions, events), self.publish_timeout
+        )
+        async with self._connection() as conn, conn.transaction():
+            bases = {partition: base for partition, (base, _) in sent.items()}
+            losses = await relay_offsets.find_losses(conn, self.topic, bases)
+            if not losses:
+                await save_checkpoint(conn, self.checkpoint_name, events[-1].checkpoint)
+                ends = {partition: end for partition, (_, end) in sent.items()}
+                await relay_offsets.record(conn, self.topic, ends, events[-1].checkpoint)
+            else:
+                start = await self._rewind(conn, losses)
+        if losses:
+            self._report(losses, start)
+            return 0  # what was just sent is republished from `start`, in log order
         metrics.RELAY_PUBLISHED.labels(self.topic).inc(len(events))
+        metrics.RELAY_LAG_EVENTS.labels(self.topic).set(backlog - len(events))
         return len(events)
 
-    async def _send_all(self, events: list[Envelope]) -> None:
-        producer = await self._ensure_producer()
-        # A broker that lost its state (the embedded Tansu keeps topics in memory) may come
-        # back without our topic and still acknowledge writes to it, which then vanish. One
-        # metadata request per batch finds that out before anything is sent.
-        cluster = await producer.client.fetch_all_metadata()
-        if self.topic not in cluster.topics():
-            await ensure_topics(self.bootstrap_servers, self.topic)
-            cluster = await producer.client.fetch_all_metadata()
-        partitions = sorted(cluster.partitions_for_topic(self.topic) or [0])
+    def _idle_check_due(self) -> bool:
+        return self._checked_at is None or (
+            time.monotonic() - self._checked_at >= self.offset_check_interval
+        )
+
+    async def _check_broker(self, producer: AIOKafkaProducer) -> list[int] | None:
+        """The topic's partitions, or None when the broker lost data and the relay rewound.
+
+        A broker that lost its state (the embedded Tansu keeps topics in memory) may come back
+        without our topic and still acknowledge writes to it, which then vanish, or with the
+        topic recreated empty by another client. Before every batch (and every
+        offset_check_interval while idle) one metadata and one end-offsets request find that
+        out before anything is sent: sending first would put the batch on the topic ahead of
+        the older events the refill republishes, out of order per key.
+        """
+        found = await topic_partitions(producer.client, self.topic)
+        if found is None:
+            await ensure_topics(self.bootstrap_servers, self.topic, partitions=self.partitions)
+            found = await topic_partitions(producer.client, self.topic) or set()
+        if len(found) != self.partitions:
+            raise TopicMismatch(
+                f"topic {self.topic} has {len(found)} partitions, the relay is configured for"
+                f" {self.partitions} (WUDING_KAFKA_TOPIC_PARTITIONS): keys would change"
+                " partition; recreate the topic or change the setting"
+            )
+        # send_batch checks partitions against the producer's own metadata: refresh it when it
+        # differs (a stale copy gave "AssertionError: Unrecognized partition" once the topic
+        # came back with another partition count).
+        if producer.client.cluster.partitions_for_topic(self.topic) != found:
+            await producer.client.add_topic(self.topic)  # tracked from now on
+            await producer.client.force_metadata_update()
+            if producer.client.cluster.partitions_for_topic(self.topic) != found:
+                raise KafkaError(f"the partitions of {self.topic} changed while checking")
+        partitions = sorted(found)
+        rewound = await self._refill_if_lost(partitions)
+        self._checked_at = time.monotonic()
+        return None if rewound else partitions
+
+    async def _refill_if_lost(self, partitions: list[int]) -> bool:
+        """Compare end offsets; after a loss, rewind the checkpoint and return True."""
+        reader = await self._ensure_offsets_reader()
+        reported = await reader.end_offsets([TopicPartition(self.topic, p) for p in partitions])
+        ends = {tp.partition: offset for tp, offset in reported.items()}
+        async with self._connection() as conn, conn.transaction():
+            losses = await relay_offsets.find_losses(conn, self.topic, ends)
+            if not losses:
+                if time.monotonic() - self._pruned_at >= self.offset_check_interval:
+                    await relay_offsets.prune(conn, self.topic)
+                    self._pruned_at = time.monotonic()
+                return False
+            start = await self._rewind(conn, losses)
+        self._report(losses, start)
+        return True
+
+    async def _rewind(
+        self, conn: asyncpg.Connection, losses: list[relay_offsets.Loss]
+    ) -> Checkpoint:
+        """Move the checkpoint back to the first event the topic no longer holds (in the
+        caller's transaction) and forget the offsets recorded past it."""
+        checkpoint = await load_checkpoint(conn, self.checkpoint_name, for_update=True)
+        start = min(min(loss.republish_from for loss in losses), checkpoint)
+        await save_checkpoint(conn, self.checkpoint_name, start)
+        await relay_offsets.forget_after(conn, self.topic, start)
+        return start
+
+    def _report(self, losses: list[relay_offsets.Loss], start: Checkpoint) -> None:
+        for loss in losses:
+            metrics.RELAY_DATA_LOSS.labels(self.topic, str(loss.partition)).inc()
+            log.error(
+                "relay.data_loss",
+                topic=self.topic,
+                partition=loss.partition,
+                acknowledged_end_offset=loss.acknowledged,
+                broker_end_offset=loss.reported,
+                republish_from_position=start.position,
+                republish_from_transaction=start.transaction_id,
+            )
+
+    async def _send_all(
+        self, producer: AIOKafkaProducer, partitions: list[int], events: list[Envelope]
+    ) -> dict[int, tuple[int, int]]:
+        """Send and await every acknowledgement; return per partition the base offset of its
+        first record batch and the acknowledged end offset (its last record batch's base
+        offset + 1: see shared/relay_offsets.py)."""
         # Messages are grouped into one record batch per partition, in log order: far cheaper
         # than one send() each. Keys go to partitions by the Java client's murmur2 hash, so any
         # other producer keyed by community code agrees with us.
@@ -142,7 +288,11 @@ class Relay:
                 batch.append(key=key, value=value, timestamp=None, headers=headers)
         for partition, batch in batches.items():
             acks.append(await producer.send_batch(batch, self.topic, partition=partition))
-        await asyncio.gather(*acks)  # every record batch acknowledged by the broker (acks=all)
+        sent: dict[int, tuple[int, int]] = {}
+        for meta in await asyncio.gather(*acks):  # every record batch acknowledged (acks=all)
+            base, end = sent.get(meta.partition, (meta.offset, 0))
+            sent[meta.partition] = (min(base, meta.offset), max(end, meta.offset + 1))
+        return sent
 
     def _messages(self, events: list[Envelope]) -> Iterator[tuple[bytes, bytes, Headers]]:
         """Each event as (key, value, headers), continuing its request's trace."""
@@ -162,7 +312,9 @@ class Relay:
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            await ensure_topics(self.bootstrap_servers, self.topic)
+            # Created here with the configured partition count, before any send could make
+            # a broker that auto-creates topics create it with its own default.
+            await ensure_topics(self.bootstrap_servers, self.topic, partitions=self.partitions)
             producer = AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
                 acks="all",
@@ -176,19 +328,42 @@ class Relay:
                 await producer.stop()
                 raise
             self._producer = producer
+            self._checked_at = None  # a new connection: check at once, even when idle
         return self._producer
 
-    async def _close_producer(self) -> None:
-        if self._producer is not None:
-            producer, self._producer = self._producer, None
+    async def _ensure_offsets_reader(self) -> AIOKafkaConsumer:
+        """A consumer without a group, used only to ask the broker for end offsets."""
+        if self._offsets_reader is None:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap_servers,
+                enable_auto_commit=False,
+                request_timeout_ms=10_000,
+            )
             try:
-                await asyncio.wait_for(producer.stop(), 5)
+                await reader.start()
+            except BaseException:
+                await reader.stop()
+                raise
+            self._offsets_reader = reader
+        return self._offsets_reader
+
+    async def _close_producer(self) -> None:
+        clients = [self._producer, self._offsets_reader]
+        self._producer = self._offsets_reader = None
+        for client in clients:
+            if client is None:
+                continue
+            try:
+                await asyncio.wait_for(client.stop(), 5)
             except (KafkaError, OSError, TimeoutError) as exc:
                 log.warning("relay.producer_close_failed", error=repr(exc))
 
-    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
-        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+    async def _sleep(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = True) -> None:
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
         await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
-        self._wake.clear()
+        if wakeable:
+            self._wake.clear()

@@ -1,13 +1,14 @@
 """A service's running parts besides HTTP: its pool, store, relay and projectors.
 
-`ServiceRuntime.start()` opens the pool and starts the background loops; `stop()` ends them
-cleanly. Built in the service's lifespan, never at import.
+`ServiceRuntime.start()` starts the background loops, each under the supervisor (restarted
+with backoff after any error); `stop()` ends them cleanly. `health()` is the report /healthz
+and /readyz show. Built in the service's lifespan, never at import.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from typing import Any
 
 import asyncpg
 
@@ -15,6 +16,7 @@ from shared.eventstore import Checkpoint, EventCatalog, EventStore
 from shared.projections import Projection, Projector
 from shared.relay import Relay
 from shared.settings import KernelSettings
+from shared.supervisor import Loop, Supervisor
 
 
 class ServiceRuntime:
@@ -41,9 +43,14 @@ class ServiceRuntime:
             idempotent_producer=settings.kafka_idempotent_producer,
             batch_size=settings.relay_batch_size,
             poll_interval=settings.poll_interval_seconds,
+            partitions=settings.kafka_topic_partitions,
+            offset_check_interval=settings.relay_offset_check_seconds,
         )
-        self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.supervisor = Supervisor(
+            settings.service,
+            initial_backoff=settings.task_backoff_initial_seconds,
+            max_backoff=settings.task_backoff_max_seconds,
+        )
 
     async def caught_up(self, target: Checkpoint, timeout: float = 2.0) -> bool:
         """Wait until every read model has applied the event at `target` (read-your-writes)."""
@@ -51,10 +58,18 @@ class ServiceRuntime:
         return all(results)
 
     def start(self) -> None:
-        loops = [p.run(self._stop) for p in self.projectors]
+        for projector in self.projectors:
+            self.supervise(projector.checkpoint_name, projector.run)
         if self.settings.relay_enabled:
-            loops.append(self.relay.run(self._stop))
-        self._tasks = [asyncio.create_task(loop) for loop in loops]
+            self.supervise(self.relay.checkpoint_name, self.relay.run)
+
+    def supervise(self, name: str, loop: Loop) -> None:
+        """Run `loop(stop)` in the background under the supervisor (consumers, sweeps...)."""
+        self.supervisor.start(name, loop)
+
+    def health(self) -> dict[str, Any]:
+        """The health report's sections, by name (each part adds its own)."""
+        return {"tasks": self.supervisor.report()}
 
     def appended(self) -> None:
         """Wake the relay and projectors after this process appended."""
@@ -66,8 +81,5 @@ class ServiceRuntime:
         await self.pool.fetchval("SELECT 1")
 
     async def stop(self) -> None:
-        self._stop.set()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(task, 10)
+        await self.supervisor.stop()
         await self.pool.close()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.kafka import DEFAULT_PARTITIONS
 
 Environment = Literal["development", "test", "production"]
 
@@ -35,7 +37,15 @@ class KernelSettings(BaseSettings):
     trace_exporter: Literal["none", "console", "otlp"] = "none"
     relay_enabled: bool = True
     relay_batch_size: int = 500
+    # Partitions of the service's topic: the relay creates it with this many and refuses a
+    # topic with another count (keys would move). deploy/k8s's KafkaTopic says 12.
+    kafka_topic_partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1)
+    # How often the relay compares the broker's end offsets with what it acknowledged.
+    relay_offset_check_seconds: float = Field(default=10.0, gt=0)
     poll_interval_seconds: float = 0.1
+    # Background tasks restart after an error with this backoff, doubling up to the cap.
+    task_backoff_initial_seconds: float = Field(default=0.5, gt=0)
+    task_backoff_max_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _no_secret_defaults_outside_development(self) -> KernelSettings:

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.gateway.auth import ClientDirectory
+from services.gateway.refusals import audit_refusal
 from services.gateway.routes import HOT_ROUTES, router
 from services.gateway.runtime import bootstrap
 from services.gateway.settings import GatewaySettings
@@ -25,14 +27,20 @@ Wuding's public API for district systems (区县/镇街) and the city-level data
 * Commands accept `Idempotency-Key` (a retry returns the first response) and, on existing
   resources, `If-Match` with the ETag you read (a stale one gets 409).
 * Errors are RFC 9457 `application/problem+json`, with a reason per field.
+* A dependency that is down is a 503 problem with `Retry-After` (seconds): retry then, with
+  the same `Idempotency-Key`.
 * Every response carries `X-Request-Id` and `X-Correlation-Id`; quote them when you ask for help.
 """
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
+    # Read now, before anything listens: an invalid clients file stops the gateway here
+    # (InvalidClientsFile names the entry and the reason), not at the first request.
+    clients = ClientDirectory.from_file(settings.clients_file)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.gateway = await bootstrap(settings)
+        app.state.gateway = await bootstrap(settings, clients)
         await app.state.gateway.start()
         try:
             yield
@@ -40,12 +48,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             await app.state.gateway.stop()
 
     app = FastAPI(title="Wuding gateway", version="1", description=DESCRIPTION, lifespan=lifespan)
-    install_problem_handlers(app)
+    install_problem_handlers(app, on_problem=audit_refusal)
 
     async def database() -> None:
         await app.state.gateway.ping_database()
 
-    install_operational_routes(app, [database])
+    install_operational_routes(app, [database], lambda: app.state.gateway.health())
     app.include_router(router)
     app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, service="gateway")

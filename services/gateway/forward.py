@@ -10,20 +10,20 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from opentelemetry import trace
 
 from services.gateway.idempotency import StoredResponse
-from shared.errors import WudingError
+from shared.errors import DependencyUnavailable
 from shared.http_pool import HttpPool, HttpPoolError
 from shared.observability.tracing import current_trace_headers, tracing_enabled
 
 tracer = trace.get_tracer("wuding.gateway")
-_PASSED_BACK = ("content-type", "etag", "location")
+_PASSED_BACK = ("content-type", "etag", "location", "retry-after")
 
 
-class ServiceUnavailable(WudingError):
-    status = 503
+class ServiceUnavailable(DependencyUnavailable):
     slug = "service-unavailable"
     title = "A service behind the gateway did not answer"
 
@@ -61,7 +61,11 @@ class Forwarder:
         body: bytes | None = None,
         params: dict[str, Any] | None = None,
     ) -> Forwarded:
+        """`path` as the gateway's routes decoded it (path parameters raw): every character a
+        path may not hold as it is (a space, a line break, `?`, `%`, non-ASCII) is
+        percent-encoded here, so a parameter can never change the request line."""
         assert self._pool is not None, "Forwarder.start() was not awaited"
+        path = quote(path, safe="/")
         span = (
             tracer.start_as_current_span(
                 f"{self.name} {method}", kind=trace.SpanKind.CLIENT, attributes={"http.url": path}

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 from starlette.types import Scope
 
-from services.gateway.auth import Client, Forbidden, Unauthenticated
+from services.gateway.auth import Client
 from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
+from services.gateway.refusals import problem_fields
 from services.gateway.runtime import Gateway
-from services.registry.as_of import AsOf
 from services.registry.code import is_valid_code, require_valid_code
 from services.registry.conversion import ConversionStatus
 from services.registry.establishment import EstablishmentStatus
@@ -52,19 +50,24 @@ from services.registry.schemas import (
     UpdateIndicatorsRequest,
 )
 from shared.contracts import asyncapi_document
-from shared.errors import FieldProblem, ValidationFailed
+from shared.errors import FieldProblem, ValidationFailed, WudingError
 from shared.hot_routes import HotResponse, HotRoute
+from shared.http import dependency_down
+from shared.http_inputs import Moment, if_match_header, parse_if_match
 from shared.observability.context import correlation_id
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/problem+json": {}}}
     for status, text in {
+        400: "More than one credential header",
         401: "No or unknown API key",
         403: "Outside the client's district, or a read-only client",
         404: "Not found",
         409: "Version conflict, duplicate, or Idempotency-Key in flight",
         422: "Invalid input, with a reason per field",
-        503: "A service behind the gateway did not answer",
+        412: "A weak ETag in If-Match (it never matches)",
+        431: "Request header fields too large",
+        503: "A dependency is down: retry after Retry-After seconds",
     }.items()
 }
 
@@ -79,17 +82,16 @@ async def gateway(request: Request) -> Gateway:
 GatewayDep = Annotated[Gateway, Depends(gateway)]
 
 
-async def client(
-    gw: GatewayDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Client:
-    return gw.clients.authenticate(authorization, x_api_key)
+async def client(request: Request, gw: GatewayDep) -> Client:
+    who = gw.clients.authenticate(request.scope["headers"])
+    request.state.client = who  # who a refusal is audited against (services/gateway/refusals)
+    return who
 
 
 ClientDep = Annotated[Client, Depends(client)]
 IfMatch = Annotated[
-    str | None, Header(description="The ETag (version) you read; 409 if it changed.")
+    str | None,
+    Header(description='The strong ETag you read, e.g. "3"; 409 if it changed, 412 if weak.'),
 ]
 IdempotencyKey = Annotated[
     str | None,
@@ -131,18 +133,14 @@ def relay_response(forwarded: Forwarded, **extra_headers: str) -> Response:
 
 async def hot_get_community(scope: Scope, match: re.Match[str]) -> HotResponse | None:
     """GET /v1/communities/{code} beneath the framework (shared/hot_routes.py): the same
-    checks and relay as get_community; a request it cannot authenticate or may not serve, and
-    any failure, is left to get_community, which answers with the problem."""
+    checks and relay as get_community; a request it cannot authenticate or may not serve is
+    left to get_community, which answers (and audits) the refusal. A failed forward is answered
+    by HotRoutes itself, with the same problem: the registry is never asked twice."""
     gw: Gateway = scope["app"].state.gateway
-    sent = dict(scope["headers"])
-    authorization, api_key = sent.get(b"authorization"), sent.get(b"x-api-key")
     try:
-        who = gw.clients.authenticate(
-            authorization.decode("latin-1") if authorization else None,
-            api_key.decode("latin-1") if api_key else None,
-        )
-    except Unauthenticated:
-        return None
+        who = gw.clients.authenticate(scope["headers"])
+    except WudingError:
+        return None  # the app refuses it, with the same problem, and audits the refusal
     code = match["code"]
     if not is_valid_code(code) or not who.may_read(code[:12]):
         return None
@@ -176,8 +174,17 @@ def scoped_prefix(who: Client, division_prefix: str | None) -> str:
 async def relay_read(
     gw: Gateway, who: Client, path: str, params: dict[str, Any] | None = None
 ) -> Response:
-    """A read the client may make (scope checked by the caller), forwarded as it is."""
+    """A read the client may make (scope checked by the caller), forwarded as it is. A read
+    the service refuses (a bad cursor, say) is audited like the gateway's own refusals; a 404
+    is an answer, not a refusal."""
     forwarded = await gw.registry.send("GET", path, headers=internal_headers(who), params=params)
+    if 400 <= forwarded.status < 500 and forwarded.status != 404:
+        await gw.audit_command(
+            client_id=who.client_id, client_kind=who.kind, method="GET", path=path,
+            status=forwarded.status, correlation_id=correlation_id.get(), command_id=None,
+            idempotency_key=None, refusal=refusal_of(forwarded),
+            division_code=(params or {}).get("division_prefix"),
+        )  # fmt: skip
     return relay_response(forwarded)
 
 
@@ -192,15 +199,7 @@ async def read_community(
 
 def refusal_of(forwarded: Forwarded) -> dict[str, Any] | None:
     """The reasons of a refused command (a 4xx problem), as the audit keeps them."""
-    if not 400 <= forwarded.status < 500:
-        return None
-    try:
-        problem = json.loads(forwarded.body)
-    except ValueError:
-        return {"detail": forwarded.body[:500].decode("utf-8", "replace")}
-    if not isinstance(problem, dict):
-        return {"detail": str(problem)[:500]}
-    return {k: problem[k] for k in ("type", "title", "detail", "errors") if k in problem}
+    return problem_fields(forwarded.body) if 400 <= forwarded.status < 500 else None
 
 
 async def command(
@@ -214,22 +213,25 @@ async def command(
     idempotency_key: str | None,
     if_match: str | None = None,
 ) -> Response:
-    """Scope check, idempotency, forward, audit: every command goes through here."""
+    """Scope check, idempotency, forward, audit: every command goes through here.
+
+    A refusal raised here (403, a reused or in-flight key) is audited by refusals.py; what the
+    service answered is audited below. A dependency that is down is a 503 (shared/http.py):
+    the gateway's database before the claim (nothing was sent), or the service, when the key
+    is freed for the retry. If the database fails after the service answered, the key stays
+    claimed until its in-flight lease ends; the retry then replays through the command id.
+    """
     command_id = command_id_for(who.client_id, idempotency_key) if idempotency_key else uuid4()
 
     async def audit(status: int, refusal: dict[str, Any] | None = None) -> None:
         await gw.audit_command(
             client_id=who.client_id, client_kind=who.kind, method=method, path=path,
             status=status, correlation_id=correlation_id.get(), command_id=command_id,
-            idempotency_key=idempotency_key, refusal=refusal,
+            idempotency_key=idempotency_key, refusal=refusal, division_code=division_code,
         )  # fmt: skip
 
-    try:
-        who.require_command(division_code)
-    except Forbidden as exc:
-        # Refusals are audited too, with their reason: they are what an auditor looks for.
-        await audit(403, {"title": exc.title, "detail": str(exc)})
-        raise
+    who.require_command(division_code)
+    expected = if_match_header(parse_if_match(if_match))  # refused before the key is claimed
     if idempotency_key:
         stored = await gw.idempotency.claim(
             who.client_id, idempotency_key, fingerprint(method, path, body)
@@ -237,17 +239,19 @@ async def command(
         if stored is not None:
             replayed = Forwarded(stored.status, stored.headers, stored.body)
             return relay_response(replayed, **{"idempotent-replayed": "true"})
-    headers = internal_headers(who, **{"x-command-id": str(command_id), "if-match": if_match})
-    status, refusal = 503, None
+    headers = internal_headers(who, **{"x-command-id": str(command_id), "if-match": expected})
     try:
         forwarded = await gw.registry.send(method, path, headers=headers, body=body)
-        status, refusal = forwarded.status, refusal_of(forwarded)
     except ServiceUnavailable:
         if idempotency_key:
-            await gw.idempotency.release(who.client_id, idempotency_key)
+            try:
+                await gw.idempotency.release(who.client_id, idempotency_key)
+            except Exception as exc:  # the database is down too: the in-flight lease frees it
+                if not dependency_down(exc):
+                    raise
+        await audit(503)
         raise
-    finally:
-        await audit(status, refusal)
+    await audit(forwarded.status, refusal_of(forwarded))
     if idempotency_key:
         if forwarded.status >= 500:
             await gw.idempotency.release(who.client_id, idempotency_key)
@@ -306,7 +310,7 @@ async def policy_packs(gw: GatewayDep, who: ClientDep) -> Response:
     tags=["policy"],
 )
 async def policy_pack(region: str, version: str, gw: GatewayDep, who: ClientDep) -> Response:
-    return await relay_read(gw, who, f"/policy-packs/{quote(region, '')}/{quote(version, '')}")
+    return await relay_read(gw, who, f"/policy-packs/{region}/{version}")
 
 
 @router.post(
@@ -364,7 +368,7 @@ async def get_community(
     gw: GatewayDep,
     who: ClientDep,
     as_of: Annotated[
-        AsOf | None,
+        Moment | None,
         Query(
             description="Time travel: the community as it was then, e.g. 2025-06-30T00:00:00+08:00"
             " (in a URL: 2025-06-30T00:00:00%2B08:00)"
@@ -438,7 +442,7 @@ async def community_grids(
     code: str,
     gw: GatewayDep,
     who: ClientDep,
-    as_of: Annotated[AsOf | None, Query(description="Time travel")] = None,
+    as_of: Annotated[Moment | None, Query(description="Time travel")] = None,
 ) -> Response:
     params = {"as_of": as_of.isoformat()} if as_of else None
     return await read_community(gw, who, code, "/grids", params)

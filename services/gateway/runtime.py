@@ -15,41 +15,51 @@ from services.gateway.forward import Forwarder
 from services.gateway.idempotency import SWEEP_BATCH, IdempotencyStore
 from services.gateway.settings import GatewaySettings
 from shared.db import create_pool
+from shared.http import dependency_down
+from shared.supervisor import Supervisor
 
 log = structlog.get_logger("wuding.gateway")
 
 
 class Gateway:
-    def __init__(self, settings: GatewaySettings, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, settings: GatewaySettings, pool: asyncpg.Pool, clients: ClientDirectory
+    ) -> None:
         self.settings = settings
         self.pool = pool
-        self.clients = ClientDirectory.from_file(settings.clients_file)
+        self.clients = clients
         self.idempotency = IdempotencyStore(pool, settings.idempotency_ttl_hours)
         self.registry = Forwarder(
             "registry", settings.registry_url, settings.forward_timeout_seconds
         )
+        self.supervisor = Supervisor(
+            settings.service,
+            initial_backoff=settings.task_backoff_initial_seconds,
+            max_backoff=settings.task_backoff_max_seconds,
+        )
 
     async def start(self) -> None:
         await self.registry.start()
-        self._sweeper = asyncio.create_task(self._sweep_idempotency_keys(), name="sweeper")
+        self.supervisor.start("idempotency-sweep", self._sweep_idempotency_keys)
 
     async def stop(self) -> None:
-        self._sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._sweeper
+        await self.supervisor.stop()
         await self.registry.close()
         await self.pool.close()
 
-    async def _sweep_idempotency_keys(self) -> None:
-        """Every few minutes, delete expired idempotency keys (in batches, so briefly)."""
-        while True:
-            try:
-                swept = SWEEP_BATCH
-                while swept == SWEEP_BATCH:  # a full batch: there may be more
-                    swept = await self.idempotency.sweep_expired()
-            except (asyncpg.PostgresError, OSError) as exc:
-                log.warning("idempotency.sweep_failed", error=type(exc).__name__)
-            await asyncio.sleep(self.settings.idempotency_sweep_seconds)
+    def health(self) -> dict[str, Any]:
+        """The health report's sections, by name (see shared/http.py)."""
+        return {"tasks": self.supervisor.report()}
+
+    async def _sweep_idempotency_keys(self, stop: asyncio.Event) -> None:
+        """Every few minutes, delete expired idempotency keys (in batches, so briefly). A
+        failure (database down) is the supervisor's to log, count and retry with backoff."""
+        while not stop.is_set():
+            swept = SWEEP_BATCH
+            while swept == SWEEP_BATCH:  # a full batch: there may be more
+                swept = await self.idempotency.sweep_expired()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.idempotency_sweep_seconds)
 
     async def ping_database(self) -> None:
         await self.pool.fetchval("SELECT 1")
@@ -66,22 +76,36 @@ class Gateway:
         command_id: object,
         idempotency_key: str | None,
         refusal: dict[str, Any] | None = None,
+        division_code: str | None = None,
     ) -> None:
-        await self.pool.execute(
-            "INSERT INTO command_audit (client_id, client_kind, method, path, status,"
-            " correlation_id, command_id, idempotency_key, refusal)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb)",
-            client_id,
-            client_kind,
-            method,
-            path,
-            status,
-            correlation_id,
-            command_id,
-            idempotency_key,
-            json.dumps(refusal, ensure_ascii=False) if refusal else None,
-        )
+        """One audit row: every command, and every request the gateway refused (reads too).
+
+        When the gateway's database is down the row cannot be written; it is logged whole
+        instead (nothing in it is secret), and the caller's answer does not change.
+        """
+        row = (
+            client_id, client_kind, method, path, status, correlation_id, command_id,
+            idempotency_key, json.dumps(refusal, ensure_ascii=False) if refusal else None,
+            division_code,
+        )  # fmt: skip
+        try:
+            await self.pool.execute(
+                "INSERT INTO command_audit (client_id, client_kind, method, path, status,"
+                " correlation_id, command_id, idempotency_key, refusal, division_code)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10)",
+                *row,
+            )
+        except Exception as exc:
+            if not dependency_down(exc):
+                raise
+            log.error(
+                "audit.unwritten", error=type(exc).__name__, client_id=client_id,
+                client_kind=client_kind, method=method, path=path, status=status,
+                command_id=str(command_id) if command_id else None,
+                idempotency_key=idempotency_key, refusal=refusal, division_code=division_code,
+            )  # fmt: skip
 
 
-async def bootstrap(settings: GatewaySettings) -> Gateway:
-    return Gateway(settings, await create_pool(settings.resolved_database_url(), max_size=20))
+async def bootstrap(settings: GatewaySettings, clients: ClientDirectory) -> Gateway:
+    pool = await create_pool(settings.resolved_database_url(), max_size=20)
+    return Gateway(settings, pool, clients)

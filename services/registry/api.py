@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 from starlette.types import Scope
 
-from services.registry.as_of import AsOf
 from services.registry.code import is_valid_code, require_valid_code
 from services.registry.conversion import ConversionStatus, ConversionStep
 from services.registry.conversion_commands import ProposeConversion
@@ -66,6 +65,7 @@ from shared.commands import CommandContext
 from shared.errors import FieldProblem, NotFound, ValidationFailed
 from shared.eventstore import Envelope
 from shared.hot_routes import HotResponse, HotRoute
+from shared.http_inputs import Moment, parse_if_match
 from shared.observability.context import correlation_id
 
 router = APIRouter()
@@ -96,17 +96,6 @@ async def command_context(
 
 RegistryDep = Annotated[Registry, Depends(registry)]
 ContextDep = Annotated[CommandContext, Depends(command_context)]
-
-
-def parse_if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise ValidationFailed(
-            "If-Match must be the version ETag", errors=[FieldProblem("If-Match", "not a version")]
-        )
-    return int(text)
 
 
 async def answer(runtime: Registry, events: list[Envelope], status: int) -> Response:
@@ -163,7 +152,7 @@ async def update_indicators(
 
 
 @router.get("/communities/{code}", response_model=CommunityView | CommunitySnapshot)
-async def get_community(code: str, runtime: RegistryDep, as_of: AsOf | None = None) -> Response:
+async def get_community(code: str, runtime: RegistryDep, as_of: Moment | None = None) -> Response:
     if as_of is not None:  # time travel: rebuilt from the log as it stood then
         view = await runtime.queries.as_of(require_valid_code(code), as_of)
         if view is None:
@@ -286,7 +275,7 @@ IfMatch = Annotated[str | None, Header()]
 
 
 @router.get("/communities/{code}/grids", response_model=CommunityGrids)
-async def community_grids(code: str, runtime: RegistryDep, as_of: AsOf | None = None) -> Response:
+async def community_grids(code: str, runtime: RegistryDep, as_of: Moment | None = None) -> Response:
     code = require_valid_code(code)
     if as_of is not None:
         snapshot = await runtime.queries.as_of(code, as_of)

@@ -44,7 +44,7 @@ def create_app(settings: KernelSettings, runtime: Registry | None = None) -> Fas
     async def database() -> None:
         await app.state.registry.ping_database()
 
-    install_operational_routes(app, [database])
+    install_operational_routes(app, [database], lambda: app.state.registry.health())
     app.include_router(router)
     app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, service="registry")

@@ -81,6 +81,16 @@ APPEND_SECONDS = LatencyHistogram(
 RELAY_LAG_SECONDS = Gauge(
     "wuding_relay_lag_seconds", "Age of the oldest event not yet published to Kafka", ["topic"]
 )
+RELAY_LAG_EVENTS = Gauge(
+    "wuding_relay_lag_events",
+    "Events in the log not yet published to Kafka (alert when it keeps growing)",
+    ["topic"],
+)
+RELAY_DATA_LOSS = Counter(
+    "wuding_relay_data_loss_total",
+    "Times the broker reported fewer records than it had acknowledged (the relay republished)",
+    ["topic", "partition"],
+)
 RELAY_PUBLISHED = Counter(
     "wuding_relay_published_events_total", "Events the relay published", ["topic"]
 )
@@ -92,4 +102,9 @@ CONSUMER_PROCESSED = Counter(
 )
 CONSUMER_LAG_SECONDS = Gauge(
     "wuding_consumer_lag_seconds", "Age of the last event a consumer handled", ["consumer"]
+)
+TASK_RESTARTS = Counter(
+    "wuding_task_restarts_total",
+    "Background task restarts after an error (shared/supervisor.py)",
+    ["service", "task"],
 )

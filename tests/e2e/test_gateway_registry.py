@@ -203,16 +203,21 @@ async def test_if_match_stale_version_is_409_and_current_version_updates(
 
 async def test_health_readiness_and_metrics_on_every_process(platform: Platform) -> None:
     await post(platform, "zhenhai", community(new_division()))
+    tasks = {platform.gateway: "idempotency-sweep", platform.registry: "relay:registry.events"}
     for base in (platform.gateway, platform.registry):
         for path in ("/healthz", "/readyz"):
             async with platform.http.get(base + path) as r:
                 assert r.status == 200, (base, path)
+                # Each background task's state is in the health report (shared/supervisor.py).
+                task = (await r.json())["tasks"][tasks[base]]
+                assert task["state"] == "running", (base, task)
     async with platform.http.get(platform.registry + "/metrics") as r:
         text = await r.text()
     for metric in (
         "wuding_http_request_duration_seconds",
         "wuding_eventstore_append_duration",
         "wuding_relay_lag_seconds",
+        "wuding_relay_lag_events",
         "wuding_projection_lag_seconds",
     ):
         assert metric in text, metric

@@ -6,13 +6,24 @@ import asyncio
 from collections.abc import Callable
 from uuid import uuid4
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from shared.eventstore import Envelope
+from shared.eventstore.envelope import Checkpoint
+from shared.eventstore.reader import read_after
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0
+    bootstrap: str,
+    topic: str,
+    *,
+    expect: int,
+    timeout: float = 30.0,
+    distinct: bool = False,
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Read `topic` from the beginning until `expect` records arrived (or time ran out)."""
+    """Read `topic` from the beginning until `expect` records arrived (or time ran out);
+    `distinct`: until `expect` different event ids arrived (repeats are kept in the result)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -25,10 +36,14 @@ async def read_topic(
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
         deadline = asyncio.get_running_loop().time() + timeout
-        while len(records) < expect and asyncio.get_running_loop().time() < deadline:
+        ids: set[bytes] = set()
+        while asyncio.get_running_loop().time() < deadline:
+            if (len(ids) if distinct else len(records)) >= expect:
+                break
             batch = await consumer.getmany(timeout_ms=500)
             for part in batch.values():
                 records.extend(part)
+                ids.update(dict(r.headers).get("ce_id", b"") for r in part)
     finally:
         await consumer.stop()
     return records
@@ -66,3 +81,26 @@ async def event_types_for(
     finally:
         await consumer.stop()
     return types
+
+
+async def all_events(pool: asyncpg.Pool) -> list[Envelope]:
+    """The whole log, in commit order."""
+    return await read_after(pool, Checkpoint(), 1_000_000)
+
+
+def assert_in_log_order(records: list[ConsumerRecord[bytes, bytes]], events: list[Envelope]) -> int:
+    """The topic holds every event of the log, each key's events in log order, and nothing
+    else; a repeat of an event already read is the only duplicate allowed. Returns the number
+    of repeats."""
+    ids = [dict(r.headers)["ce_id"].decode() for r in records]
+    assert set(ids) == {str(e.event_id) for e in events}, "the topic does not hold the log"
+    first_seen: dict[bytes, list[str]] = {}
+    seen: set[str] = set()
+    for record, event_id in zip(records, ids, strict=True):
+        if event_id not in seen:
+            seen.add(event_id)
+            first_seen.setdefault(record.key or b"", []).append(event_id)
+    for key, published in first_seen.items():
+        expected = [str(e.event_id) for e in events if (e.metadata["subject"]).encode() == key]
+        assert published == expected, f"key {key!r}: events out of log order"
+    return len(ids) - len(seen)

@@ -13,6 +13,8 @@ from aiokafka import AIOKafkaProducer
 from shared.cloudevents import IncomingEvent
 from shared.inbox import InboxConsumer, PoisonEvent
 from shared.kafka import ensure_topics
+from shared.stack.embedded import free_port
+from shared.supervisor import Supervisor
 from tests.conftest import Stack
 from tests.integration.kafka_helpers import read_topic
 
@@ -83,3 +85,32 @@ async def test_redelivered_event_changes_nothing_and_malformed_goes_to_dead_lett
         "n must not be negative",
     ]
     assert {r.value for r in dead} == {b"not json at all", b'{"n":-1}'}
+
+
+async def test_a_consumer_runs_under_the_supervisor_and_backs_off_while_the_broker_is_down(
+    pool: asyncpg.Pool,
+) -> None:
+    """Guards: a consumer whose broker is unreachable is a task backing off in the health
+    report, restarted by the supervisor, not a start-up crash or a silent stop."""
+
+    async def handler(conn: asyncpg.Connection, event: IncomingEvent) -> None:
+        return None
+
+    consumer = InboxConsumer(
+        pool,
+        name=f"c-{uuid4().hex[:6]}",
+        topics=["nowhere.events"],
+        handler=handler,
+        bootstrap_servers=f"127.0.0.1:{free_port()}",  # nothing listens there
+    )
+    supervisor = Supervisor("consumer-test", initial_backoff=0.1, max_backoff=0.2)
+    supervisor.start(consumer.name, consumer.run)
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while supervisor.report()[consumer.name]["restarts"] < 2:
+            assert asyncio.get_running_loop().time() < deadline, "the consumer was not restarted"
+            await asyncio.sleep(0.1)
+        assert supervisor.report()[consumer.name]["last_error"]
+    finally:
+        await supervisor.stop(10)
+    assert supervisor.report()[consumer.name]["state"] == "stopped"

@@ -52,10 +52,24 @@ async def test_the_plain_success_is_answered_without_the_app() -> None:
 async def test_everything_else_goes_to_the_app() -> None:
     for method, path, query in (
         ("GET", "/things/8", b""),  # the handler declines
-        ("GET", "/things/9", b""),  # the handler fails: the app answers the failure
         ("GET", "/things/7", b"as_of=2025-06-30"),  # a query string
         ("POST", "/things/7", b""),  # another method
         ("GET", "/things/7/history", b""),  # another path
     ):
         passed, sent, scope = await call(method, path, query)
         assert passed == [path] and sent == [] and "route" not in scope, (method, path, query)
+
+
+async def test_a_failing_handler_is_answered_once_never_handed_to_the_app() -> None:
+    """Guards issue 8 §4: a hot handler that failed (its forward or query already made) used
+    to hand the request to the app, which made the same call again (two calls, twice the
+    timeout). Now the failure is answered there, with the app's own problem: a database or
+    service that is down is a 503 with Retry-After."""
+    passed, sent, scope = await call("GET", "/things/9")
+    assert passed == []
+    start, body = sent
+    headers = dict(start["headers"])
+    assert start["status"] == 503 and headers[b"retry-after"] == b"5"
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert b"dependency-unavailable" in body["body"]
+    assert scope["route"].path == "/things/{id}"

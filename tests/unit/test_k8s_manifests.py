@@ -110,7 +110,11 @@ def test_each_event_sourced_service_has_its_topic_on_a_durable_kafka(overlay: st
     config = kafka["spec"]["kafka"]["config"]
     assert config["auto.create.topics.enable"] is False
     [pool] = of_kind(overlay, "KafkaNodePool").values()
+    # The relay refuses a topic with another partition count than it is configured for.
+    [settings] = of_kind(overlay, "ConfigMap").values()
+    partitions = int(settings["data"]["WUDING_KAFKA_TOPIC_PARTITIONS"])
     for topic in topics.values():
+        assert topic["spec"]["partitions"] == partitions
         assert topic["spec"]["replicas"] <= pool["spec"]["replicas"]
         assert topic["spec"]["config"]["min.insync.replicas"] <= topic["spec"]["replicas"]
     if overlay == "production":
