@@ -144,7 +144,7 @@ async def _calibrate(args: argparse.Namespace) -> tuple[str, str]:
     target = tuple(Decimal(x) for x in args.target.split(","))
     runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
     try:
-        pack = runtime.handlers.policies.in_force(args.region)
+        pack, _ = await runtime.handlers.published_pack(args.region)  # what decides today
         group_of = {"industrial": "industrial"}
         communities = [
             (major, values)
@@ -180,8 +180,11 @@ async def _policy(action: str, region: str) -> int:
             while await runtime.projectors[0].run_once():  # the region's communities, current
                 pass
             codes = await runtime.queries.codes_in_region(region)
-            count = await runtime.handlers.reevaluate(region, codes, ctx)
-            print(f"re-evaluated {count} communities of {region} (command {ctx.command_id})")
+            done = await runtime.handlers.reevaluate(region, codes, ctx)
+            print(
+                f"re-evaluated {done.communities} communities of {region} under {done.pack}:"
+                f" {done.changed} got new decisions (command {ctx.command_id})"
+            )
     finally:
         await runtime.pool.close()
     return 0
@@ -244,7 +247,78 @@ def _new_key(client_id: str, kind: str, prefix: str, name: str) -> int:
     return 0
 
 
+def _refusal(exc: Exception) -> str:
+    """A refusal as the one line an operator reads (no traceback: nothing went wrong inside)."""
+    from shared.errors import WudingError
+
+    if isinstance(exc, WudingError):
+        reasons = "".join(f"; {p.field}: {p.reason}" for p in exc.errors)
+        text = f"{exc.title}: {exc.detail}{reasons}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())
+
+
+def _shares(value: str) -> str:
+    """--target: three percentages, 一般,较大,特大 (argparse refuses anything else)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        shares = [Decimal(x) for x in value.split(",")]
+    except InvalidOperation:
+        shares = []
+    if len(shares) != 3 or not all(x.is_finite() and x >= 0 for x in shares):
+        raise argparse.ArgumentTypeError(f"{value!r}: three percentages, e.g. 54.4,37.3,8.3")
+    return value
+
+
+def _day(value: str) -> str:
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: a date, YYYY-MM-DD") from None
+    return value
+
+
+def _calibration_out(value: str | None) -> Path | None:
+    """Where calibrate writes, checked before any work: a new file in an existing folder."""
+    if value is None:
+        return None
+    out = Path(value).resolve()
+    if out.exists():
+        raise FileExistsError(f"--out {out} exists: a proposal never overwrites a file")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"--out {out}: folder {out.parent} does not exist")
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
+    """`wuding`: a refusal (bad input, a rule, a server that is down) is one line on stderr
+    and exit 2; anything else is a bug and keeps its traceback."""
+    import asyncpg
+
+    from services.registry.calibration import CannotCalibrate
+    from services.registry.policy import NoRegion
+    from shared.errors import WudingError
+
+    # OSError and these: the database cannot be reached, or refuses us; say so, once.
+    unreachable = (
+        OSError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InvalidAuthorizationSpecificationError,
+    )
+    try:
+        _main(argv)
+    except (WudingError, NoRegion, CannotCalibrate, ArithmeticError, *unreachable) as exc:
+        print(f"wuding: {_refusal(exc)}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _main(argv: list[str] | None) -> None:
     parser = argparse.ArgumentParser(
         prog="wuding", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -264,9 +338,11 @@ def main(argv: list[str] | None = None) -> None:
     p_policy.add_argument("action", choices=["publish", "reevaluate", "calibrate"])
     p_policy.add_argument("--region", required=True)
     p_policy.add_argument("--group", choices=["urban_rural", "industrial"], default="urban_rural")
-    p_policy.add_argument("--target", default="54.4,37.3,8.3", help="一般,较大,特大 in percent")
+    p_policy.add_argument(
+        "--target", type=_shares, default="54.4,37.3,8.3", help="一般,较大,特大 in percent"
+    )
     p_policy.add_argument("--version", help="the proposed pack's version (calibrate)")
-    p_policy.add_argument("--effective-from", help="YYYY-MM-DD (calibrate)")
+    p_policy.add_argument("--effective-from", type=_day, help="YYYY-MM-DD (calibrate)")
     p_policy.add_argument("--out", help="write the proposed pack here (calibrate)")
     p_seed = sub.add_parser("seed", help="create a synthetic city through the command path")
     p_seed.add_argument("city", choices=["ningbo"])
@@ -299,16 +375,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "policy" and args.action == "calibrate":
         if not (args.version and args.effective_from):
             parser.error("calibrate needs --version and --effective-from")
-        from services.registry.calibration import CannotCalibrate
-
-        try:
-            text, basis = asyncio.run(_calibrate(args))
-        except CannotCalibrate as exc:
-            print(f"cannot calibrate: {exc}", file=sys.stderr)
-            sys.exit(2)
-        if args.out:
-            Path(args.out).write_text(text + "\n", encoding="utf-8")
-            print(f"proposed pack written to {args.out}: {basis}")
+        out = _calibration_out(args.out)
+        text, basis = asyncio.run(_calibrate(args))
+        if out:
+            out.write_text(text + "\n", encoding="utf-8")
+            print(f"proposed pack written to {out}: {basis}")
         else:
             print(text)
         return

@@ -20,15 +20,15 @@ CLOUDEVENT_HEADERS: dict[str, Any] = {
         "ce_specversion": {"const": "1.0"},
         "ce_id": {"type": "string", "format": "uuid", "description": "Deduplicate by this."},
         "ce_source": {"type": "string", "examples": ["/wuding/registry"]},
-        "ce_type": {"type": "string", "pattern": rf"^{TYPE_PREFIX}\.[a-z]+\.[A-Za-z]+\.v\d+$"},
+        "ce_type": {"type": "string", "pattern": rf"^{TYPE_PREFIX}\.[a-z]+\.[A-Za-z]+\.v[0-9]+$"},
         "ce_subject": {
             "type": "string",
             "description": "Whom the event is about: a community code (17 digits), or the"
             " stream of a non-community fact such as policy-<region>.",
         },
         "ce_time": {"type": "string", "format": "date-time"},
-        "ce_divisioncode": {"type": "string", "pattern": r"^\d{12}$"},
-        "ce_streamversion": {"type": "string", "pattern": r"^\d+$"},
+        "ce_divisioncode": {"type": "string", "pattern": r"^[0-9]{12}$"},
+        "ce_streamversion": {"type": "string", "pattern": r"^[0-9]+$"},
         "ce_correlationid": {"type": "string"},
         "ce_causationid": {"type": "string"},
         "traceparent": {"type": "string", "description": "W3C trace context."},

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from shared.errors import FieldProblem, PreconditionFailed, ValidationFailed
 
@@ -25,8 +25,25 @@ def _representable(moment: datetime) -> datetime:
     return moment
 
 
-# A moment a client names (`?as_of=`): timezone-aware and representable in UTC.
-Moment = Annotated[AwareDatetime, AfterValidator(_representable)]
+# In a query string '+' means a space, so an offset pasted unencoded (…T00:00:00+08:00)
+# arrives as "…T00:00:00 08:00". Refused with the fix rather than guessed: one spelling.
+_SPACE_FOR_PLUS = re.compile(r"T[\d:.]+ \d{2}(:?\d{2})?$")
+
+
+def _offset_sign_encoded(value: object) -> object:
+    if isinstance(value, str) and _SPACE_FOR_PLUS.search(value):
+        raise ValueError(
+            "the offset's '+' arrived as a space ('+' means a space in a query string):"
+            " encode it as %2B, e.g. as_of=2025-06-30T00:00:00%2B08:00"
+        )
+    return value
+
+
+# A moment a client names (`?as_of=`): timezone-aware, its offset's sign encoded, and
+# representable in UTC.
+Moment = Annotated[
+    AwareDatetime, BeforeValidator(_offset_sign_encoded), AfterValidator(_representable)
+]
 
 # A stream version is a PostgreSQL bigint; 18 digits always fit (and int() never meets
 # Python's 4,300-digit conversion limit).

@@ -76,6 +76,11 @@ def digits(n: int) -> str:
     return rf"^[0-9]{{{n}}}$"
 
 
+# A division-code prefix in a query (2 to 12 ASCII digits); a district client's own prefix
+# is stricter (services/gateway/auth.py: 2, 4, 6, 9 or 12 digits).
+PREFIX_QUERY_PATTERN = r"^[0-9]{2,12}$"
+
+
 def is_digits(value: str, n: int) -> bool:
     return len(value) == n and value.isascii() and value.isdigit()
 

@@ -16,6 +16,8 @@ from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.refusals import problem_fields
 from services.gateway.runtime import Gateway
 from services.registry.code import is_valid_code, require_valid_code
+from services.registry.conversion import ConversionStatus
+from services.registry.establishment import EstablishmentStatus
 from services.registry.establishment_commands import require_proposal_id
 from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
@@ -26,6 +28,7 @@ from services.registry.schemas import (
     CommunityPage,
     CommunitySnapshot,
     CommunityView,
+    ConversionPage,
     ConversionStepRequest,
     ConversionView,
     CreateGridRequest,
@@ -52,6 +55,7 @@ from shared.hot_routes import HotResponse, HotRoute
 from shared.http import dependency_down
 from shared.http_inputs import Moment, if_match_header, parse_if_match
 from shared.observability.context import correlation_id
+from shared.values import PREFIX_QUERY_PATTERN
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {"application/problem+json": {}}}
@@ -68,6 +72,11 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 
+# A division-code prefix filter on list routes (shared/values.py's ASCII-digit pattern).
+PrefixFilter = Annotated[
+    str | None,
+    Query(pattern=PREFIX_QUERY_PATTERN, description="Defaults to a district client's own prefix."),
+]
 router = APIRouter(prefix="/v1", responses=PROBLEMS)
 
 
@@ -368,6 +377,7 @@ async def get_community(
         Moment | None,
         Query(
             description="Time travel: the community as it was then, e.g. 2025-06-30T00:00:00+08:00"
+            " (in a URL: 2025-06-30T00:00:00%2B08:00)"
         ),
     ] = None,
 ) -> Response:
@@ -414,10 +424,7 @@ async def community_findings(code: str, gw: GatewayDep, who: ClientDep) -> Respo
 async def list_communities(
     gw: GatewayDep,
     who: ClientDep,
-    division_prefix: Annotated[
-        str | None,
-        Query(pattern=r"^[0-9]{2,12}$", description="Defaults to a district client's own prefix."),
-    ] = None,
+    division_prefix: PrefixFilter = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Response:
@@ -605,11 +612,8 @@ async def get_establishment(proposal_id: str, gw: GatewayDep, who: ClientDep) ->
 async def list_establishments(
     gw: GatewayDep,
     who: ClientDep,
-    division_prefix: Annotated[
-        str | None,
-        Query(pattern=r"^[0-9]{2,12}$", description="Defaults to a district client's own prefix."),
-    ] = None,
-    status: Annotated[str | None, Query(description="e.g. proposed, deferred, approved")] = None,
+    division_prefix: PrefixFilter = None,
+    status: EstablishmentStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Response:
@@ -663,3 +667,23 @@ async def get_conversion(proposal_id: str, gw: GatewayDep, who: ClientDep) -> Re
     proposal_id = require_proposal_id(proposal_id)
     who.require_read(proposal_id[:12])
     return await relay_read(gw, who, f"/conversions/{proposal_id}")
+
+
+@router.get(
+    "/conversions",
+    response_model=ConversionPage,
+    summary="Where each 撤村建居 proposal stands, under a division prefix (optionally one status)",
+    tags=["conversion"],
+)
+async def list_conversions(
+    gw: GatewayDep,
+    who: ClientDep,
+    division_prefix: PrefixFilter = None,
+    status: ConversionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> Response:
+    prefix = scoped_prefix(who, division_prefix)
+    params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
+    params.update({k: v for k, v in {"status": status, "cursor": cursor}.items() if v})
+    return await relay_read(gw, who, "/conversions", params)

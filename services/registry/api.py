@@ -12,10 +12,10 @@ from pydantic import BaseModel
 from starlette.types import Scope
 
 from services.registry.code import is_valid_code, require_valid_code
-from services.registry.conversion import ConversionStep
+from services.registry.conversion import ConversionStatus, ConversionStep
 from services.registry.conversion_commands import ProposeConversion
 from services.registry.domain import Indicators
-from services.registry.establishment import EstablishmentStep
+from services.registry.establishment import EstablishmentStatus, EstablishmentStep
 from services.registry.establishment_commands import ProposeEstablishment, require_proposal_id
 from services.registry.grid_commands import (
     AddMicroGrid,
@@ -39,6 +39,7 @@ from services.registry.schemas import (
     CommunityPage,
     CommunitySnapshot,
     CommunityView,
+    ConversionPage,
     ConversionStepRequest,
     ConversionView,
     CreateGridRequest,
@@ -66,6 +67,7 @@ from shared.eventstore import Envelope
 from shared.hot_routes import HotResponse, HotRoute
 from shared.http_inputs import Moment, parse_if_match
 from shared.observability.context import correlation_id
+from shared.values import PREFIX_QUERY_PATTERN
 
 router = APIRouter()
 
@@ -210,7 +212,7 @@ async def community_findings(code: str, runtime: RegistryDep) -> Response:
 @router.get("/communities", response_model=CommunityPage)
 async def list_communities(
     runtime: RegistryDep,
-    division_prefix: Annotated[str, Query(pattern=r"^[0-9]{2,12}$")],
+    division_prefix: Annotated[str, Query(pattern=PREFIX_QUERY_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> CommunityPage:
@@ -427,8 +429,8 @@ async def get_establishment(proposal_id: str, runtime: RegistryDep) -> Response:
 @router.get("/establishments", response_model=EstablishmentPage)
 async def list_establishments(
     runtime: RegistryDep,
-    division_prefix: Annotated[str, Query(pattern=r"^[0-9]{2,12}$")],
-    status: str | None = None,
+    division_prefix: Annotated[str, Query(pattern=PREFIX_QUERY_PATTERN)],
+    status: EstablishmentStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> EstablishmentPage:
@@ -478,3 +480,20 @@ async def get_conversion(proposal_id: str, runtime: RegistryDep) -> Response:
     if view is None:
         raise NotFound(f"no conversion proposal {proposal_id}")
     return json_response(view, 200, {})
+
+
+@router.get("/conversions", response_model=ConversionPage)
+async def list_conversions(
+    runtime: RegistryDep,
+    division_prefix: Annotated[str, Query(pattern=PREFIX_QUERY_PATTERN)],
+    status: ConversionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> ConversionPage:
+    after = decode_cursor(cursor) if cursor else ""
+    items = await runtime.queries.conversions(division_prefix, status, after, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return ConversionPage(
+        items=items, next_cursor=encode_cursor(items[-1].proposal_id) if more else None
+    )

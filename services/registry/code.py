@@ -20,7 +20,7 @@ from shared.errors import FieldProblem, ValidationFailed
 
 MAJOR_TYPE_DIGITS = {"urban": "1", "rural": "2", "industrial": "3"}
 _CODE = re.compile(r"^[0-9]{17}$")  # ASCII digits: `\d` also takes ３ and ٣
-_DIVISION = re.compile(r"^\d{12}$")
+_DIVISION = re.compile(r"^[0-9]{12}$")
 
 
 def _step(state: int, digit: int) -> int:

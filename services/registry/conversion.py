@@ -15,6 +15,7 @@ the old one: the code is an identity for life.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field
 
@@ -42,6 +43,9 @@ CONVERSION = Workflow(
     },
 )  # fmt: skip
 PROPOSAL_DOCUMENTS = ("conversion_plan",)  # 方案
+# Every status a proposal can be in (the keys of the workflow's next_step; a unit test pins
+# it): the list filter accepts exactly these.
+ConversionStatus = Literal["proposed", "consented", "reviewed", "approved", "filed", "terminated"]
 
 
 class ConversionProposed(DomainEvent):

@@ -7,7 +7,8 @@ Approval changes three streams in one transaction: the proposal's, the village c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import uuid5
+from itertools import count
+from uuid import UUID, uuid5
 
 from services.registry import conversion, domain
 from services.registry.code import issue_code
@@ -21,11 +22,27 @@ from services.registry.conversion import (
 )
 from services.registry.handlers import AlreadyRegistered, Handlers, RegisterCommunity
 from shared.commands import CommandContext
-from shared.errors import FieldProblem, StreamPosition, ValidationFailed
+from shared.errors import (
+    ConcurrencyConflict,
+    Conflict,
+    FieldProblem,
+    StreamPosition,
+    ValidationFailed,
+)
 from shared.eventstore import DomainEvent, Envelope, NewEvent
 from shared.eventstore.store import head_of
 from shared.values import refusing_invalid_values
 from shared.workflow import Document, missing_documents
+
+# Proposal ids: the village's n-th proposal has a fixed id, so two proposals racing for one
+# village race for one stream and the store lets only one be created.
+PROPOSAL_IDS = UUID("5d2c1f0e-7b1a-4c3e-9a61-0c6f3f0f2b7e")
+OPEN = ("proposed", "consented", "reviewed")  # before approval: the village has not ended
+
+
+class ConversionOpen(Conflict):
+    slug = "conversion-open"
+    title = "The village already has an open conversion proposal"
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,10 @@ class ConversionCommands:
 
     @refusing_invalid_values
     async def propose(self, cmd: ProposeConversion, ctx: CommandContext) -> list[Envelope]:
-        village = await self.handlers.load(cmd.code)
+        if replay := await self.store.events_of_command(ctx.command_id):
+            return replay  # a retry of a proposal already recorded
+        village = await self.handlers.load_at(cmd.code, None, ctx)  # 409 naming a successor
+        assert isinstance(village, domain.Community)
         registered = village.registered
         assert registered is not None
         problems = conversion.check_eligibility(
@@ -62,10 +82,10 @@ class ConversionCommands:
             cmd.successor_subtype, cmd.successor_division_code, village,
         )  # fmt: skip
         if not problems:
-            self.handlers.registration(successor, ctx)  # the successor must be registrable
+            await self.handlers.registration(successor, ctx)  # the successor must be registrable
         if problems:
             raise ValidationFailed("the conversion cannot be proposed", errors=problems)
-        proposal_id = f"{cmd.code[:12]}-{uuid5(ctx.command_id, 'conversion').hex[:8]}"
+        proposal_id = await self._next_proposal_id(cmd.code)
         proposed = ConversionProposed(
             proposal_id=proposal_id, code=cmd.code, village_name=registered.name,
             successor_name=successor.name, successor_subtype=successor.subtype,
@@ -74,10 +94,30 @@ class ConversionCommands:
             fully_demolished=cmd.fully_demolished, actor_role=cmd.actor_role,
             documents=cmd.documents,
         )  # fmt: skip
-        return await self.store.append(
-            conversion.stream_id(proposal_id), StreamPosition(),
-            [self._new(proposed, proposal_id, ctx)], command_id=ctx.command_id,
-        )  # fmt: skip
+        try:
+            return await self.store.append(
+                conversion.stream_id(proposal_id), StreamPosition(),
+                [self._new(proposed, proposal_id, ctx)], command_id=ctx.command_id,
+            )  # fmt: skip
+        except ConcurrencyConflict as exc:  # another proposal for the village won the race
+            raise ConversionOpen(f"village {cmd.code} has an open proposal {proposal_id}") from exc
+
+    async def _next_proposal_id(self, code: str) -> str:
+        """The id of the village's next proposal; refused while an earlier one is open."""
+        for n in count(1):
+            proposal_id = f"{code[:12]}-{uuid5(PROPOSAL_IDS, f'{code}/{n}').hex[:8]}"
+            envelopes = await self.store.read_stream(conversion.stream_id(proposal_id))
+            if not envelopes:
+                return proposal_id
+            case = Conversion()
+            for e in envelopes:
+                case.apply(self.handlers.catalog.decode(e))
+            if case.status in OPEN:
+                raise ConversionOpen(
+                    f"village {code} has an open proposal {proposal_id} ({case.status}):"
+                    " carry it through or terminate it first"
+                )
+        raise AssertionError("unreachable")
 
     @refusing_invalid_values
     async def take_step(
@@ -124,7 +164,7 @@ class ConversionCommands:
             village.registered.name, village.registered.division_code, proposed.successor_name,
             proposed.successor_subtype, proposed.successor_division_code, village,
         )  # fmt: skip
-        code, registration = self.handlers.registration(
+        code, registration = await self.handlers.registration(
             successor, ctx, predecessor=proposed.code, committee_name=after
         )
         if await self.store.read_stream(domain.stream_id(code)):

@@ -31,6 +31,18 @@ StepName = Literal[
 ]  # fmt: skip
 PROPOSAL_ID = re.compile(r"^[0-9]{12}-[0-9a-f]{8}$")
 PROPOSAL_DOCUMENTS = ("info_sheet", "map")  # 信息表, 地图 (seed 000 §二(一)4)
+# Every status a proposal can be in (the keys of the workflow's next_step; a unit test pins
+# it): the list filter accepts exactly these.
+EstablishmentStatus = Literal[
+    "proposed",
+    "preliminarily_reviewed",
+    "surveyed",
+    "deferred",
+    "jointly_reviewed",
+    "approved",
+    "registered",
+    "terminated",
+]
 
 ESTABLISHMENT = Workflow(
     name="establishment",

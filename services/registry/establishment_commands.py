@@ -52,7 +52,7 @@ class EstablishmentCommands:
     @refusing_invalid_values
     async def propose(self, cmd: ProposeEstablishment, ctx: CommandContext) -> list[Envelope]:
         registration = self._registration(cmd)
-        self.handlers.registration(registration, ctx)  # every rule a registration would check
+        await self.handlers.registration(registration, ctx)  # every rule a registration would check
         problems = establishment.check_proposal_documents(cmd.documents)
         if cmd.actor_role != "town":
             problems.append(FieldProblem("actor_role", "a town/street (town) proposes (方案申报)"))
@@ -103,7 +103,7 @@ class EstablishmentCommands:
         )  # fmt: skip
         community: tuple[str, list[NewEvent]] | None = None
         if step.name == "approval":
-            community = self.handlers.registration(
+            community = await self.handlers.registration(
                 self._registration(proposed), ctx, status="approved", establishment=proposal_id
             )
         elif step.name == "registration":

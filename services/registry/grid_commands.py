@@ -124,7 +124,7 @@ class GridCommands:
         touched = touched_subjects(community, event)
         community.apply(event)
         touched |= touched_subjects(community, event)
-        pack = self.handlers.policies.pack_for(registered.division_code)
+        pack = await self.handlers.pack_for(registered.division_code)
         broken = [
             b
             for grid in community.grids.active()

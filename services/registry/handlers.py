@@ -32,6 +32,7 @@ class Case(Protocol):
 
 CaseT = TypeVar("CaseT", bound=Case)
 
+
 @dataclass(frozen=True)
 class RegisterCommunity:
     name: str
@@ -80,6 +81,13 @@ class PackNotPublished(Conflict):
     title = "Publish the policy pack version before re-evaluating with it"
 
 
+@dataclass(frozen=True)
+class Reevaluation:
+    pack: str  # region@version
+    communities: int  # re-decided
+    changed: int  # those that got new events (a tier or pack version changed, a finding)
+
+
 class Handlers:
     def __init__(
         self, store: EventStore, catalog: EventCatalog, policies: PolicyBook | None = None
@@ -92,14 +100,14 @@ class Handlers:
     async def register_community(
         self, cmd: RegisterCommunity, ctx: CommandContext
     ) -> list[Envelope]:
-        code, events = self.registration(cmd, ctx)
+        code, events = await self.registration(cmd, ctx)
         try:
             return await self.append(code, StreamPosition(), events, ctx)
         except ConcurrencyConflict as exc:
             # A code is issued once and never reused: the stream exists, so does the community.
             raise AlreadyRegistered(f"community {code} is already registered") from exc
 
-    def registration(
+    async def registration(
         self,
         cmd: RegisterCommunity,
         ctx: CommandContext,
@@ -132,7 +140,7 @@ class Handlers:
         pack = None
         if not problems:
             try:
-                pack = self.policies.pack_for(cmd.division_code)
+                pack = await self.pack_for(cmd.division_code)
             except NoRegion as exc:
                 problems.append(FieldProblem("division_code", str(exc)))
         if problems or pack is None:
@@ -174,7 +182,7 @@ class Handlers:
         events = [self.new_event(updated, cmd.code, ctx)]
         registered = community.registered
         assert registered is not None
-        pack = self.policies.pack_for(registered.division_code)
+        pack = await self.pack_for(registered.division_code)
         tier = tier_assignment(pack, registered, updated.indicators(), previous=community.tier)
         decisions: list[DomainEvent] = []
         if tier.tier != community.tier:  # a decision is recorded only when the tier changes
@@ -213,47 +221,73 @@ class Handlers:
         event = self.catalog.new_event(published, metadata)
         return await self.store.append(stream, head_of(history), [event], command_id=ctx.command_id)
 
-    async def reevaluate(self, region: str, codes: list[str], ctx: CommandContext) -> int:
+    async def reevaluate(self, region: str, codes: list[str], ctx: CommandContext) -> Reevaluation:
         """Re-decide tier and size findings of `codes` under the published pack in force.
 
-        Explicit and recorded: every community gets a new tier decision naming the pack, the
-        publication that caused it and the reason, even when its tier stays. Re-running the
-        same command (same command id) appends nothing more.
+        Explicit and recorded, and idempotent under one pack version: a community gets a new
+        tier decision (naming the pack, the publication that caused it and the reason) only
+        when its tier or the pack version of its current decision differs; findings only as
+        they open or close. A second run under the same version appends nothing, whatever
+        its command id; re-running the same command (same id) replays.
         """
-        pack = self.policies.in_force(region)
-        published = [
-            e
-            for e in await self.store.read_stream(domain.policy_stream_id(region))
-            if e.payload["version"] == pack.version
-        ]
-        if not published:
-            raise PackNotPublished(f"{pack.ref} is in force but was not published")
-        count = 0
+        latest = self.policies.in_force(region)
+        pack, publication = await self.published_pack(region)
+        if publication is None or pack.version != latest.version:
+            raise PackNotPublished(
+                f"{latest.ref} is in force but was not published:"
+                f" run `wuding policy publish --region {region}` first"
+            )
+        changed, ended = 0, 0
         for code in codes:
             community = await self.load(code)
+            if community.status == "converted":  # ended: its successor is decided instead
+                ended += 1
+                continue
             registered, indicators = community.registered, community.indicators
             assert registered is not None and indicators is not None
-            decisions: list[DomainEvent] = [
-                tier_assignment(pack, registered, indicators, previous=community.tier),
-                *community_findings(
-                    pack,
-                    registered,
-                    indicators,
-                    community.has_residents_committee,
-                    community.open_findings,
-                ),
-            ]
+            tier = tier_assignment(pack, registered, indicators, previous=community.tier)
+            now = community.tier_decision
+            same = now is not None and (now.tier, now.policy_region, now.policy_version) == (
+                tier.tier, pack.region, pack.version,
+            )  # fmt: skip
+            decisions: list[DomainEvent] = [] if same else [tier]
+            decisions += community_findings(
+                pack, registered, indicators, community.has_residents_committee,
+                community.open_findings,
+            )  # fmt: skip
+            if not decisions:
+                continue
             step = CommandContext(
                 actor_id=ctx.actor_id,
                 actor_kind=ctx.actor_kind,
                 correlation_id=ctx.correlation_id or str(ctx.command_id),
                 command_id=uuid5(ctx.command_id, code),
             )
-            extra = {"reason": "re-evaluation", "causation_id": str(published[0].event_id)}
+            extra = {"reason": "re-evaluation", "causation_id": str(publication.event_id)}
             events = [self.new_event(d, code, step, pack, **extra) for d in decisions]
             await self.append(code, community.head, events, step)
-            count += 1
-        return count
+            changed += 1
+        return Reevaluation(pack.ref, len(codes) - ended, changed)
+
+    async def pack_for(self, division_code: str) -> PolicyPack:
+        """The pack a decision on this division uses now (see `published_pack`)."""
+        pack, _ = await self.published_pack(self.policies.region_of(division_code))
+        return pack
+
+    async def published_pack(self, region: str) -> tuple[PolicyPack, Envelope | None]:
+        """The pack a decision in `region` uses now, read from the log at decision time: the
+        latest published version in force, never a file that is merely present; with its
+        publication (None: the region's baseline, before its first publication)."""
+        publications = await self.store.read_stream(domain.policy_stream_id(region))
+        by_version = {str(e.payload["version"]): e for e in publications}
+        published = {v: str(e.payload["content_sha256"]) for v, e in by_version.items()}
+        pack = self.policies.deciding(region, published)
+        if pack is None:
+            raise PackVersionChanged(
+                f"no published pack version of {region} is in force with the content it was"
+                " published with: restore the published files, or publish a new version"
+            )
+        return pack, by_version.get(pack.version)
 
     @refusing_invalid_values
     async def establish_residents_committee(
@@ -272,7 +306,7 @@ class Handlers:
         if community.has_residents_committee:
             raise CommitteeExists(f"community {code} already has a residents' committee")
         event = domain.ResidentsCommitteeEstablished(code=code, committee_name=committee_name)
-        pack = self.policies.pack_for(registered.division_code)
+        pack = await self.pack_for(registered.division_code)
         findings = community_findings(pack, registered, indicators, True, community.open_findings)
         events = [self.new_event(event, code, ctx)] + [
             self.new_event(f, code, ctx, pack) for f in findings

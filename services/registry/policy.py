@@ -8,6 +8,7 @@ and version, so "why is this community 较大?" can be answered years later.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -144,13 +145,16 @@ class NoRegion(LookupError):
 class PolicyBook:
     """Every pack version of every region; answers which one is in force for a community.
 
-    A region may hold several versions: the one in force is the latest whose
-    `effective_from` has come. A new version changes nothing by itself: communities are
-    re-evaluated explicitly (`wuding policy reevaluate`), and that is recorded.
+    A region may hold several versions. The latest file whose `effective_from` has come is
+    what `wuding policy publish` publishes (`in_force`); a decision uses only the latest
+    *published* one (`deciding`), so a file that is merely present decides nothing. A new
+    version changes no existing decision by itself: communities are re-evaluated explicitly
+    (`wuding policy reevaluate`), and that is recorded.
     """
 
     def __init__(self, packs: list[PolicyPack]) -> None:
         self.packs = packs
+        self.sha256 = {(p.region, p.version): p.content_sha256() for p in packs}
 
     @classmethod
     def shipped(cls) -> PolicyBook:
@@ -177,6 +181,30 @@ class PolicyBook:
 
     def pack_for(self, division_code: str, on: date | None = None) -> PolicyPack:
         return self.in_force(self.region_of(division_code), on)
+
+    def deciding(
+        self, region: str, published: Mapping[str, str], on: date | None = None
+    ) -> PolicyPack | None:
+        """The pack a decision in `region` uses on `on`: the latest version in force whose
+        file still has the content its publication recorded (`published`: version → SHA-256).
+
+        Before the region's first publication: its baseline, the earliest version (the rules
+        the region started with; a later file still waits for `wuding policy publish`).
+        None: every published version's file has changed since (decide nothing on it).
+        """
+        versions = [p for p in self.packs if p.region == region]
+        if not versions:
+            raise NoRegion(f"no policy pack of region {region}")
+        if not published:
+            return min(versions, key=lambda p: p.effective_from)
+        day = on or date.today()
+        candidates = [
+            p
+            for p in versions
+            if p.effective_from <= day
+            and published.get(p.version) == self.sha256[p.region, p.version]
+        ]
+        return max(candidates, key=lambda p: p.effective_from) if candidates else None
 
 
 @cache

@@ -62,6 +62,10 @@ _ESTABLISHMENT = (
     "proposal_id, division_code, name, subtype, status, next_step, code, certificate_number,"
     " steps::text AS steps, version, proposed_at, updated_at"
 )
+_CONVERSION = (
+    "proposal_id, code, village_name, successor_name, status, next_step, successor_code,"
+    " steps::text AS steps, version, proposed_at, updated_at"
+)
 
 
 def _view(row: asyncpg.Record) -> CommunityView:
@@ -150,16 +154,20 @@ class CommunityQueries:
 
     async def conversion(self, proposal_id: str) -> ConversionView | None:
         row = await self.pool.fetchrow(
-            "SELECT proposal_id, code, village_name, successor_name, status, next_step,"
-            " successor_code, steps::text AS steps, version, proposed_at, updated_at"
-            " FROM conversions WHERE proposal_id = $1",
-            proposal_id,
+            f"SELECT {_CONVERSION} FROM conversions WHERE proposal_id = $1", proposal_id
         )
-        return (
-            ConversionView.model_validate({**row, "steps": orjson.loads(row["steps"])})
-            if row
-            else None
-        )
+        return _conversion_view(row) if row else None
+
+    async def conversions(
+        self, prefix: str, status: str | None, after: str, limit: int
+    ) -> list[ConversionView]:
+        rows = await self.pool.fetch(
+            f"SELECT {_CONVERSION} FROM conversions WHERE proposal_id LIKE $1 || '%'"
+            " AND ($2::text IS NULL OR status = $2) AND proposal_id > $3"
+            " ORDER BY proposal_id LIMIT $4",
+            prefix, status, after, limit,
+        )  # fmt: skip
+        return [_conversion_view(r) for r in rows]
 
     async def grids(self, code: str) -> CommunityGrids:
         grids = await self.pool.fetch(
@@ -254,6 +262,11 @@ class CommunityQueries:
         for name in sorted({pack.region for pack in packs}):
             for e in await self.store.read_stream(policy_stream_id(name)):
                 published.setdefault((name, str(e.payload["version"])), e)
+        hashes = {k: str(e.payload["content_sha256"]) for k, e in published.items()}
+        deciding = {
+            name: book.deciding(name, {v: h for (r, v), h in hashes.items() if r == name})
+            for name in {pack.region for pack in packs}
+        }
         documents = []
         for pack in packs:
             publication = published.get((pack.region, pack.version))
@@ -262,7 +275,7 @@ class CommunityQueries:
                 version=pack.version,
                 name=pack.name,
                 effective_from=pack.effective_from,
-                in_force=book.in_force(pack.region).version == pack.version,
+                in_force=deciding[pack.region] is pack,
                 content_sha256=pack.content_sha256(),
                 published_at=publication.recorded_at if publication else None,
                 published_sha256=(
@@ -314,3 +327,7 @@ def grid_view(grid: Grid) -> GridView:
 
 def _establishment_view(row: asyncpg.Record) -> EstablishmentView:
     return EstablishmentView.model_validate({**row, "steps": orjson.loads(row["steps"])})
+
+
+def _conversion_view(row: asyncpg.Record) -> ConversionView:
+    return ConversionView.model_validate({**row, "steps": orjson.loads(row["steps"])})

@@ -441,3 +441,8 @@ class ConversionView(BaseModel):
     version: int
     proposed_at: datetime
     updated_at: datetime
+
+
+class ConversionPage(BaseModel):
+    items: list[ConversionView]
+    next_cursor: str | None

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.registry.code import is_valid_code
 from services.registry.conversion import renamed_committee
-from tests.e2e.conftest import Platform, community, new_division
+from tests.e2e.conftest import Platform, community, new_division, new_town
 from tests.integration.kafka_helpers import event_types_for
 
 PLAN = [{"kind": "conversion_plan", "title": "勤勇村撤村建居方案"}]
@@ -108,3 +108,99 @@ async def test_conversion_ends_the_village_and_links_its_urban_successor(
         until=lambda ts: "CommunityTierAssigned" in ts,
     )  # fmt: skip
     assert new_types[0] == "CommunityRegistered"
+
+
+async def test_one_open_proposal_per_village_and_an_ended_village_names_its_successor(
+    platform: Platform,
+) -> None:
+    """Guards (issue 8 §6): a second open 撤村建居 proposal for one village was accepted on main
+    and stayed `reviewed` for ever once the first was approved; a proposal on an ended village
+    was a 422. Now: one open proposal per village (409 naming it), a new one only after the
+    first ended, 409 naming the successor once the village has converted; and conversions
+    are listed like establishments, under a division prefix and a status."""
+    auth = platform.auth("xixian")
+    gw = f"{platform.gateway}/v1"
+
+    async def call(method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with platform.http.request(method, gw + path, json=body, headers=auth) as r:
+            return r.status, await r.json(content_type=None)
+
+    town = new_town("610104")
+    villages = []
+    for number, name in ((1, "甲村"), (2, "乙村")):
+        status, village = await call("POST", "/communities", community(
+            f"{town}{number:03d}", name=name, major_type="rural", subtype="城郊型农村社区",
+            households=1500, residents=4200,
+        ))  # fmt: skip
+        assert status == 201, village
+        villages.append(village["code"])
+    proposal = {"collective_assets_quantified": True, "documents": PLAN}
+
+    async def step(pid: str, name: str, **over: Any) -> tuple[int, Any]:
+        return await call(
+            "POST", f"/conversions/{pid}/steps", {"step": name, **STEPS[name], **over}
+        )
+
+    status, first = await call("POST", f"/communities/{villages[0]}/conversions", proposal)
+    assert status == 201, first
+    status, problem = await call("POST", f"/communities/{villages[0]}/conversions", proposal)
+    assert status == 409 and problem["type"].endswith("conversion-open"), problem
+    assert first["proposal_id"] in problem["detail"]
+    for name in ("consent", "civil_affairs_review", "approval"):
+        status, case = await step(first["proposal_id"], name)
+        assert status == 200, case
+    status, problem = await call("POST", f"/communities/{villages[0]}/conversions", proposal)
+    assert status == 409 and problem["type"].endswith("community-ended"), problem
+    assert case["successor_code"] in problem["detail"]
+
+    # A terminated proposal is closed: the village may be proposed again.
+    status, refused = await call("POST", f"/communities/{villages[1]}/conversions", proposal)
+    assert status == 201, refused
+    status, case = await step(refused["proposal_id"], "consent", outcome="refused", votes_for=10)
+    assert (status, case["status"]) == (200, "terminated"), case
+    status, again = await call("POST", f"/communities/{villages[1]}/conversions", proposal)
+    assert status == 201 and again["proposal_id"] != refused["proposal_id"], again
+
+    status, page = await call("GET", f"/conversions?division_prefix={town}")
+    assert status == 200, page
+    assert {(c["proposal_id"], c["status"]) for c in page["items"]} == {
+        (first["proposal_id"], "approved"), (refused["proposal_id"], "terminated"),
+        (again["proposal_id"], "proposed"),
+    }  # fmt: skip
+    status, page = await call("GET", f"/conversions?division_prefix={town}&status=terminated")
+    assert [c["proposal_id"] for c in page["items"]] == [refused["proposal_id"]]
+    status, page = await call("GET", f"/conversions?division_prefix={town}&limit=2")
+    status, rest = await call(
+        "GET", f"/conversions?division_prefix={town}&cursor={page['next_cursor']}"
+    )
+    assert len(page["items"]) == 2 and len(rest["items"]) == 1 and rest["next_cursor"] is None
+    async with platform.http.get(
+        f"{gw}/conversions", params={"division_prefix": town}, headers=platform.auth("zhenhai")
+    ) as r:
+        assert r.status == 403
+
+
+async def test_unknown_status_filters_are_a_422_naming_the_field(platform: Platform) -> None:
+    """Guards (issue 8 §3, §6): `GET /v1/establishments?status=%00` was a 500 on main (the NUL
+    reached PostgreSQL) and an unknown status an empty 200. A status filter is one of the
+    workflow's statuses, on the registry and through the gateway; anything else is a 422
+    problem naming `query.status` and the statuses it may be."""
+    for base, auth in ((f"{platform.gateway}/v1", platform.auth("city")), (platform.registry, {})):
+        for path in ("/establishments", "/conversions"):
+            for bad in ("\x00", "bogus", "Proposed", "proposed "):
+                params = {"division_prefix": "33", "status": bad}
+                async with platform.http.get(base + path, params=params, headers=auth) as r:
+                    assert r.status == 422, (base, path, bad, await r.text())
+                    assert r.content_type == "application/problem+json"
+                    problem = await r.json(content_type=None)
+                    [error] = problem["errors"]
+                    assert error["field"] == "query.status" and "'proposed'" in error["reason"]
+            params = {"division_prefix": "33", "status": "proposed"}
+            async with platform.http.get(base + path, params=params, headers=auth) as r:
+                assert r.status == 200, await r.text()
+    async with platform.http.get(f"{platform.gateway}/openapi.json") as r:
+        spec = await r.json()
+    for path, last in (("/v1/establishments", "terminated"), ("/v1/conversions", "terminated")):
+        [status] = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "status"]
+        [enum] = [s["enum"] for s in status["schema"]["anyOf"] if "enum" in s]
+        assert enum[0] == "proposed" and enum[-1] == last

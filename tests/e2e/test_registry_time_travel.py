@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 import asyncpg
+from yarl import URL
 
 from tests.e2e.conftest import Platform, community, new_division
 
@@ -116,3 +119,35 @@ async def test_history_lists_actor_time_policy_and_chain_status(platform: Platfo
     past = f"{platform.gateway}/v1/communities/{code}?as_of=2030-01-01T00:00:00%2B08:00"
     async with platform.http.get(past, headers=other) as r:
         assert r.status == 403
+
+
+def readme_as_of_example() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    [example] = re.findall(r"\?as_of=([^`\s]+)`", readme)
+    return example
+
+
+async def test_the_readmes_as_of_example_works_pasted_and_a_bare_plus_says_encode_it(
+    platform: Platform,
+) -> None:
+    """Guards (issue 8 §6): the README's `as_of` example, pasted into a URL, was a bare 422 on
+    main (its `+` decodes to a space). The README now encodes it; the bare form gets a 422
+    whose reason says to write %2B."""
+    example = readme_as_of_example()
+    auth = platform.auth("zhenhai")
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities", json=community(new_division()), headers=auth
+    ) as r:
+        code = (await r.json())["code"]
+    for path in (f"/v1/communities/{code}", f"/v1/communities/{code}/grids"):
+        url = f"{platform.gateway}{path}?as_of="
+        async with platform.http.get(URL(url + example, encoded=True), headers=auth) as r:
+            assert r.status == 404 and "did not exist" in (await r.json())["detail"]  # in 2025
+        bare = example.replace("%2B", "+")
+        async with platform.http.get(URL(url + bare, encoded=True), headers=auth) as r:
+            problem = await r.json(content_type=None)
+            assert r.status == 422 and "%2B" in problem["errors"][0]["reason"], problem
+    async with platform.http.get(
+        URL(f"{platform.registry}/communities/{code}?as_of={bare}", encoded=True)
+    ) as r:
+        assert r.status == 422 and "%2B" in (await r.json(content_type=None))["errors"][0]["reason"]
