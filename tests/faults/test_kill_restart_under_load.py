@@ -152,16 +152,19 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
     running = asyncio.create_task(load.run())
     began = datetime.now(UTC)
     timeline: list[tuple[datetime, str]] = []
-    await asyncio.sleep(WARM_UP)
-    for part in FAULTS:
-        await stack.kill(part)
-        timeline.append((datetime.now(UTC), f"kill -9 {part}"))
-        await asyncio.sleep(DOWN)
-        await stack.restart(part)
-        timeline.append((datetime.now(UTC), f"{part} restarted"))
-        await asyncio.sleep(SETTLE)
-    load.stop_issuing()
-    await asyncio.wait_for(running, timeout=120)
+    try:
+        await asyncio.sleep(WARM_UP)
+        for part in FAULTS:
+            await stack.kill(part)
+            timeline.append((datetime.now(UTC), f"kill -9 {part}"))
+            await asyncio.sleep(DOWN)
+            await stack.restart(part)
+            timeline.append((datetime.now(UTC), f"{part} restarted"))
+            await asyncio.sleep(SETTLE)
+        load.stop_issuing()
+        await asyncio.wait_for(running, timeout=120)
+    finally:  # a restart that failed leaves no client task behind
+        running.cancel()
     timeline.append((datetime.now(UTC), "load done"))
 
     log = await read_log(stack.urls["registry"])
