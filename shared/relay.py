@@ -28,6 +28,7 @@ from shared.eventstore.reader import load_checkpoint, read_after, save_checkpoin
 from shared.kafka import ensure_topics, events_topic
 from shared.observability import metrics
 from shared.observability.tracing import context_from, current_trace_headers, tracing_enabled
+from shared.sealing import Sealer
 
 log = structlog.get_logger("wuding.relay")
 tracer = trace.get_tracer("wuding.relay")
@@ -45,6 +46,7 @@ class Relay:
         batch_size: int = 500,
         poll_interval: float = 0.1,
         publish_timeout: float = 15.0,
+        sealer: Sealer | None = None,
     ) -> None:
         self.pool = pool
         # aiokafka retries a send to an unreachable broker for a long time; past this, the
@@ -61,6 +63,7 @@ class Relay:
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._partitioner = DefaultPartitioner()
+        self.sealer = sealer  # folds what was published; appends signed seals (sealing.py)
 
     def wake(self) -> None:
         """Publish soon: called after an append in this process."""
@@ -104,6 +107,8 @@ class Relay:
             events = await read_after(conn, checkpoint, self.batch_size)
         if not events:
             metrics.RELAY_LAG_SECONDS.labels(self.topic).set(0)
+            if self.sealer is not None:
+                await self.sealer.published(checkpoint, [])  # a seal may be due by time
             return 0
         metrics.RELAY_LAG_SECONDS.labels(self.topic).set(
             (datetime.now(UTC) - events[0].recorded_at).total_seconds()
@@ -112,6 +117,8 @@ class Relay:
         async with self.pool.acquire() as conn:
             await save_checkpoint(conn, self.checkpoint_name, events[-1].checkpoint)
         metrics.RELAY_PUBLISHED.labels(self.topic).inc(len(events))
+        if self.sealer is not None:
+            await self.sealer.published(checkpoint, events)
         return len(events)
 
     async def _send_all(self, events: list[Envelope]) -> None:

@@ -14,6 +14,7 @@ import asyncpg
 from shared.eventstore import Checkpoint, EventCatalog, EventStore
 from shared.projections import Projection, Projector
 from shared.relay import Relay
+from shared.sealing import LogSealed, Sealer, signing_key
 from shared.settings import KernelSettings
 
 
@@ -28,6 +29,7 @@ class ServiceRuntime:
         self.settings = settings
         self.pool = pool
         self.catalog = catalog
+        catalog.register(LogSealed)  # every service's log holds its seals
         self.store = EventStore(pool)
         self.projectors = [
             Projector(pool, catalog, p, poll_interval=settings.poll_interval_seconds)
@@ -41,9 +43,21 @@ class ServiceRuntime:
             idempotent_producer=settings.kafka_idempotent_producer,
             batch_size=settings.relay_batch_size,
             poll_interval=settings.poll_interval_seconds,
+            sealer=self._sealer(settings),
         )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    def _sealer(self, settings: KernelSettings) -> Sealer | None:
+        if settings.seal_signing_key is None:
+            if settings.env == "production" and settings.relay_enabled:
+                raise ValueError("WUDING_SEAL_SIGNING_KEY must be set in production")
+            return None
+        return Sealer(
+            self.store, signing_key(settings.seal_signing_key.get_secret_value()),
+            topic=f"{settings.service}.events", every=settings.seal_every_events,
+            interval=settings.seal_interval_seconds,
+        )  # fmt: skip
 
     async def caught_up(self, target: Checkpoint, timeout: float = 2.0) -> bool:
         """Wait until every read model has applied the event at `target` (read-your-writes)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -21,7 +21,10 @@ class KernelSettings(BaseSettings):
 
     env: Environment = "development"
     service: str = "registry"
+    # The service's own role: INSERT and SELECT on its log, never its owner (shared/db.py).
     database_url: str | None = None
+    # The owner role, for `wuding migrate` only: it creates the tables and grants the above.
+    migration_database_url: str | None = None
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     # Apache Kafka supports the idempotent producer; the embedded Tansu broker answers
     # InitProducerId with an error, so it is off by default and on in the k8s overlays.
@@ -36,6 +39,12 @@ class KernelSettings(BaseSettings):
     relay_enabled: bool = True
     relay_batch_size: int = 500
     poll_interval_seconds: float = 0.1
+    # The relay's Ed25519 key for sealing the log (shared/sealing.py): base64 of its 32 raw
+    # bytes, from a Secret; required in production. Verifiers need only the public key.
+    seal_signing_key: SecretStr | None = None
+    seal_public_key: str | None = None
+    seal_every_events: int = 1000
+    seal_interval_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _no_secret_defaults_outside_development(self) -> KernelSettings:
@@ -44,7 +53,25 @@ class KernelSettings(BaseSettings):
         return self
 
     def resolved_database_url(self) -> str:
-        """The database URL, or the embedded stack's database for this service."""
+        """The database URL, or the embedded stack's database for this service, as its role."""
         if self.database_url:
             return self.database_url
-        return f"postgresql://postgres@127.0.0.1:54329/wuding_{self.service}"
+        return f"postgresql://wuding_{self.service}@127.0.0.1:54329/wuding_{self.service}"
+
+    def resolved_migration_database_url(self) -> str:
+        """The owner's URL; without one (and with a database URL) migrations run as the service."""
+        if self.migration_database_url:
+            return self.migration_database_url
+        if self.database_url:
+            return self.database_url
+        return f"postgresql://wuding_{self.service}_owner@127.0.0.1:54329/wuding_{self.service}"
+
+    def seal_verifying_key_text(self) -> str | None:
+        """The public key seals are checked with: set, or derived from the signing key."""
+        if self.seal_public_key:
+            return self.seal_public_key
+        if self.seal_signing_key is not None:
+            from shared.sealing import public_key_text, signing_key
+
+            return public_key_text(signing_key(self.seal_signing_key.get_secret_value()))
+        return None
