@@ -5,6 +5,7 @@ wuding serve SERVICE                       one service's process (what `run` sta
 wuding migrate [--service S]               apply migrations to the services' databases
 wuding audit verify --service S            hash chains and seals: name what is missing/altered
 wuding audit verify-topic --service S      check the topic, as a subscriber got it, against seals
+wuding audit seal-key                      a new seal signing key (a Secret) and its public key
 wuding projections rebuild --service S     rebuild read models from the log
 wuding policy publish --region R           record the region's pack version in force
 wuding policy reevaluate --region R        re-decide the region's tiers and size findings
@@ -228,6 +229,16 @@ async def _migrate(service: str | None) -> int:
     return 0
 
 
+def _new_seal_key() -> int:
+    from shared.sealing import new_signing_key, public_key_text, signing_key
+
+    key = new_signing_key()
+    print(f"WUDING_SEAL_SIGNING_KEY (the relay's Secret; not stored anywhere): {key}")
+    print(f"WUDING_SEAL_PUBLIC_KEY (give it to whoever verifies seals): "
+          f"{public_key_text(signing_key(key))}")  # fmt: skip
+    return 0
+
+
 def _new_key(client_id: str, kind: str, prefix: str, name: str) -> int:
     from services.gateway.auth import hash_key, new_key
 
@@ -256,8 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     p_migrate = sub.add_parser("migrate", help="apply migrations")
     p_migrate.add_argument("--service", choices=sorted(SERVICES))
     p_audit = sub.add_parser("audit", help="audit the event log")
-    p_audit.add_argument("action", choices=["verify", "verify-topic"])
-    p_audit.add_argument("--service", required=True)
+    p_audit.add_argument("action", choices=["verify", "verify-topic", "seal-key"])
+    p_audit.add_argument("--service")
     p_proj = sub.add_parser("projections", help="manage read models")
     p_proj.add_argument("action", choices=["rebuild"])
     p_proj.add_argument("--service", required=True)
@@ -291,6 +302,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "migrate":
         sys.exit(asyncio.run(_migrate(args.service)))
+    if args.command == "audit" and args.action == "seal-key":
+        sys.exit(_new_seal_key())
+    if args.command == "audit" and not args.service:
+        parser.error(f"audit {args.action} needs --service")
     if args.command == "audit" and args.action == "verify-topic":
         sys.exit(asyncio.run(_audit_topic(args.service)))
     if args.command == "audit":

@@ -98,6 +98,7 @@ class _State:
     through: Checkpoint = field(default_factory=Checkpoint)
     seal_head: StreamPosition = field(default_factory=StreamPosition)
     pending: int = 0  # folded since the last seal
+    news: int = 0  # of those, events other than seals: a seal alone calls for no new seal
     streams: dict[str, tuple[int, str]] = field(default_factory=dict)
     sealed_at: float = field(default_factory=time.monotonic)
 
@@ -107,6 +108,8 @@ class _State:
         self.pending += 1
         self.through = e.checkpoint
         self.streams[e.stream_id] = (e.stream_version, e.hash.hex())
+        if e.stream_id != SEAL_STREAM:
+            self.news += 1
 
 
 class Sealer:
@@ -133,8 +136,8 @@ class Sealer:
         for e in events:
             if e.checkpoint > state.through:  # else published again: folded already
                 state.add(e)
-        due = state.pending >= self.every or time.monotonic() - state.sealed_at >= self.interval
-        if state.pending and due:
+        due = state.news >= self.every or time.monotonic() - state.sealed_at >= self.interval
+        if state.news and due:
             await self._seal(state)
 
     async def _seal(self, state: _State) -> None:
@@ -157,7 +160,8 @@ class Sealer:
             self._state = None  # another replica sealed: start again from its seal
             return
         state.seal_head = StreamPosition(seal.stream_version, seal.hash)
-        state.pending, state.streams, state.sealed_at = 0, {}, time.monotonic()
+        state.pending, state.news, state.streams = 0, 0, {}
+        state.sealed_at = time.monotonic()
         metrics.SEALS_APPENDED.labels(self.topic).inc()
         log.info("relay.sealed", seal=payload["seal"], through=payload["through"],
                  events=payload["events"])  # fmt: skip

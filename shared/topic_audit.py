@@ -12,10 +12,11 @@ does that against the log.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -41,24 +42,30 @@ class TopicReport:
 
 
 async def read_whole_topic(
-    bootstrap_servers: str, topic: str
+    bootstrap_servers: str, topic: str, *, timeout: float = 120.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every message of `topic`, from the beginning of each partition to its end now."""
+    """Every message of `topic`, read from the beginning by a fresh consumer group, up to the
+    end each partition had once assigned and until a poll brings nothing more."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None
-    )
+        topic, bootstrap_servers=bootstrap_servers, group_id=f"wuding-verify-{uuid4().hex[:8]}",
+        auto_offset_reset="earliest", enable_auto_commit=False, metadata_max_age_ms=1000,
+    )  # fmt: skip
     await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    ends: dict[TopicPartition, int] | None = None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     try:
-        await consumer.topics()  # fetches the metadata partitions_for_topic reads
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        records: list[ConsumerRecord[bytes, bytes]] = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for batch in (await consumer.getmany(timeout_ms=1000)).values():
-                records.extend(batch)
-        return records
+        while loop.time() < deadline:
+            got = [r for part in (await consumer.getmany(timeout_ms=1000)).values() for r in part]
+            records.extend(got)
+            if not (assigned := list(consumer.assignment())):
+                continue  # still joining the group
+            if ends is None:
+                ends = await consumer.end_offsets(assigned)
+            elif not got and all([await consumer.position(tp) >= ends[tp] for tp in assigned]):
+                return records
+        raise TimeoutError(f"{topic} not read to its end in {timeout:.0f} s")
     finally:
         await consumer.stop()
 

@@ -53,7 +53,9 @@ async def test_the_service_role_cannot_change_or_unprotect_its_log(
     store = EventStore(pool)
     [appended] = await store.append("s-roles", StreamPosition(), [NewEvent("T", 1, {"n": 1})])
     # Refused by the grants, not only by the triggers (which say "append-only").
-    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied|must be owner"):
+    with pytest.raises(
+        asyncpg.InsufficientPrivilegeError, match=r"permission denied|must be owner"
+    ):
         await pool.execute(statement)
     [again] = await store.read_stream("s-roles")  # it can still append and read
     assert again.hash == appended.hash

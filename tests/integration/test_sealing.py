@@ -44,6 +44,7 @@ class Sealed:
     relay: Relay
     events: dict[str, list[Envelope]]  # stream -> its events
     public_key: str
+    signing_key: str
 
 
 def ev(n: int) -> NewEvent:
@@ -59,7 +60,8 @@ async def publish_all(relay: Relay) -> None:
 async def sealed(pool: asyncpg.Pool, stack: Stack) -> Sealed:
     """Three streams (a: 3 events, b: 1, c: 2), published and sealed; the seal published too."""
     service = f"svc{uuid4().hex[:6]}"
-    key = signing_key(new_signing_key())
+    key_text = new_signing_key()
+    key = signing_key(key_text)
     store = EventStore(pool)
     sealer = Sealer(store, key, topic=f"{service}.events", every=4, interval=3600)
     relay = Relay(
@@ -74,7 +76,7 @@ async def sealed(pool: asyncpg.Pool, stack: Stack) -> Sealed:
     await publish_all(relay)  # the six events; then the seal over them is due and appended
     await publish_all(relay)  # the seal itself
     await relay._close_producer()
-    return Sealed(service, relay, events, public_key_text(key))
+    return Sealed(service, relay, events, public_key_text(key), key_text)
 
 
 async def report_of(pool: asyncpg.Pool, sealed: Sealed) -> list[tuple[str, str, int]]:
@@ -206,7 +208,9 @@ async def test_wuding_audit_verify_topic_finds_a_forged_message(
                sealed.service]  # fmt: skip
     ok = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    [original] = [r for r in await read_whole_topic(stack.bootstrap_servers, topic)
+    assert ok.stdout.startswith(f"OK: 7 events in 7 messages of {topic}"), ok.stdout
+    got = await read_whole_topic(stack.bootstrap_servers, topic)
+    [original] = [r for r in got
                   if envelope_of(r).event_id == sealed.events["b"][0].event_id]  # fmt: skip
     # Someone with write access to the topic slips in a "second" event of stream b.
     forged_id = str(uuid4())
@@ -224,3 +228,27 @@ async def test_wuding_audit_verify_topic_finds_a_forged_message(
     bad = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
     assert bad.returncode == 1, bad.stdout
     assert f"ADDED event {forged_id} (stream b v2" in bad.stdout
+
+
+async def test_a_relay_taking_over_continues_the_seals_and_seals_are_due_by_time(
+    pool: asyncpg.Pool, stack: Stack, sealed: Sealed
+) -> None:
+    """Another replica's relay (a fresh sealer) picks up from the last seal in the log; with
+    nothing but a seal published since, no seal is due, however long it waits."""
+    key = signing_key(sealed.signing_key)
+    store = EventStore(pool)
+    relay = Relay(
+        pool, EventCatalog("/x"), service=sealed.service,
+        bootstrap_servers=stack.bootstrap_servers,
+        sealer=Sealer(store, key, topic=f"{sealed.service}.events", every=1000, interval=0),
+    )  # fmt: skip
+    await publish_all(relay)
+    assert len(await store.read_stream(SEAL_STREAM)) == 1  # only the seal was new: none due
+    await store.append("a", head_of(sealed.events["a"]), [ev(3)])
+    await publish_all(relay)  # due by time: sealed at once (interval 0)
+    await relay._close_producer()
+    seals = await store.read_stream(SEAL_STREAM)
+    assert [s.payload["events"] for s in seals] == [6, 2]  # the first seal and a's v4
+    async with pool.acquire() as conn:
+        report = await verify(conn, key=key.public_key())
+    assert report.ok and report.seals == 2, report.findings
