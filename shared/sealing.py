@@ -131,8 +131,10 @@ class Sealer:
         """The relay published `events`, read after its checkpoint `before` (maybe none)."""
         if self._state is None or self._state.through < before:
             # First batch, or another replica published meanwhile: pick up from the log.
-            self._state = await self._load(before)
+            if not await self._catch_up(before):
+                return  # another replica sealed meanwhile: start again on the next batch
         state = self._state
+        assert state is not None
         for e in events:
             if e.checkpoint > state.through:  # else published again: folded already
                 state.add(e)
@@ -140,7 +142,8 @@ class Sealer:
         if state.news and due:
             await self._seal(state)
 
-    async def _seal(self, state: _State) -> None:
+    async def _seal(self, state: _State) -> bool:
+        """Append a seal over what `state` folded; False if another replica sealed first."""
         payload: dict[str, Any] = {
             "seal": state.seal_head.version + 1,
             "through": state.through.token(),
@@ -157,35 +160,41 @@ class Sealer:
                 SEAL_STREAM, state.seal_head, [NewEvent(SEAL_EVENT, 1, payload, metadata)]
             )
         except ConcurrencyConflict:
-            self._state = None  # another replica sealed: start again from its seal
-            return
+            self._state = None
+            return False
         state.seal_head = StreamPosition(seal.stream_version, seal.hash)
         state.pending, state.news, state.streams = 0, 0, {}
         state.sealed_at = time.monotonic()
         metrics.SEALS_APPENDED.labels(self.topic).inc()
         log.info("relay.sealed", seal=payload["seal"], through=payload["through"],
                  events=payload["events"])  # fmt: skip
+        return True
 
-    async def _load(self, upto: Checkpoint) -> _State:
-        """The last seal, then every event after it through `upto` folded in."""
-        state = _State()
+    async def _catch_up(self, upto: Checkpoint) -> bool:
+        """From the last seal in the log, fold what was published after it through `upto`,
+        sealing every `every` events (a log sealed for the first time is sealed in steps, so
+        no seal outgrows a Kafka message)."""
+        self._state = state = _State()
         async with self.store.pool.acquire() as conn:
             row = await conn.fetchrow(
                 f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE stream_id = $1"
                 " ORDER BY stream_version DESC LIMIT 1",
                 SEAL_STREAM,
             )
-            if row is not None:
-                [last] = envelopes_from_rows([row])
-                p = last.payload
-                state.digest, state.total = bytes.fromhex(p["digest"]), p["total"]
-                state.through = Checkpoint.parse(p["through"])
-                state.seal_head = StreamPosition(last.stream_version, last.hash)
-            while state.through < upto:
-                events = await read_after(conn, state.through, 1000)
-                batch = [e for e in events if e.checkpoint <= upto]
-                if not batch:
-                    break
-                for e in batch:
-                    state.add(e)
-        return state
+        if row is not None:
+            [last] = envelopes_from_rows([row])
+            p = last.payload
+            state.digest, state.total = bytes.fromhex(p["digest"]), p["total"]
+            state.through = Checkpoint.parse(p["through"])
+            state.seal_head = StreamPosition(last.stream_version, last.hash)
+        while state.through < upto:
+            async with self.store.pool.acquire() as conn:
+                events = await read_after(conn, state.through, self.every)
+            batch = [e for e in events if e.checkpoint <= upto]
+            if not batch:
+                break
+            for e in batch:
+                state.add(e)
+            if state.news >= self.every and not await self._seal(state):
+                return False
+        return True

@@ -21,6 +21,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from shared.audit import verify
+from shared.errors import StreamPosition
 from shared.eventstore import Envelope, EventCatalog, EventStore, NewEvent
 from shared.eventstore.hashing import canonical_json, event_hash
 from shared.eventstore.store import head_of
@@ -252,3 +253,31 @@ async def test_a_relay_taking_over_continues_the_seals_and_seals_are_due_by_time
     async with pool.acquire() as conn:
         report = await verify(conn, key=key.public_key())
     assert report.ok and report.seals == 2, report.findings
+
+
+async def test_a_log_sealed_for_the_first_time_is_sealed_in_steps(
+    pool: asyncpg.Pool, stack: Stack
+) -> None:
+    """A relay that starts sealing a log already published (an upgrade) seals it in seals of
+    `every` events, so no seal outgrows a Kafka message; the log then verifies."""
+    service = f"svc{uuid4().hex[:6]}"
+    store = EventStore(pool)
+    for n in range(10):
+        await store.append(f"s-{n}", StreamPosition(), [ev(n)])
+    plain = Relay(pool, EventCatalog("/x"), service=service,
+                  bootstrap_servers=stack.bootstrap_servers)  # fmt: skip
+    await publish_all(plain)
+    await plain._close_producer()
+    key = signing_key(new_signing_key())
+    relay = Relay(
+        pool, EventCatalog("/x"), service=service, bootstrap_servers=stack.bootstrap_servers,
+        sealer=Sealer(store, key, topic=f"{service}.events", every=4, interval=3600),
+    )  # fmt: skip
+    await publish_all(relay)
+    await relay._close_producer()
+    seals = await store.read_stream(SEAL_STREAM)
+    assert [s.payload["events"] for s in seals] == [4, 4]
+    assert max(len(s.payload["streams"]) for s in seals) == 4
+    async with pool.acquire() as conn:
+        report = await verify(conn, key=key.public_key())
+    assert report.ok and report.seals == 2 and report.unsealed == 4, report.findings
