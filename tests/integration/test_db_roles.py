@@ -8,14 +8,20 @@ The rest of the suite runs as the service role too (tests/conftest.py: new_datab
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+from uuid import uuid4
+
 import asyncpg
 import pytest
 
 from services.topology import SERVICES
-from shared.db import role_of
+from shared.db import ensure_database, ensure_role, role_of, with_role
 from shared.errors import StreamPosition
 from shared.eventstore import EventStore, NewEvent
-from tests.conftest import Stack, new_database, owner_url, superuser_url
+from tests.conftest import ROLE_PASSWORDS, Stack, new_database, owner_url, superuser_url
 
 REFUSED = [
     "UPDATE events SET payload = '{}'",
@@ -98,5 +104,41 @@ async def test_the_gateway_role_may_only_append_to_its_command_audit(stack: Stac
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
                 await conn.execute(statement)
         await conn.execute("DELETE FROM idempotency_keys")  # the sweep may delete these
+    finally:
+        await conn.close()
+
+
+async def test_wuding_migrate_runs_as_the_owner_and_grants_the_service_role(
+    stack: Stack,
+) -> None:
+    """The k8s init container's way: the owner's URL to migrate, the service's to grant."""
+    spec = SERVICES["registry"]
+    name = f"t_cli_{uuid4().hex[:12]}"
+    for role in (spec.owner_role, spec.service_role):
+        await ensure_role(stack.admin_url, role, ROLE_PASSWORDS.setdefault(role, "pw-" + role))
+    await ensure_database(stack.admin_url, name, owner=spec.owner_role)
+    owner = with_role(stack.admin_url, name, spec.owner_role, ROLE_PASSWORDS[spec.owner_role])
+    service = with_role(stack.admin_url, name, spec.service_role,
+                        ROLE_PASSWORDS[spec.service_role])  # fmt: skip
+    command = [sys.executable, "-m", "services.cli", "migrate", "--service", "registry"]
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True)
+
+    refused = await asyncio.to_thread(run, WUDING_ENV="production", WUDING_DATABASE_URL=service)
+    assert refused.returncode == 2 and "WUDING_MIGRATION_DATABASE_URL" in refused.stderr
+    done = await asyncio.to_thread(
+        run, WUDING_DATABASE_URL=service, WUDING_MIGRATION_DATABASE_URL=owner
+    )
+    assert done.returncode == 0, done.stderr
+    conn = await asyncpg.connect(service)
+    try:
+        await conn.execute(
+            "INSERT INTO events (event_id, stream_id, stream_version, event_type,"
+            " schema_version, payload, metadata, recorded_at, hash)"
+            " VALUES (gen_random_uuid(), 's', 1, 'T', 1, '{}', '{}', now(), '\\x00')"
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await conn.execute("DELETE FROM events")
     finally:
         await conn.close()
