@@ -30,10 +30,43 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, least_privilege: bool = False
+) -> asyncpg.Pool:
+    """A service's pool. A role that could rewrite its log is logged, or with `least_privilege`
+    (production) refused: the service must connect as its own role."""
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
     assert pool is not None
+    async with pool.acquire() as conn:
+        excess = await excess_privileges(conn)
+    if excess and least_privilege:
+        await pool.close()
+        raise PermissionError(
+            f"the database role {role_of(dsn)!r} {'; '.join(excess)}: connect as the service's"
+            " own role (shared/db.py, deploy/k8s/README.md)"
+        )
+    if excess:
+        log.warning("db.excess_privileges", role=role_of(dsn), excess=excess)
     return pool
+
+
+async def excess_privileges(conn: asyncpg.Connection) -> list[str]:
+    """What the connected role may do beyond a service role's grants (empty: nothing)."""
+    excess = []
+    if await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+        excess.append("is a superuser")
+    owned = await conn.fetch(
+        "SELECT relname FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles"
+        " WHERE rolname = current_user) AND relnamespace = 'public'::regnamespace"
+        " AND relkind IN ('r', 'p') ORDER BY relname"
+    )
+    if owned:
+        excess.append(f"owns {', '.join(r[0] for r in owned)}")
+    for row in await conn.fetch(_APPEND_ONLY_TABLES):
+        for privilege in ("UPDATE", "DELETE", "TRUNCATE"):
+            if await conn.fetchval("SELECT has_table_privilege($1, $2)", row[0], privilege):
+                excess.append(f"may {privilege} {row[0]}")
+    return excess
 
 
 def migration_files(service_dir: Path | None, *, with_kernel: bool = True) -> list[Path]:

@@ -84,4 +84,6 @@ class Gateway:
 
 
 async def bootstrap(settings: GatewaySettings) -> Gateway:
-    return Gateway(settings, await create_pool(settings.resolved_database_url(), max_size=20))
+    production = settings.env == "production"
+    url = settings.resolved_database_url()
+    return Gateway(settings, await create_pool(url, max_size=20, least_privilege=production))

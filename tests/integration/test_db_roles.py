@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from services.topology import SERVICES
-from shared.db import ensure_database, ensure_role, role_of, with_role
+from shared.db import create_pool, ensure_database, ensure_role, role_of, with_role
 from shared.errors import StreamPosition
 from shared.eventstore import EventStore, NewEvent
 from tests.conftest import ROLE_PASSWORDS, Stack, new_database, owner_url, superuser_url
@@ -142,3 +142,14 @@ async def test_wuding_migrate_runs_as_the_owner_and_grants_the_service_role(
             await conn.execute("DELETE FROM events")
     finally:
         await conn.close()
+
+
+async def test_a_production_service_refuses_a_role_that_could_rewrite_its_log(
+    stack: Stack, registry_db: str
+) -> None:
+    pool = await create_pool(registry_db, min_size=1, max_size=1, least_privilege=True)
+    await pool.close()  # its own role: fine
+    for url in (superuser_url(stack, registry_db), owner_url(stack, registry_db, "registry")):
+        with pytest.raises(PermissionError, match="may UPDATE events") as refused:
+            await create_pool(url, min_size=1, max_size=1, least_privilege=True)
+    assert "owns " in str(refused.value)
