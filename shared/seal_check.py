@@ -10,7 +10,7 @@ is taken as the base, so one difference is reported once, by the seal that cover
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -36,6 +36,17 @@ class Finding:
         return f"{self.kind.upper()} {where}: {self.problem}"
 
 
+class _Seen(NamedTuple):
+    """What the checker keeps of an event until a seal covers it (not its payload)."""
+
+    checkpoint: Checkpoint
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    position: int
+    hash: bytes
+
+
 class SealChecker:
     def __init__(self, key: Ed25519PublicKey | None, *, source: str = "the log") -> None:
         self.key = key  # None: signatures are not checked (the report says so)
@@ -44,7 +55,7 @@ class SealChecker:
         self.unexplained: list[Finding] = []  # a digest differs and no head says why
         self.seals = 0
         self._digest = GENESIS
-        self._pending: list[Envelope] = []  # events after the last seal's checkpoint
+        self._pending: list[_Seen] = []  # events after the last seal's checkpoint
         self._sealed: dict[str, int] = {}  # stream -> the highest version sealed so far
 
     @property
@@ -53,7 +64,9 @@ class SealChecker:
         return len(self._pending)
 
     def feed(self, e: Envelope) -> None:
-        self._pending.append(e)
+        self._pending.append(
+            _Seen(e.checkpoint, e.event_id, e.stream_id, e.stream_version, e.position, e.hash)
+        )
         if e.stream_id == SEAL_STREAM and e.event_type == SEAL_EVENT:
             self._check(e)
 
@@ -79,9 +92,9 @@ class SealChecker:
         for stream, (version, _) in p["streams"].items():
             self._sealed[stream] = max(version, self._sealed.get(stream, 0))
 
-    def _name_differences(self, p: dict[str, Any], covered: list[Envelope]) -> None:
+    def _name_differences(self, p: dict[str, Any], covered: list[_Seen]) -> None:
         n, sealed = p["seal"], {s: (v, h) for s, (v, h) in p["streams"].items()}
-        heads: dict[str, Envelope] = {}
+        heads: dict[str, _Seen] = {}
         for e in covered:
             if e.stream_id not in heads or heads[e.stream_id].stream_version < e.stream_version:
                 heads[e.stream_id] = e
