@@ -72,15 +72,22 @@ class SealChecker:
 
     def _check(self, seal: Envelope) -> None:
         p = seal.payload
+        problem = None
         if self.key is not None and not signature_ok(p, self.key):
             problem = "the seal's signature does not verify: forged or altered"
+        else:
+            try:
+                through = Checkpoint.parse(p["through"])
+                bytes.fromhex(p["digest"]), int(p["events"]), dict(p["streams"])
+            except (KeyError, TypeError, ValueError):
+                problem = "not a well-formed seal: forged or altered"
+        if problem is not None:
             self.findings.append(
                 Finding("forged", seal.stream_id, seal.stream_version, problem, seal.event_id,
                         seal.position)
             )  # fmt: skip
             return
         self.seals += 1
-        through = Checkpoint.parse(p["through"])
         covered = [e for e in self._pending if e.checkpoint <= through]
         self._pending = [e for e in self._pending if e.checkpoint > through]
         digest = self._digest

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -43,8 +43,9 @@ class KernelSettings(BaseSettings):
     # bytes, from a Secret; required in production. Verifiers need only the public key.
     seal_signing_key: SecretStr | None = None
     seal_public_key: str | None = None
-    seal_every_events: int = 1000
-    seal_interval_seconds: float = 60.0
+    # A seal names the head of each stream it covers: bounded, so it stays a small message.
+    seal_every_events: int = Field(1000, ge=1, le=5000)
+    seal_interval_seconds: float = Field(60.0, gt=0)
 
     @model_validator(mode="after")
     def _no_secret_defaults_outside_development(self) -> KernelSettings:
