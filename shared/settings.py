@@ -6,7 +6,7 @@ hold a secret (database URLs carry passwords) may fall back to a default.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,8 +44,8 @@ class KernelSettings(BaseSettings):
     seal_signing_key: SecretStr | None = None
     seal_public_key: str | None = None
     # A seal names the head of each stream it covers: bounded, so it stays a small message.
-    seal_every_events: int = Field(1000, ge=1, le=5000)
-    seal_interval_seconds: float = Field(60.0, gt=0)
+    seal_every_events: Annotated[int, Field(ge=1, le=5000)] = 1000
+    seal_interval_seconds: Annotated[float, Field(gt=0)] = 60.0
 
     @model_validator(mode="after")
     def _no_secret_defaults_outside_development(self) -> KernelSettings:
