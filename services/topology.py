@@ -12,7 +12,7 @@ from pathlib import Path
 from shared.db import (
     ensure_database,
     ensure_role,
-    hand_over_tables,
+    hand_over,
     migrate,
     migration_files,
     with_role,
@@ -95,7 +95,7 @@ async def prepare_database(
         password = passwords.setdefault(role, secrets.token_urlsafe(24))
         await ensure_role(admin_url, role, password)
     await ensure_database(admin_url, database, owner=spec.owner_role)
-    await hand_over_tables(database_url(admin_url, database), spec.owner_role)
+    await hand_over(database_url(admin_url, database), spec.owner_role)
     urls = DatabaseUrls(
         owner=with_role(admin_url, database, spec.owner_role, passwords[spec.owner_role]),
         service=with_role(admin_url, database, spec.service_role, passwords[spec.service_role]),

@@ -129,15 +129,22 @@ async def ensure_database(admin_dsn: str, name: str, *, owner: str | None = None
         await conn.close()
 
 
-async def hand_over_tables(admin_dsn: str, owner: str) -> None:
-    """Make `owner` own every table of the database `admin_dsn` names (one made before roles)."""
+async def hand_over(admin_dsn: str, owner: str) -> None:
+    """Make `owner` own every table and function of the database `admin_dsn` names (ones made
+    before there were roles: the embedded stack's older data directories)."""
     conn = await asyncpg.connect(admin_dsn)
     try:
+        owner_oid = "(SELECT oid FROM pg_roles WHERE rolname = $1)"
         for row in await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner <> $1",
+            "SELECT format('ALTER TABLE %I OWNER TO %I', relname, $1::text) FROM pg_class"
+            f" WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p')"
+            f" AND relowner <> {owner_oid}"
+            " UNION ALL SELECT format('ALTER FUNCTION %I(%s) OWNER TO %I', proname,"
+            " oidvectortypes(proargtypes), $1::text) FROM pg_proc"
+            f" WHERE pronamespace = 'public'::regnamespace AND proowner <> {owner_oid}",
             owner,
         ):
-            await conn.execute(f'ALTER TABLE "{row[0]}" OWNER TO "{owner}"')
+            await conn.execute(row[0])
     finally:
         await conn.close()
 

@@ -17,8 +17,16 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from services.topology import SERVICES
-from shared.db import create_pool, ensure_database, ensure_role, role_of, with_role
+from services.topology import SERVICES, database_url, prepare_database
+from shared.db import (
+    create_pool,
+    ensure_database,
+    ensure_role,
+    excess_privileges,
+    migrate,
+    role_of,
+    with_role,
+)
 from shared.errors import StreamPosition
 from shared.eventstore import EventStore, NewEvent
 from tests.conftest import ROLE_PASSWORDS, Stack, new_database, owner_url, superuser_url
@@ -153,3 +161,31 @@ async def test_a_production_service_refuses_a_role_that_could_rewrite_its_log(
         with pytest.raises(PermissionError, match="may UPDATE events") as refused:
             await create_pool(url, min_size=1, max_size=1, least_privilege=True)
     assert "owns " in str(refused.value)
+
+
+async def test_a_database_made_before_roles_is_handed_over_to_the_owner(stack: Stack) -> None:
+    """An embedded data directory from before: tables and functions owned by the superuser.
+    `wuding run` (prepare_database) hands them to the owner and grants the service role."""
+    spec = SERVICES["registry"]
+    name = f"t_old_{uuid4().hex[:12]}"
+    await ensure_database(stack.admin_url, name)
+    old_url = database_url(stack.admin_url, name)
+    await migrate(old_url, spec.migrations)  # the old way: as the superuser, no roles
+    urls = await prepare_database(stack.admin_url, spec, name, ROLE_PASSWORDS)
+    conn = await asyncpg.connect(urls.service)
+    try:
+        await conn.execute(
+            "INSERT INTO events (event_id, stream_id, stream_version, event_type,"
+            " schema_version, payload, metadata, recorded_at, hash)"
+            " VALUES (gen_random_uuid(), 's', 1, 'T', 1, '{}', '{}', now(), '\\\\x00')"
+        )
+        owners = await conn.fetch(
+            "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class"
+            " WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+            " UNION SELECT DISTINCT pg_get_userbyid(proowner) FROM pg_proc"
+            " WHERE pronamespace = 'public'::regnamespace"
+        )
+        assert [r[0] for r in owners] == [spec.owner_role]
+        assert await excess_privileges(conn) == []
+    finally:
+        await conn.close()
