@@ -101,6 +101,7 @@ async def platform(
             kafka_bootstrap_servers=stack.bootstrap_servers,
             poll_interval_seconds=0.05,
             seal_signing_key=SEAL_SIGNING_KEY,
+            seal_interval_seconds=1.0,  # seals soon after activity (the default is a minute)
         )
     )
     gateway_db = await new_database(stack, "gateway")
