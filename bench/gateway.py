@@ -80,7 +80,7 @@ def load(url: str, headers: dict[str, str], nice: int = 0) -> dict[str, float]:
 
 def main() -> None:
     with bench_stack() as stack, tempfile.TemporaryDirectory() as tmp:
-        urls = asyncio.run(prepare_databases(stack.admin_url))
+        urls = asyncio.run(prepare_databases(stack.admin_url, {}))  # roles' passwords: throwaway
         key = new_key()
         clients = Path(tmp) / "clients.json"
         clients.write_text(
@@ -97,7 +97,7 @@ def main() -> None:
         )
         ports = {"registry": free_port(), "gateway": free_port()}
         procs = [
-            spawn_service(name, urls[name], stack.bootstrap_servers, ports, clients,
+            spawn_service(name, urls[name].service, stack.bootstrap_servers, ports, clients,
                           WUDING_LOG_LEVEL="WARNING")
             for name in ("registry", "gateway")
         ]  # fmt: skip

@@ -3,7 +3,9 @@
 wuding run                                 embedded stack + every service (what `make run` does)
 wuding serve SERVICE                       one service's process (what `run` starts, and k8s)
 wuding migrate [--service S]               apply migrations to the services' databases
-wuding audit verify --service S            walk the hash chains; name any tampered event
+wuding audit verify --service S            hash chains and seals: name what is missing/altered
+wuding audit verify-topic --service S      check the topic, as a subscriber got it, against seals
+wuding audit seal-key                      a new seal signing key (a Secret) and its public key
 wuding projections rebuild --service S     rebuild read models from the log
 wuding projections status --service S      each read model's checkpoint, lag, parked events
 wuding projections retry --service S       re-apply parked events (after fixing their cause)
@@ -67,8 +69,23 @@ def serve(service: str) -> None:
     )
 
 
-def _service_url(service: str) -> str:
-    return KernelSettings(service=service).resolved_database_url()
+def _seal_key(settings: KernelSettings) -> Any:
+    from shared.sealing import public_key_text, signing_key, verifying_key
+
+    text = settings.seal_verifying_key_text()
+    dev_key = Path.cwd() / ".wuding" / "seal-key"  # what `wuding run` made (services/launcher.py)
+    if text is None and settings.env == "development" and dev_key.exists():
+        text = public_key_text(signing_key(dev_key.read_text("utf-8").strip()))
+    if text is None:
+        print("seal signatures not checked: set WUDING_SEAL_PUBLIC_KEY", file=sys.stderr)
+        return None
+    return verifying_key(text)
+
+
+def _seals_line(seals: int, unsealed: int) -> str:
+    if not seals:
+        return "no seals yet: a deleted last event or stream would not show"
+    return f"{seals} seals checked, {unsealed} events after the newest seal"
 
 
 async def _audit(service: str) -> int:
@@ -76,15 +93,36 @@ async def _audit(service: str) -> int:
 
     from shared.audit import verify
 
-    conn = await asyncpg.connect(_service_url(service))
+    settings = KernelSettings(service=service)
+    conn = await asyncpg.connect(settings.resolved_database_url())
     try:
-        report = await verify(conn)
+        report = await verify(conn, key=_seal_key(settings))
     finally:
         await conn.close()
     for finding in report.findings:
-        print(f"TAMPERED {finding.describe()}")
+        print(finding.describe())
     verdict = "OK" if report.ok else f"FAILED ({len(report.findings)} findings)"
-    print(f"{verdict}: {report.events_checked} events in {report.streams_checked} streams checked")
+    print(
+        f"{verdict}: {report.events_checked} events in {report.streams_checked} streams checked;"
+        f" {_seals_line(report.seals, report.unsealed)}"
+    )
+    return 0 if report.ok else 1
+
+
+async def _audit_topic(service: str) -> int:
+    from shared.kafka import events_topic
+    from shared.topic_audit import verify_topic
+
+    settings = KernelSettings(service=service)
+    topic = events_topic(service)
+    report = await verify_topic(settings.kafka_bootstrap_servers, topic, _seal_key(settings))
+    for finding in report.findings:
+        print(finding.describe())
+    verdict = "OK" if report.ok else f"FAILED ({len(report.findings)} findings)"
+    print(
+        f"{verdict}: {report.events} events in {report.messages} messages of {topic}"
+        f" ({report.duplicates} duplicates); {_seals_line(report.seals, report.unsealed)}"
+    )
     return 0 if report.ok else 1
 
 
@@ -214,12 +252,34 @@ async def _seed(city: str, seed: int, scale: float, concurrency: int) -> int:
 
 
 async def _migrate(service: str | None) -> int:
-    from shared.db import migrate
+    """As the owner role; the service role is granted what it may do (shared/db.py)."""
+    from shared.db import migrate, role_of
 
     for spec in SERVICES.values():
         if service in (None, spec.name):
-            applied = await migrate(_service_url(spec.name), spec.migrations)
+            settings = KernelSettings(service=spec.name)
+            if settings.migration_database_url is None and settings.database_url is not None:
+                if settings.env == "production":
+                    print("WUDING_MIGRATION_DATABASE_URL (the owner role) must be set in"
+                          " production: the service's own role may not own its log",
+                          file=sys.stderr)  # fmt: skip
+                    return 2
+                role = None  # one role for both (a development set-up of one's own)
+            else:
+                role = role_of(settings.resolved_database_url())
+            owner_url = settings.resolved_migration_database_url()
+            applied = await migrate(owner_url, spec.migrations, service_role=role)
             print(f"{spec.name}: {len(applied)} migrations applied")
+    return 0
+
+
+def _new_seal_key() -> int:
+    from shared.sealing import new_signing_key, public_key_text, signing_key
+
+    key = new_signing_key()
+    print(f"WUDING_SEAL_SIGNING_KEY (the relay's Secret; not stored anywhere): {key}")
+    print(f"WUDING_SEAL_PUBLIC_KEY (give it to whoever verifies seals): "
+          f"{public_key_text(signing_key(key))}")  # fmt: skip
     return 0
 
 
@@ -329,8 +389,8 @@ def _main(argv: list[str] | None) -> None:
     p_migrate = sub.add_parser("migrate", help="apply migrations")
     p_migrate.add_argument("--service", choices=sorted(SERVICES))
     p_audit = sub.add_parser("audit", help="audit the event log")
-    p_audit.add_argument("action", choices=["verify"])
-    p_audit.add_argument("--service", required=True)
+    p_audit.add_argument("action", choices=["verify", "verify-topic", "seal-key"])
+    p_audit.add_argument("--service")
     p_proj = sub.add_parser("projections", help="manage read models")
     p_proj.add_argument("action", choices=["rebuild", "status", "retry"])
     p_proj.add_argument("--service", required=True)
@@ -368,6 +428,12 @@ def _main(argv: list[str] | None) -> None:
         return
     if args.command == "migrate":
         sys.exit(asyncio.run(_migrate(args.service)))
+    if args.command == "audit" and args.action == "seal-key":
+        sys.exit(_new_seal_key())
+    if args.command == "audit" and not args.service:
+        parser.error(f"audit {args.action} needs --service")
+    if args.command == "audit" and args.action == "verify-topic":
+        sys.exit(asyncio.run(_audit_topic(args.service)))
     if args.command == "audit":
         sys.exit(asyncio.run(_audit(args.service)))
     if args.command == "projections":

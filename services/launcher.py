@@ -13,12 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from services.gateway.auth import hash_key, new_key
 from services.registry.schemas import EXAMPLE_REGISTRATION
 from services.topology import SERVICES, prepare_databases
+from shared.sealing import new_signing_key
 from shared.stack.embedded import (
     EmbeddedBroker,
     EmbeddedPostgres,
@@ -56,6 +58,21 @@ def dev_clients(state_dir: Path) -> tuple[Path, dict[str, str]]:
         keys_path.write_text(json.dumps(keys), "utf-8")
         keys_path.chmod(0o600)
     return clients_path, json.loads(keys_path.read_text("utf-8"))
+
+
+def dev_secret(path: Path, make: Callable[[], str]) -> str:
+    """A development secret made on the first run and kept in .wuding/ (never committed)."""
+    if not path.exists():
+        path.write_text(make(), "utf-8")
+        path.chmod(0o600)
+    return path.read_text("utf-8").strip()
+
+
+def dev_role_passwords(state_dir: Path) -> dict[str, str]:
+    """The database roles' passwords (shared/db.py), kept in .wuding/db-roles.json."""
+    text = dev_secret(state_dir / "db-roles.json", lambda: "{}")
+    passwords: dict[str, str] = json.loads(text)
+    return passwords
 
 
 def spawn_service(
@@ -123,15 +140,22 @@ def run_everything(state_dir: Path) -> int:
             broker.start()
             started.append(broker)
             bootstrap = broker.bootstrap_servers
-        urls = asyncio.run(prepare_databases(admin_url))
+        passwords = dev_role_passwords(state_dir)
+        urls = asyncio.run(prepare_databases(admin_url, passwords))
+        (state_dir / "db-roles.json").write_text(json.dumps(passwords), "utf-8")  # any new ones
+        seal_key = dev_secret(state_dir / "seal-key", new_signing_key)
         clients_file, keys = dev_clients(state_dir)
         ports = {
             name: int(os.environ.get(f"WUDING_{name.upper()}_PORT", spec.default_port))
             for name, spec in SERVICES.items()
         }
         children += [
-            spawn_service(name, urls[name], bootstrap, ports, clients_file) for name in SERVICES
-        ]
+            spawn_service(
+                name, urls[name].service, bootstrap, ports, clients_file,
+                WUDING_SEAL_SIGNING_KEY=seal_key,
+            )
+            for name in SERVICES
+        ]  # fmt: skip
         for port in ports.values():
             wait_for_port(port, timeout=60)
         gateway = f"http://127.0.0.1:{ports['gateway']}"

@@ -5,10 +5,18 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.db import ensure_database, migrate, migration_files
+from shared.db import (
+    ensure_database,
+    ensure_role,
+    hand_over,
+    migrate,
+    migration_files,
+    with_role,
+)
 
 _SERVICES_DIR = Path(__file__).parent
 
@@ -29,6 +37,16 @@ class ServiceSpec:
 
     @property
     def database(self) -> str:
+        return f"wuding_{self.name}"
+
+    @property
+    def owner_role(self) -> str:
+        """Runs the migrations and owns the tables; the service never connects as it."""
+        return f"wuding_{self.name}_owner"
+
+    @property
+    def service_role(self) -> str:
+        """What the service connects as: it may append to its log, never alter it."""
         return f"wuding_{self.name}"
 
 
@@ -59,11 +77,36 @@ def database_url(admin_url: str, database: str) -> str:
     return f"{base}/{database}"
 
 
-async def prepare_databases(admin_url: str) -> dict[str, str]:
-    """Create each service's database if missing and migrate it; return the URLs."""
-    urls: dict[str, str] = {}
-    for spec in SERVICES.values():
-        await ensure_database(admin_url, spec.database)
-        urls[spec.name] = database_url(admin_url, spec.database)
-        await migrate(urls[spec.name], spec.migrations)
+@dataclass(frozen=True)
+class DatabaseUrls:
+    owner: str  # migrations (WUDING_MIGRATION_DATABASE_URL)
+    service: str  # the running service (WUDING_DATABASE_URL)
+
+
+async def prepare_database(
+    admin_url: str, spec: ServiceSpec, database: str, passwords: dict[str, str]
+) -> DatabaseUrls:
+    """As the admin: the service's two roles and its database; then migrate it as the owner.
+
+    `passwords` maps role names to passwords (made by the caller, kept out of the repository);
+    a role missing from it gets one added.
+    """
+    for role in (spec.owner_role, spec.service_role):
+        password = passwords.setdefault(role, secrets.token_urlsafe(24))
+        await ensure_role(admin_url, role, password)
+    await ensure_database(admin_url, database, owner=spec.owner_role)
+    await hand_over(database_url(admin_url, database), spec.owner_role)
+    urls = DatabaseUrls(
+        owner=with_role(admin_url, database, spec.owner_role, passwords[spec.owner_role]),
+        service=with_role(admin_url, database, spec.service_role, passwords[spec.service_role]),
+    )
+    await migrate(urls.owner, spec.migrations, service_role=spec.service_role)
     return urls
+
+
+async def prepare_databases(admin_url: str, passwords: dict[str, str]) -> dict[str, DatabaseUrls]:
+    """Each service's roles and database, migrated; return the URLs."""
+    return {
+        spec.name: await prepare_database(admin_url, spec, spec.database, passwords)
+        for spec in SERVICES.values()
+    }

@@ -45,6 +45,12 @@ def to_message(
         "content-type": "application/json; charset=utf-8",
         "ce_divisioncode": meta.get("division_code"),
         "ce_streamversion": str(envelope.stream_version),
+        # What a subscriber needs to check what it received (wuding audit verify-topic): the
+        # stream, its hash chain, and the place in commit order the seals name.
+        "ce_streamid": envelope.stream_id,
+        "ce_eventhash": envelope.hash.hex(),
+        "ce_prevhash": envelope.prev_hash.hex() if envelope.prev_hash else None,
+        "ce_logposition": envelope.checkpoint.token(),
         "ce_correlationid": meta.get("correlation_id"),
         "ce_causationid": meta.get("causation_id"),
         "traceparent": trace_headers.get("traceparent"),

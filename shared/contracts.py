@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from shared.cloudevents import TYPE_PREFIX, ce_type
-from shared.eventstore.catalog import EventCatalog
+from shared.eventstore.catalog import DomainEvent, EventCatalog
 from shared.kafka import events_topic
+from shared.sealing import SEAL_EVENT, LogSealed
 
 CLOUDEVENT_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -29,6 +30,18 @@ CLOUDEVENT_HEADERS: dict[str, Any] = {
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_divisioncode": {"type": "string", "pattern": r"^[0-9]{12}$"},
         "ce_streamversion": {"type": "string", "pattern": r"^[0-9]+$"},
+        "ce_streamid": {"type": "string", "description": "The event's stream in the log."},
+        "ce_eventhash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "ce_prevhash": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "ce_eventhash of the stream's previous event (absent on its first).",
+        },
+        "ce_logposition": {
+            "type": "string",
+            "pattern": r"^[0-9]+:[0-9]+$",
+            "description": "transaction id:position, the commit order LogSealed seals name.",
+        },
         "ce_correlationid": {"type": "string"},
         "ce_causationid": {"type": "string"},
         "traceparent": {"type": "string", "description": "W3C trace context."},
@@ -44,7 +57,9 @@ def asyncapi_document(catalogs: dict[str, EventCatalog], version: str) -> dict[s
     for service, catalog in catalogs.items():
         topic = events_topic(service)
         channel_messages = {}
-        for name, model in sorted(catalog.types().items()):
+        # Every service's log carries its seals (shared/sealing.py).
+        types: dict[str, type[DomainEvent]] = {**catalog.types(), SEAL_EVENT: LogSealed}
+        for name, model in sorted(types.items()):
             message_id = f"{service}.{name}.v{model.schema_version}"
             messages[message_id] = {
                 "name": ce_type(service, name, model.schema_version),

@@ -43,6 +43,7 @@ from shared.eventstore.reader import load_checkpoint, read_after, save_checkpoin
 from shared.kafka import DEFAULT_PARTITIONS, ensure_topics, events_topic, topic_partitions
 from shared.observability import metrics
 from shared.observability.tracing import context_from, current_trace_headers, tracing_enabled
+from shared.sealing import Sealer
 
 log = structlog.get_logger("wuding.relay")
 tracer = trace.get_tracer("wuding.relay")
@@ -71,6 +72,7 @@ class Relay:
         publish_timeout: float = 15.0,
         partitions: int = DEFAULT_PARTITIONS,
         offset_check_interval: float = 10.0,
+        sealer: Sealer | None = None,
     ) -> None:
         self.pool = pool
         # aiokafka retries a send to an unreachable broker for a long time; past this, the
@@ -93,6 +95,7 @@ class Relay:
         self._pruned_at = 0.0
         self._lock_conn: asyncpg.Connection | None = None
         self._partitioner = DefaultPartitioner()
+        self.sealer = sealer  # folds what was published; appends signed seals (sealing.py)
 
     def wake(self) -> None:
         """Publish soon: called after an append in this process."""
@@ -158,6 +161,8 @@ class Relay:
                     _COUNT_AFTER, checkpoint.transaction_id, checkpoint.position
                 )
         metrics.RELAY_LAG_EVENTS.labels(self.topic).set(backlog)
+        if not events and self.sealer is not None:
+            await self.sealer.published(checkpoint, [])  # a seal may be due by time
         metrics.RELAY_LAG_SECONDS.labels(self.topic).set(
             (datetime.now(UTC) - events[0].recorded_at).total_seconds() if events else 0
         )
@@ -184,6 +189,8 @@ class Relay:
             return 0  # what was just sent is republished from `start`, in log order
         metrics.RELAY_PUBLISHED.labels(self.topic).inc(len(events))
         metrics.RELAY_LAG_EVENTS.labels(self.topic).set(backlog - len(events))
+        if self.sealer is not None:
+            await self.sealer.published(checkpoint, events)
         return len(events)
 
     def _idle_check_due(self) -> bool:

@@ -16,6 +16,7 @@ from shared.eventstore import Checkpoint, EventCatalog, EventStore
 from shared.parking import summaries
 from shared.projections import Projection, Projector
 from shared.relay import Relay
+from shared.sealing import LogSealed, Sealer, signing_key
 from shared.settings import KernelSettings
 from shared.supervisor import Loop, Supervisor
 
@@ -31,6 +32,7 @@ class ServiceRuntime:
         self.settings = settings
         self.pool = pool
         self.catalog = catalog
+        catalog.register(LogSealed)  # every service's log holds its seals
         self.store = EventStore(pool)
         self.projectors = [
             Projector(pool, catalog, p, poll_interval=settings.poll_interval_seconds)
@@ -46,12 +48,24 @@ class ServiceRuntime:
             poll_interval=settings.poll_interval_seconds,
             partitions=settings.kafka_topic_partitions,
             offset_check_interval=settings.relay_offset_check_seconds,
+            sealer=self._sealer(settings),
         )
         self.supervisor = Supervisor(
             settings.service,
             initial_backoff=settings.task_backoff_initial_seconds,
             max_backoff=settings.task_backoff_max_seconds,
         )
+
+    def _sealer(self, settings: KernelSettings) -> Sealer | None:
+        if settings.seal_signing_key is None:
+            if settings.env == "production" and settings.relay_enabled:
+                raise ValueError("WUDING_SEAL_SIGNING_KEY must be set in production")
+            return None
+        return Sealer(
+            self.store, signing_key(settings.seal_signing_key.get_secret_value()),
+            topic=f"{settings.service}.events", every=settings.seal_every_events,
+            interval=settings.seal_interval_seconds,
+        )  # fmt: skip
 
     async def caught_up(self, target: Checkpoint, timeout: float = 2.0) -> bool:
         """Wait until every read model has applied the event at `target` (read-your-writes)."""

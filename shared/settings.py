@@ -6,9 +6,9 @@ hold a secret (database URLs carry passwords) may fall back to a default.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.kafka import DEFAULT_PARTITIONS
@@ -23,7 +23,10 @@ class KernelSettings(BaseSettings):
 
     env: Environment = "development"
     service: str = "registry"
+    # The service's own role: INSERT and SELECT on its log, never its owner (shared/db.py).
     database_url: str | None = None
+    # The owner role, for `wuding migrate` only: it creates the tables and grants the above.
+    migration_database_url: str | None = None
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     # Apache Kafka supports the idempotent producer; the embedded Tansu broker answers
     # InitProducerId with an error, so it is off by default and on in the k8s overlays.
@@ -46,6 +49,13 @@ class KernelSettings(BaseSettings):
     # Background tasks restart after an error with this backoff, doubling up to the cap.
     task_backoff_initial_seconds: float = Field(default=0.5, gt=0)
     task_backoff_max_seconds: float = Field(default=10.0, gt=0)
+    # The relay's Ed25519 key for sealing the log (shared/sealing.py): base64 of its 32 raw
+    # bytes, from a Secret; required in production. Verifiers need only the public key.
+    seal_signing_key: SecretStr | None = None
+    seal_public_key: str | None = None
+    # A seal names the head of each stream it covers: bounded, so it stays a small message.
+    seal_every_events: Annotated[int, Field(ge=1, le=5000)] = 1000
+    seal_interval_seconds: Annotated[float, Field(gt=0)] = 60.0
 
     @model_validator(mode="after")
     def _no_secret_defaults_outside_development(self) -> KernelSettings:
@@ -54,7 +64,25 @@ class KernelSettings(BaseSettings):
         return self
 
     def resolved_database_url(self) -> str:
-        """The database URL, or the embedded stack's database for this service."""
+        """The database URL, or the embedded stack's database for this service, as its role."""
         if self.database_url:
             return self.database_url
-        return f"postgresql://postgres@127.0.0.1:54329/wuding_{self.service}"
+        return f"postgresql://wuding_{self.service}@127.0.0.1:54329/wuding_{self.service}"
+
+    def resolved_migration_database_url(self) -> str:
+        """The owner's URL; without one (and with a database URL) migrations run as the service."""
+        if self.migration_database_url:
+            return self.migration_database_url
+        if self.database_url:
+            return self.database_url
+        return f"postgresql://wuding_{self.service}_owner@127.0.0.1:54329/wuding_{self.service}"
+
+    def seal_verifying_key_text(self) -> str | None:
+        """The public key seals are checked with: set, or derived from the signing key."""
+        if self.seal_public_key:
+            return self.seal_public_key
+        if self.seal_signing_key is not None:
+            from shared.sealing import public_key_text, signing_key
+
+            return public_key_text(signing_key(self.seal_signing_key.get_secret_value()))
+        return None

@@ -12,15 +12,17 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import asyncpg
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.topology import SERVICES, database_url
-from shared.db import ensure_database, migrate
+from services.topology import SERVICES, database_url, prepare_database
+from shared.db import with_role
 from shared.observability.tracing import configure_tracing
+from shared.sealing import new_signing_key
 from shared.stack.embedded import EmbeddedBroker, temporary_stack
 
 TIERS = ("unit", "integration", "e2e", "faults")
@@ -73,13 +75,30 @@ def stack() -> Iterator[Stack]:
         yield Stack(postgres.admin_url, broker.bootstrap_servers, broker)
 
 
+# This session's passwords of the services' database roles (shared/db.py), made as needed,
+# and its seal signing key (shared/sealing.py): test secrets, never kept.
+ROLE_PASSWORDS: dict[str, str] = {}
+SEAL_SIGNING_KEY = new_signing_key()
+
+
 async def new_database(stack: Stack, service: str) -> str:
-    """A fresh, migrated database for one service; tests never share state by accident."""
+    """A fresh database for one service, migrated by its owner role; the URL of its service
+    role, so the whole suite runs under the grants production has. Tests never share state by
+    accident."""
     name = f"t_{service}_{uuid4().hex[:12]}"
-    await ensure_database(stack.admin_url, name)
-    url = database_url(stack.admin_url, name)
-    await migrate(url, SERVICES[service].migrations)
-    return url
+    urls = await prepare_database(stack.admin_url, SERVICES[service], name, ROLE_PASSWORDS)
+    return urls.service
+
+
+def owner_url(stack: Stack, url: str, service: str) -> str:
+    """The same database as the service's owner role (what `wuding migrate` connects as)."""
+    role = SERVICES[service].owner_role
+    return with_role(stack.admin_url, urlsplit(url).path.lstrip("/"), role, ROLE_PASSWORDS[role])
+
+
+def superuser_url(stack: Stack, url: str) -> str:
+    """The same database as the server's superuser: to tamper with it as an attacker would."""
+    return database_url(stack.admin_url, urlsplit(url).path.lstrip("/"))
 
 
 @pytest.fixture

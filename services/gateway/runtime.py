@@ -107,5 +107,7 @@ class Gateway:
 
 
 async def bootstrap(settings: GatewaySettings, clients: ClientDirectory) -> Gateway:
-    pool = await create_pool(settings.resolved_database_url(), max_size=20)
+    production = settings.env == "production"
+    url = settings.resolved_database_url()
+    pool = await create_pool(url, max_size=20, least_privilege=production)
     return Gateway(settings, pool, clients)

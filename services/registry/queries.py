@@ -229,7 +229,7 @@ class CommunityQueries:
         envelopes = await self.store.read_stream(stream_id(code))
         entries, previous = [], None
         for e in envelopes:
-            problems = check_link(e, previous)
+            problems = [f.problem for f in check_link(e, previous)]
             entries.append(
                 HistoryEntry(
                     stream_version=e.stream_version,

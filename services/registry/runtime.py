@@ -50,4 +50,6 @@ class Registry(ServiceRuntime):
 
 
 async def bootstrap(settings: KernelSettings) -> Registry:
-    return Registry(settings, await create_pool(settings.resolved_database_url()))
+    production = settings.env == "production"
+    url = settings.resolved_database_url()
+    return Registry(settings, await create_pool(url, least_privilege=production))

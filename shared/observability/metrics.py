@@ -94,6 +94,9 @@ RELAY_DATA_LOSS = Counter(
 RELAY_PUBLISHED = Counter(
     "wuding_relay_published_events_total", "Events the relay published", ["topic"]
 )
+SEALS_APPENDED = Counter(
+    "wuding_relay_seals_total", "Signed seals the relay appended to the log", ["topic"]
+)
 PROJECTION_LAG_SECONDS = Gauge(
     "wuding_projection_lag_seconds", "Age of the oldest event not yet projected", ["projection"]
 )

@@ -39,6 +39,7 @@ import yaml
 
 from services.gateway.auth import hash_key, new_key
 from services.registry.schemas import EXAMPLE_REGISTRATION
+from shared.sealing import new_signing_key
 from tests.containers.standins import KAFKA_IMAGE, POSTGRES_IMAGE, RootFS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,11 +137,15 @@ def published_port(container: str) -> str:
     return docker("port", container, "8080/tcp").split(":")[-1].strip()
 
 
-def run_service(net: str, service: str, env: dict[str, str], mounts: list[str]) -> str:
-    """The pod: the migrate init container to completion, then the service container."""
+def run_service(
+    net: str, service: str, env: dict[str, str], mounts: list[str], owner_url: str
+) -> str:
+    """The pod: the migrate init container (as the owner role) to completion, then the service
+    container (as the service's own role, without the owner's URL)."""
     env_flags = [flag for key, value in env.items() for flag in ("-e", f"{key}={value}")]
     common = ["--network", net, *POD_SECURITY, *env_flags, *mounts]
-    docker("run", "--rm", *common, IMAGE, "migrate", "--service", service)
+    owner = ["-e", f"WUDING_MIGRATION_DATABASE_URL={owner_url}"]
+    docker("run", "--rm", *common, *owner, IMAGE, "migrate", "--service", service)
     name = f"{net}-{service}"
     docker(
         "run", "-d", "--name", name, "--network-alias", service, "-p", "127.0.0.1::8080",
@@ -169,17 +174,19 @@ def check(standin_base: bool) -> None:
         pg, kafka = f"{net}-postgres", f"{net}-kafka"
         docker(
             "run", "-d", "--name", pg, "--network", net, "-e", "POSTGRES_USER=wuding",
-            "-e", f"POSTGRES_PASSWORD={password}", "-e", "POSTGRES_DB=wuding_registry",
-            POSTGRES_IMAGE,
+            "-e", f"POSTGRES_PASSWORD={password}", POSTGRES_IMAGE,
         )  # fmt: skip
         docker(
             "run", "-d", "--name", kafka, "--network", net,
             "-e", f"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://{kafka}:9093",
             KAFKA_IMAGE, "/etc/confluent/docker/launch",
         )  # fmt: skip
-        psql = ["exec", pg, "psql", "-h", "/tmp", "-U", "wuding", "-d", "wuding_registry"]
+        psql = ["exec", pg, "psql", "-h", "/tmp", "-U", "wuding", "-d", "wuding"]
         wait_for("postgres", lambda: docker(*psql, "-c", "select 1", check=False))
-        docker(*psql, "-c", "CREATE DATABASE wuding_gateway")
+        for service in ("registry", "gateway"):  # deploy/k8s/README.md: two roles each
+            for role in (f"wuding_{service}_owner", f"wuding_{service}"):
+                docker(*psql, "-c", f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+            docker(*psql, "-c", f"CREATE DATABASE wuding_{service} OWNER wuding_{service}_owner")
 
         clients = Path(clients_dir) / "clients.json"
         entry = {"client_id": "ci-district", "kind": "district", "name": "CI 区",
@@ -194,18 +201,22 @@ def check(standin_base: bool) -> None:
             "WUDING_KAFKA_IDEMPOTENT_PRODUCER": "false",
             "WUDING_TRACE_EXPORTER": "none",
         }
-        database = f"postgresql://wuding:{password}@{pg}:5432"
+
+        def url(role: str, service: str) -> str:
+            return f"postgresql://{role}:{password}@{pg}:5432/wuding_{service}"
+
         registry = run_service(
             net, "registry",
             env | {"WUDING_SERVICE": "registry",
-                   "WUDING_DATABASE_URL": f"{database}/wuding_registry"},
-            [],
+                   "WUDING_DATABASE_URL": url("wuding_registry", "registry"),
+                   "WUDING_SEAL_SIGNING_KEY": new_signing_key()},
+            [], url("wuding_registry_owner", "registry"),
         )  # fmt: skip
         gateway = run_service(
             net, "gateway",
             env | {"WUDING_SERVICE": "gateway",
-                   "WUDING_DATABASE_URL": f"{database}/wuding_gateway"},
-            ["-v", f"{clients_dir}:/etc/wuding/clients:ro"],
+                   "WUDING_DATABASE_URL": url("wuding_gateway", "gateway")},
+            ["-v", f"{clients_dir}:/etc/wuding/clients:ro"], url("wuding_gateway_owner", "gateway"),
         )  # fmt: skip
         try:
             base = {s: f"http://127.0.0.1:{published_port(s)}" for s in (registry, gateway)}

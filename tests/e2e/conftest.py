@@ -27,7 +27,7 @@ from services.registry.app import create_app as registry_app
 from shared.http_server import CoalescingHttpToolsProtocol
 from shared.settings import KernelSettings
 from shared.stack.embedded import free_port
-from tests.conftest import Stack, new_database
+from tests.conftest import SEAL_SIGNING_KEY, Stack, new_database
 
 
 @dataclass
@@ -100,6 +100,8 @@ async def platform(
             database_url=registry_db,
             kafka_bootstrap_servers=stack.bootstrap_servers,
             poll_interval_seconds=0.05,
+            seal_signing_key=SEAL_SIGNING_KEY,
+            seal_interval_seconds=1.0,  # seals soon after activity (the default is a minute)
         )
     )
     gateway_db = await new_database(stack, "gateway")

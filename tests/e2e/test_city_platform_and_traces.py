@@ -9,8 +9,13 @@ import asyncpg
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from services.registry.domain import stream_id
 from shared.cloudevents import IncomingEvent
+from shared.eventstore import Checkpoint
 from shared.inbox import InboxConsumer
+from shared.sealing import SEAL_STREAM, public_key_text, signing_key, verifying_key
+from shared.topic_audit import check_records, read_whole_topic
+from tests.conftest import SEAL_SIGNING_KEY
 from tests.e2e.conftest import Platform, community, new_division
 from tests.integration.kafka_helpers import read_topic
 
@@ -44,6 +49,39 @@ async def test_city_platform_reads_cloudevents_keyed_by_community_code(platform:
     assert headers["ce_source"] == "/wuding/registry" and headers["ce_specversion"] == "1.0"
     assert headers["traceparent"].startswith("00-")
     assert b'"name":"\xe5\x8b\xa4\xe5\x8b\x87\xe7\xa4\xbe\xe5\x8c\xba"' in mine[0].value  # UTF-8
+
+
+async def test_the_city_platform_checks_what_it_received_against_the_seals(
+    platform: Platform,
+) -> None:
+    """The running registry seals its log (settings → runtime → relay); a subscriber reading
+    the topic from the beginning finds every sealed event, links and signatures intact."""
+    code = (await register(platform, new_division()))["code"]
+    conn = await asyncpg.connect(platform.registry_db)
+    try:
+        mine = await conn.fetchrow(
+            "SELECT transaction_id, position FROM events WHERE stream_id = $1"
+            " ORDER BY stream_version DESC LIMIT 1",
+            stream_id(code),
+        )
+        for _ in range(100):  # the seal falls due within about a second
+            through = await conn.fetchval(
+                "SELECT payload::json->>'through' FROM events WHERE stream_id = $1"
+                " ORDER BY stream_version DESC LIMIT 1",
+                SEAL_STREAM,
+            )
+            if through and Checkpoint.parse(through) >= Checkpoint(*mine):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("no seal covers the registration")
+    finally:
+        await conn.close()
+    key = verifying_key(public_key_text(signing_key(SEAL_SIGNING_KEY)))
+    records = await read_whole_topic(platform.bootstrap_servers, "registry.events")
+    report = check_records(records, key)
+    assert report.ok and report.seals >= 1, report.findings
+    assert code.encode() in {r.key for r in records}
 
 
 async def test_one_trace_from_gateway_through_registry_append_relay_and_consumer(
@@ -105,6 +143,7 @@ async def test_the_topic_contract_is_published(platform: Platform) -> None:
         "registry.CommunityActivated.v1", "registry.EstablishmentProposed.v1",
         "registry.EstablishmentStepRecorded.v1", "registry.ConversionProposed.v1",
         "registry.ConversionStepRecorded.v1", "registry.CommunityConverted.v1",
+        "registry.LogSealed.v1",  # every service's log carries its seals
     }  # fmt: skip
     registered = doc["components"]["messages"]["registry.CommunityRegistered.v1"]
     assert registered["name"] == "cn.wuding.registry.CommunityRegistered.v1"

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import asyncpg
 from yarl import URL
 
+from tests.conftest import Stack, superuser_url
 from tests.e2e.conftest import Platform, community, new_division
 
 
@@ -83,7 +84,9 @@ async def test_as_of_includes_the_grids_as_they_were(platform: Platform) -> None
     ]  # fmt: skip
 
 
-async def test_history_lists_actor_time_policy_and_chain_status(platform: Platform) -> None:
+async def test_history_lists_actor_time_policy_and_chain_status(
+    platform: Platform, stack: Stack
+) -> None:
     auth = platform.auth("zhenhai")
     async with platform.http.post(
         f"{platform.gateway}/v1/communities", json=community(new_division()), headers=auth
@@ -97,7 +100,7 @@ async def test_history_lists_actor_time_policy_and_chain_status(platform: Platfo
     assert [e["policy_pack"] for e in events] == [None, "ningbo@2023.1"]
 
     # Someone with database superuser rights alters the registration behind the log's back.
-    conn = await asyncpg.connect(platform.registry_db)
+    conn = await asyncpg.connect(superuser_url(stack, platform.registry_db))
     try:
         async with conn.transaction():
             await conn.execute("SET LOCAL session_replication_role = replica")

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from services.gateway.auth import hash_key, new_key
 from services.launcher import spawn_service
-from services.topology import prepare_databases
+from services.topology import DatabaseUrls, prepare_databases
+from shared.sealing import new_signing_key
 from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 
 DISTRICT_PREFIX = "330211"
@@ -96,7 +97,8 @@ class FaultStack:
         self.ports = {name: free_port() for name in SERVICES}
         self.keys = {"district": new_key()}
         self.clients_file = root / "clients.json"
-        self.urls: dict[str, str] = {}
+        self.seal_key = new_signing_key()
+        self.urls: dict[str, DatabaseUrls] = {}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     @property
@@ -117,7 +119,7 @@ class FaultStack:
         await asyncio.to_thread(self.postgres.start)  # pg_ctl daemonizes PostgreSQL
         # Popen in this thread: the children get SIGTERM when the thread that forked them ends.
         self.broker.start()
-        self.urls = await prepare_databases(self.postgres.admin_url)
+        self.urls = await prepare_databases(self.postgres.admin_url, {})  # throwaway passwords
         entry = {
             "client_id": "zhenhai",
             "kind": "district",
@@ -132,8 +134,10 @@ class FaultStack:
     async def start_service(self, name: str) -> None:
         with self.log_path(name).open("ab") as output:
             self.processes[name] = spawn_service(
-                name, self.urls[name], self.broker.bootstrap_servers, self.ports, self.clients_file,
-                output=output, WUDING_ENV="test", WUDING_FORWARD_TIMEOUT_SECONDS="5",
+                name, self.urls[name].service, self.broker.bootstrap_servers, self.ports,
+                self.clients_file, output=output, WUDING_ENV="test",
+                WUDING_FORWARD_TIMEOUT_SECONDS="5", WUDING_SEAL_SIGNING_KEY=self.seal_key,
+                WUDING_SEAL_EVERY_EVENTS="100",  # several seals, some cut by a kill
             )  # fmt: skip
         await wait_for_port(self.ports[name], timeout=90)
 

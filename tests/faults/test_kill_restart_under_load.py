@@ -167,12 +167,12 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
         running.cancel()
     timeline.append((datetime.now(UTC), "load done"))
 
-    log = await read_log(stack.urls["registry"])
+    log = await read_log(stack.urls["registry"].owner)
     want_codes = {e.code for e in log if e.event_type == "CommunityRegistered" and e.code}
     records, projected = await asyncio.gather(
         read_topic(stack.broker.bootstrap_servers, events_topic("registry"),
                    {e.event_id for e in log}),
-        projected_codes(stack.urls["registry"], want_codes),
+        projected_codes(stack.urls["registry"].owner, want_codes),
     )  # fmt: skip
     topic = compare_topic(log, records)
     histogram = load.histogram()

@@ -1,4 +1,8 @@
-"""The audit verifier names the exact event whose stored content no longer matches its hash."""
+"""The audit verifier names the exact event whose stored content no longer matches its hash.
+
+Sealing (the verifier against signed seals: deleted last events and streams) is in
+tests/integration/test_sealing.py.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from shared.db import ensure_database, migrate, migration_files
 from shared.errors import StreamPosition
 from shared.eventstore import EventStore, NewEvent
 from shared.eventstore.store import head_of
-from tests.conftest import Stack
+from tests.conftest import Stack, superuser_url
 
 
 async def _three_events(pool: asyncpg.Pool) -> list:
@@ -31,11 +35,16 @@ async def _three_events(pool: asyncpg.Pool) -> list:
     return first + rest
 
 
-async def tamper(pool: asyncpg.Pool, sql: str, *args: object) -> None:
-    """As a superuser would: switch the append-only triggers off for one statement."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SET LOCAL session_replication_role = replica")
-        await conn.execute(sql, *args)
+async def tamper(url: str, sql: str, *args: object) -> None:
+    """As a superuser would (the service's own role cannot): switch the append-only triggers
+    off for one statement. `url` is the superuser's (tests.conftest.superuser_url)."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute(sql, *args)
+    finally:
+        await conn.close()
 
 
 async def test_untouched_log_verifies_ok(pool: asyncpg.Pool) -> None:
@@ -46,12 +55,11 @@ async def test_untouched_log_verifies_ok(pool: asyncpg.Pool) -> None:
     assert (report.events_checked, report.streams_checked) == (4, 2)
 
 
-async def test_altered_payload_is_named(pool: asyncpg.Pool) -> None:
+async def test_altered_payload_is_named(pool: asyncpg.Pool, stack: Stack, registry_db: str) -> None:
     events = await _three_events(pool)
     target = events[1]
-    await tamper(
-        pool, """UPDATE events SET payload = '{"户数": 250}' WHERE event_id = $1""", target.event_id
-    )
+    altered = """UPDATE events SET payload = '{"户数": 250}' WHERE event_id = $1"""
+    await tamper(superuser_url(stack, registry_db), altered, target.event_id)
     async with pool.acquire() as conn:
         report = await verify(conn)
     assert not report.ok
@@ -60,15 +68,25 @@ async def test_altered_payload_is_named(pool: asyncpg.Pool) -> None:
     ]
 
 
-async def test_removed_event_breaks_the_chain_at_its_successor(pool: asyncpg.Pool) -> None:
+async def test_a_removed_middle_event_is_named_missing_not_blamed_on_its_successor(
+    pool: asyncpg.Pool, stack: Stack, registry_db: str
+) -> None:
+    """Guards: deleting v2 of three was reported against v3 (whose link could not match)."""
     events = await _three_events(pool)
-    await tamper(pool, "DELETE FROM events WHERE event_id = $1", events[1].event_id)
+    await tamper(
+        superuser_url(stack, registry_db), "DELETE FROM events WHERE event_id = $1",
+        events[1].event_id,
+    )  # fmt: skip
     async with pool.acquire() as conn:
         report = await verify(conn)
-    assert {f.event_id for f in report.findings} == {events[2].event_id}
+    assert [(f.kind, f.stream_id, f.stream_version, f.event_id) for f in report.findings] == [
+        ("missing", "community-a", 2, None)
+    ]
 
 
-async def test_wuding_audit_verify_command(pool: asyncpg.Pool, registry_db: str) -> None:
+async def test_wuding_audit_verify_command(
+    pool: asyncpg.Pool, stack: Stack, registry_db: str
+) -> None:
     events = await _three_events(pool)
     env = {**os.environ, "WUDING_DATABASE_URL": registry_db}
     command = [sys.executable, "-m", "services.cli", "audit", "verify", "--service", "registry"]
@@ -76,10 +94,10 @@ async def test_wuding_audit_verify_command(pool: asyncpg.Pool, registry_db: str)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK: 4 events in 2 streams")
     forged = """UPDATE events SET metadata = '{"actor": "forged"}' WHERE event_id = $1"""
-    await tamper(pool, forged, events[0].event_id)
+    await tamper(superuser_url(stack, registry_db), forged, events[0].event_id)
     bad = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
     assert bad.returncode == 1
-    assert f"TAMPERED event {events[0].event_id}" in bad.stdout
+    assert f"ALTERED event {events[0].event_id}" in bad.stdout
     assert "FAILED (1 findings)" in bad.stdout
 
 

@@ -11,6 +11,7 @@ from shared.errors import ConcurrencyConflict, StreamPosition
 from shared.eventstore import EventStore, NewEvent
 from shared.eventstore.hashing import canonical_json, recompute_hash
 from shared.eventstore.store import head_of
+from tests.conftest import Stack, superuser_url
 
 
 def ev(n: int, **meta: str) -> NewEvent:
@@ -80,11 +81,17 @@ async def test_same_command_id_appends_once_and_replays_first_events(pool: async
     ["UPDATE events SET payload = '{}'", "DELETE FROM events", "TRUNCATE events"],
 )
 async def test_events_table_refuses_update_delete_truncate(
-    pool: asyncpg.Pool, statement: str
+    pool: asyncpg.Pool, stack: Stack, registry_db: str, statement: str
 ) -> None:
+    """The triggers refuse even a superuser (who could switch them off: sealing shows that);
+    the service's own role is refused by its grants before (tests/integration/test_db_roles.py)."""
     await EventStore(pool).append("s-6", StreamPosition(), [ev(1)])
-    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-        await pool.execute(statement)
+    conn = await asyncpg.connect(superuser_url(stack, registry_db))
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute(statement)
+    finally:
+        await conn.close()
     assert await pool.fetchval("SELECT count(*) FROM events") == 1
 
 

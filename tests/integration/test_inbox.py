@@ -15,7 +15,7 @@ from shared.inbox import InboxConsumer, PoisonEvent
 from shared.kafka import ensure_topics
 from shared.stack.embedded import free_port
 from shared.supervisor import Supervisor
-from tests.conftest import Stack
+from tests.conftest import Stack, owner_url
 from tests.integration.kafka_helpers import read_topic
 
 
@@ -39,10 +39,12 @@ async def until(condition, timeout: float = 30.0) -> None:  # type: ignore[no-un
 
 
 async def test_redelivered_event_changes_nothing_and_malformed_goes_to_dead_letter(
-    pool: asyncpg.Pool, stack: Stack
+    pool: asyncpg.Pool, stack: Stack, registry_db: str
 ) -> None:
     topic, name = f"in-{uuid4().hex[:6]}.events", f"consumer-{uuid4().hex[:6]}"
-    await pool.execute("CREATE TABLE effects (event_id uuid, n int)")
+    owner = await asyncpg.connect(owner_url(stack, registry_db, "registry"))  # a migration's work
+    await owner.execute("CREATE TABLE effects (event_id uuid, n int)")
+    await owner.close()
 
     async def handler(conn: asyncpg.Connection, event: IncomingEvent) -> None:
         if event.data.get("n") == -1:

@@ -97,7 +97,7 @@ def test_secrets_are_referenced_never_shipped(overlay: str) -> None:
         referenced |= {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
     readme = (K8S / "README.md").read_text(encoding="utf-8")
     assert referenced == {"wuding-registry-database", "wuding-gateway-database",
-                          "wuding-gateway-clients"}  # fmt: skip
+                          "wuding-gateway-clients", "wuding-registry-seal-key"}  # fmt: skip
     for secret in referenced:
         assert secret in readme, f"deploy/k8s/README.md does not say how to create {secret}"
 
@@ -120,6 +120,34 @@ def test_each_event_sourced_service_has_its_topic_on_a_durable_kafka(overlay: st
     if overlay == "production":
         assert pool["spec"]["replicas"] >= 3 and config["min.insync.replicas"] >= 2
         assert pool["spec"]["storage"]["volumes"][0]["deleteClaim"] is False
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_migrations_run_as_the_owner_and_services_as_their_own_role(overlay: str) -> None:
+    """Least privilege: only the migrate init container gets the owner's URL (it also reads the
+    service's, to know whom to grant); a serving container never does. Every event-sourced
+    service gets its seal signing key."""
+    for name, deployment in of_kind(overlay, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        [migrate], [container] = pod["initContainers"], pod["containers"]
+
+        def keys(c: dict[str, Any]) -> dict[str, tuple[str, str]]:
+            return {
+                e["name"]: (e["valueFrom"]["secretKeyRef"]["name"],
+                            e["valueFrom"]["secretKeyRef"]["key"])
+                for e in c.get("env", []) if "valueFrom" in e
+            }  # fmt: skip
+
+        database = f"wuding-{name}-database"
+        assert keys(migrate)["WUDING_MIGRATION_DATABASE_URL"] == (database, "owner-url")
+        assert keys(migrate)["WUDING_DATABASE_URL"] == (database, "url")
+        assert keys(container)["WUDING_DATABASE_URL"] == (database, "url")
+        assert "WUDING_MIGRATION_DATABASE_URL" not in keys(container)
+        if name in EVENT_SOURCED:
+            assert keys(container)["WUDING_SEAL_SIGNING_KEY"] == (
+                f"wuding-{name}-seal-key",
+                "signing-key",
+            )
 
 
 def test_only_the_gateway_is_reachable_from_outside() -> None:
