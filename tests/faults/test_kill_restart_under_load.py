@@ -16,7 +16,11 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.audit import AuditReport, verify
 from shared.kafka import events_topic
+from shared.sealing import signing_key
+from shared.topic_audit import TopicReport as TopicAudit
+from shared.topic_audit import check_records, read_whole_topic
 from tests.faults.checks import (
     LoggedEvent,
     TopicRecord,
@@ -98,6 +102,21 @@ async def read_topic(bootstrap: str, topic: str, want: set[str]) -> list[TopicRe
     finally:
         await consumer.stop()
     return records
+
+
+async def audits(stack: FaultStack) -> tuple[AuditReport, TopicAudit]:
+    """`wuding audit verify` on the log and `wuding audit verify-topic` on what a subscriber
+    gets, with the seals' public key: a kill during a seal must not break the sealing."""
+    key = signing_key(stack.seal_key).public_key()
+    conn = await asyncpg.connect(stack.urls["registry"].owner)
+    try:
+        log_report = await verify(conn, key=key)
+    finally:
+        await conn.close()
+    received = await read_whole_topic(
+        stack.broker.bootstrap_servers, events_topic("registry"), timeout=CONVERGE
+    )
+    return log_report, check_records(received, key)
 
 
 async def projected_codes(url: str, want: set[str]) -> set[str]:
@@ -186,12 +205,14 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
     ]
     not_projected, not_logged = read_model_gap(log, projected)
     exited = stack.exited()
+    log_audit, topic_audit = await audits(stack)
 
     summary = (
         f"faults: {len(load.commands)} commands, {len(accepted)} accepted, answers"
         f" {dict(sorted(histogram.items()))}; log {len(log)} events; topic {len(records)} records,"
         f" {len(topic.missing)} missing, {topic.duplicates} duplicates; read model"
-        f" {len(projected)}/{len(want_codes)} communities; refusals {dict(load.refusals)}"
+        f" {len(projected)}/{len(want_codes)} communities; {log_audit.seals} seals;"
+        f" refusals {dict(load.refusals)}"
     )
     print(summary)
     failures: dict[str, Sequence[object]] = {
@@ -207,6 +228,9 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
         "registered in the log, not in the communities table": not_projected,
         "in the communities table, not in the log": not_logged,
         "service processes that exited (exit code)": sorted(exited.items()),
+        "no seal was made": [] if log_audit.seals else ["0 seals"],
+        "the log does not verify against its seals": [f.describe() for f in log_audit.findings],
+        "the topic does not verify against the seals": [f.describe() for f in topic_audit.findings],
     }
     failed = {what: found for what, found in failures.items() if found}
     if failed:
