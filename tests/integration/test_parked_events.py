@@ -33,7 +33,7 @@ from shared.inbox import InboxConsumer
 from shared.kafka import ensure_topics
 from shared.projections import Projector
 from shared.settings import KernelSettings
-from tests.conftest import Stack
+from tests.conftest import Stack, owner_url
 from tests.integration.asgi_server import running
 from tests.integration.kafka_helpers import read_topic
 from tests.integration.test_inbox import cloudevent, until
@@ -97,8 +97,17 @@ async def parked(pool: asyncpg.Pool) -> list[tuple[str, str, bool]]:
     return [(r["reader"], r["event_type"], r["held"]) for r in rows]
 
 
+async def as_owner(stack: Stack, registry_db: str, sql: str) -> None:
+    """DDL is a migration's work: the service role may not change its tables' shape."""
+    owner = await asyncpg.connect(owner_url(stack, registry_db, "registry"))
+    try:
+        await owner.execute(sql)
+    finally:
+        await owner.close()
+
+
 async def test_a_poisoned_projection_parks_the_event_and_everything_else_goes_on(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool, stack: Stack, registry_db: str
 ) -> None:
     handlers = Handlers(EventStore(pool), registry_catalog())
     before = await register(handlers, "330211004101")
@@ -128,9 +137,11 @@ async def test_a_poisoned_projection_parks_the_event_and_everything_else_goes_on
 
     # The cause is fixed (here: the constraint; in life, an upcaster or a projection fix):
     # retry re-applies both parked events in order.
-    await pool.execute(
+    await as_owner(
+        stack,
+        registry_db,
         "ALTER TABLE communities DROP CONSTRAINT communities_code_check,"
-        " DROP CONSTRAINT communities_division_code_check"
+        " DROP CONSTRAINT communities_division_code_check",
     )
     communities = all_projectors[0]
     assert await communities.retry() == (2, 0)
@@ -190,12 +201,12 @@ async def test_the_health_report_shows_parked_events_and_readiness_holds(
 
 
 async def test_a_consumer_parks_and_dead_letters_an_event_it_cannot_apply_and_goes_on(
-    pool: asyncpg.Pool, stack: Stack
+    pool: asyncpg.Pool, stack: Stack, registry_db: str
 ) -> None:
     """On main a handler error that is not a PoisonEvent (here a CHECK the effect breaks) was
     retried for ever: the consumer stalled on it and never reached the next event."""
     topic, name = f"in-{uuid4().hex[:6]}.events", f"consumer-{uuid4().hex[:6]}"
-    await pool.execute("CREATE TABLE effects (event_id uuid, n int CHECK (n >= 0))")
+    await as_owner(stack, registry_db, "CREATE TABLE effects (event_id uuid, n int CHECK (n >= 0))")
 
     async def handler(conn: asyncpg.Connection, event: IncomingEvent) -> None:
         await conn.execute("INSERT INTO effects VALUES ($1, $2)", event.event_id, event.data["n"])
