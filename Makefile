@@ -20,7 +20,7 @@ run: install
 	$(BIN)/wuding run
 
 ## The unit, integration and e2e tiers against a real PostgreSQL and a real Kafka-protocol
-## broker. The fault tier kills servers and takes minutes: `make test-faults`, run by CI.
+## broker. The fault tier kills servers (a minute or two): `make test-faults`, run by CI.
 test: install
 	$(PYTEST) -m "not faults" tests
 
