@@ -190,3 +190,18 @@ def refusing_invalid_values(
             ) from exc
 
     return refusing
+
+
+def storable(value: Any) -> Any:
+    """`value` with every NUL escaped as the text `\\x00`, in strings, keys and nested lists.
+
+    For records of what a client sent (audit rows, error reasons): they must be written
+    whatever the input held, and PostgreSQL's text and jsonb cannot hold U+0000.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value

@@ -17,6 +17,7 @@ from services.gateway.settings import GatewaySettings
 from shared.db import create_pool
 from shared.http import dependency_down
 from shared.supervisor import Supervisor
+from shared.values import storable
 
 log = structlog.get_logger("wuding.gateway")
 
@@ -83,6 +84,10 @@ class Gateway:
         When the gateway's database is down the row cannot be written; it is logged whole
         instead (nothing in it is secret), and the caller's answer does not change.
         """
+        # What a client sent is recorded whatever it held (a NUL in a path is escaped).
+        client_id, path, idempotency_key, refusal, division_code = storable(
+            (client_id, path, idempotency_key, refusal, division_code)
+        )
         row = (
             client_id, client_kind, method, path, status, correlation_id, command_id,
             idempotency_key, json.dumps(refusal, ensure_ascii=False) if refusal else None,
