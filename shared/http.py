@@ -78,10 +78,12 @@ DEPENDENCY_DOWN: tuple[type[Exception], ...] = (
 )
 # asyncpg reports a connection left broken by an outage ("another operation is in progress"
 # after a cancelled query, "connection is closed") as a bare InterfaceError, the class it also
-# uses for programming errors (a wrong argument count; DataError subclasses it): only these
-# messages mean "down".
+# uses for programming errors (a wrong argument count; DataError subclasses it), or as an
+# InternalClientError ("cannot switch to state 15; another operation (2) is in progress", a
+# server killed mid-query): only these messages mean "down".
+_BROKEN_CONNECTION_CLASSES = (asyncpg.InterfaceError, asyncpg.InternalClientError)
 _LOST_CONNECTION = (
-    "another operation is",
+    "another operation",
     "connection is closed",
     "pool is closing",
     "pool is closed",
@@ -94,7 +96,7 @@ def dependency_down(exc: BaseException) -> bool:
     wrong. The one test: problem_for and every best-effort write use it."""
     if isinstance(exc, DEPENDENCY_DOWN):
         return True
-    return type(exc) is asyncpg.InterfaceError and any(m in str(exc) for m in _LOST_CONNECTION)
+    return type(exc) in _BROKEN_CONNECTION_CLASSES and any(m in str(exc) for m in _LOST_CONNECTION)
 
 
 def problem_for(exc: Exception) -> JSONResponse:
