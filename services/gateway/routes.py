@@ -617,10 +617,7 @@ async def list_establishments(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Response:
-    prefix = scoped_prefix(who, division_prefix)
-    params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
-    params.update({k: v for k, v in {"status": status, "cursor": cursor}.items() if v})
-    return await relay_read(gw, who, "/establishments", params)
+    return await list_page(gw, who, "/establishments", division_prefix, status, limit, cursor)
 
 
 @router.post(
@@ -683,7 +680,15 @@ async def list_conversions(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Response:
+    return await list_page(gw, who, "/conversions", division_prefix, status, limit, cursor)
+
+
+async def list_page(
+    gw: Gateway, who: Client, path: str, division_prefix: str | None, status: str | None,
+    limit: int, cursor: str | None,
+) -> Response:  # fmt: skip
+    """A page of a workflow's proposals, under the client's scope (one status, optionally)."""
     prefix = scoped_prefix(who, division_prefix)
     params: dict[str, Any] = {"division_prefix": prefix, "limit": limit}
     params.update({k: v for k, v in {"status": status, "cursor": cursor}.items() if v})
-    return await relay_read(gw, who, "/conversions", params)
+    return await relay_read(gw, who, path, params)
