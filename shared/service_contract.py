@@ -70,6 +70,8 @@ class Route:
     status_code: int | None = None
     responses: Mapping[int | str, dict[str, Any]] = field(default_factory=dict)
     query: tuple[QueryParam, ...] = ()
+    # A path parameter's annotation where it is more than `str` (e.g. Annotated[str, Path(...)]).
+    path_types: Mapping[str, Any] = field(default_factory=dict)
     if_match: bool = False  # a command on an existing resource: the client may send If-Match
     # Answered beneath the framework when it can be (shared/hot_routes.py): without a query
     # string, within the client's scope; anything else is the app's to answer.

@@ -155,7 +155,7 @@ def _parameters(route: Route) -> list[Parameter]:
     def param(name: str, annotation: Any, default: Any = Parameter.empty) -> Parameter:
         return Parameter(name, Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
 
-    out = [param(name, str) for name in route.path_params]
+    out = [param(name, route.path_types.get(name, str)) for name in route.path_params]
     if route.request_model is not None:
         out.append(param("body", route.request_model))
     out += [param("gw", GatewayDep), param("who", ClientDep)]
@@ -210,10 +210,10 @@ def _hot_pattern(route: Route) -> re.Pattern[str]:
     """The public path as a regex: the district's parameter in its contract shape."""
     assert isinstance(route.district, PathCode)
     shapes = {route.district.param: route.district.pattern}
-    pieces = re.split(r"{(\w+)}", PREFIX + route.path)
+    pieces = re.split(r"{(\w+)}", PREFIX + route.path)  # literal, name, literal, ...
     regex = "".join(
-        f"(?P<{piece}>{shapes.get(piece, '[^/]+')})" if odd else re.escape(piece)
-        for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
+        f"(?P<{piece}>{shapes.get(piece, '[^/]+')})" if i % 2 else re.escape(piece)
+        for i, piece in enumerate(pieces)
     )
     return re.compile(regex)
 
