@@ -44,6 +44,8 @@ class PrefixQuery:
 
 
 District = PathCode | BodyField | PrefixQuery
+# The gateway's own parameters of every endpoint: no path or query parameter may take them.
+RESERVED = frozenset({"body", "gw", "who", "idempotency_key", "if_match"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Route:
     def __post_init__(self) -> None:
         if self.kind == "command" and self.district is None:
             raise ValueError(f"{self.name}: a command needs the district that may issue it")
+        if clash := RESERVED & {*self.path_params, *(q.name for q in self.query)}:
+            raise ValueError(f"{self.name}: {sorted(clash)} are the gateway's parameter names")
         if self.hot and not (self.kind == "read" and isinstance(self.district, PathCode)):
             raise ValueError(f"{self.name}: only a read of one path-coded resource can be hot")
 

@@ -107,5 +107,7 @@ def test_the_registry_contract_names_where_each_district_is_found() -> None:
     assert unscoped == {"policy_packs", "policy_pack"}
     with pytest.raises(ValueError, match="needs the district"):
         Route("x", "POST", "/x", "command", None, CommunityView, "x", ("x",))
+    with pytest.raises(ValueError, match="gateway's parameter names"):
+        Route("x", "GET", "/x/{who}", "read", None, CommunityView, "x", ("x",))
     with pytest.raises(ValueError, match="can be hot"):
         Route("x", "GET", "/x", "read", BodyField("d"), CommunityView, "x", ("x",), hot=True)
