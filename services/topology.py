@@ -28,6 +28,8 @@ class ServiceSpec:
     settings_class: str  # "module:Class"
     default_port: int
     event_sourced: bool  # has the kernel's events, checkpoints and inbox tables
+    # "module" exporting CONTRACT (shared/service_contract.py): its routes at the gateway
+    contract: str | None = None
 
     @property
     def migrations(self) -> list[Path]:
@@ -59,6 +61,7 @@ SERVICES: dict[str, ServiceSpec] = {
             "shared.settings:KernelSettings",
             8101,
             True,
+            "services.registry.contract",
         ),
         ServiceSpec(
             "gateway",

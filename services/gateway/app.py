@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.gateway.auth import ClientDirectory
+from services.gateway.contracts import service_contracts
 from services.gateway.refusals import audit_refusal
-from services.gateway.routes import HOT_ROUTES, router
+from services.gateway.routes import build_router, hot_routes
 from services.gateway.runtime import bootstrap
 from services.gateway.settings import GatewaySettings
 from shared.hot_routes import HotRoutes
@@ -58,7 +59,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return await app.state.gateway.health()
 
     install_operational_routes(app, [database], report)
-    app.include_router(router)
-    app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside RequestContextMiddleware
+    contracts = service_contracts()
+    app.include_router(build_router(contracts))
+    app.add_middleware(HotRoutes, routes=hot_routes(contracts))  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, service="gateway")
     return app

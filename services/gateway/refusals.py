@@ -4,7 +4,7 @@ Refusals are what an auditor looks for: a key probing other districts' reads, a 
 malformed requests, an unknown key. The hook sees each problem the gateway answers (shared/http
 `install_problem_handlers`) and writes an audit row with the problem the client got, who sent
 it (if anyone known) and the division the request named. Commands the registry answered are
-audited by `routes.command()` instead, with their command id.
+audited by `pipeline.command()` instead, with their command id.
 """
 
 from __future__ import annotations

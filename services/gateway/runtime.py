@@ -14,6 +14,7 @@ from services.gateway.auth import ClientDirectory
 from services.gateway.forward import Forwarder
 from services.gateway.idempotency import SWEEP_BATCH, IdempotencyStore
 from services.gateway.settings import GatewaySettings
+from services.topology import SERVICES
 from shared.db import create_pool
 from shared.http import dependency_down
 from shared.supervisor import Supervisor
@@ -30,9 +31,14 @@ class Gateway:
         self.pool = pool
         self.clients = clients
         self.idempotency = IdempotencyStore(pool, settings.idempotency_ttl_hours)
-        self.registry = Forwarder(
-            "registry", settings.registry_url, settings.forward_timeout_seconds
-        )
+        # One forwarder per service with a contract (services/topology.py).
+        self.forwarders = {
+            spec.name: Forwarder(
+                spec.name, settings.service_url(spec), settings.forward_timeout_seconds
+            )
+            for spec in SERVICES.values()
+            if spec.contract
+        }
         self.supervisor = Supervisor(
             settings.service,
             initial_backoff=settings.task_backoff_initial_seconds,
@@ -40,12 +46,14 @@ class Gateway:
         )
 
     async def start(self) -> None:
-        await self.registry.start()
+        for forwarder in self.forwarders.values():
+            await forwarder.start()
         self.supervisor.start("idempotency-sweep", self._sweep_idempotency_keys)
 
     async def stop(self) -> None:
         await self.supervisor.stop()
-        await self.registry.close()
+        for forwarder in self.forwarders.values():
+            await forwarder.close()
         await self.pool.close()
 
     async def health(self) -> dict[str, Any]:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import model_validator
 
 from shared.settings import KernelSettings
 
+if TYPE_CHECKING:
+    from services.topology import ServiceSpec
+
 
 class GatewaySettings(KernelSettings):
     service: str = "gateway"
     http_port: int = 8000
-    registry_url: str = "http://127.0.0.1:8101"
+    registry_url: str = "http://127.0.0.1:8101"  # a service's URL: `<name>_url` (below)
     # A JSON file listing the clients and the SHA-256 of their API keys (never the keys).
     clients_file: Path | None = None
     idempotency_ttl_hours: int = 24
@@ -24,3 +28,9 @@ class GatewaySettings(KernelSettings):
         if self.env == "production" and self.clients_file is None:
             raise ValueError("WUDING_CLIENTS_FILE must be set in production")
         return self
+
+    def service_url(self, spec: ServiceSpec) -> str:
+        """Where a service behind the gateway listens: its `<name>_url` setting if it has
+        one (WUDING_REGISTRY_URL), else its default port on loopback."""
+        url = getattr(self, f"{spec.name}_url", None)
+        return str(url) if url else f"http://127.0.0.1:{spec.default_port}"

@@ -1,0 +1,113 @@
+"""The gateway is generated from the services' contracts (issue 9 §4)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from services.gateway.app import create_app
+from services.gateway.contracts import service_contracts
+from services.gateway.settings import GatewaySettings
+from services.registry.schemas import CommunityView
+from shared.service_contract import BodyField, Route
+
+GATEWAY = Path(__file__).parents[2] / "services" / "gateway"
+
+# The gateway's public operations before it was generated from contracts (hand-written routes):
+# the generated gateway keeps every one, with the same operationId.
+OPERATIONS = {
+    ("GET", "/v1/communities"): "list_communities",
+    ("POST", "/v1/communities"): "register_community",
+    ("GET", "/v1/communities/{code}"): "get_community",
+    ("POST", "/v1/communities/{code}/conversions"): "propose_conversion",
+    ("GET", "/v1/communities/{code}/explain"): "explain_community",
+    ("GET", "/v1/communities/{code}/findings"): "community_findings",
+    ("GET", "/v1/communities/{code}/grids"): "community_grids",
+    ("POST", "/v1/communities/{code}/grids"): "create_grid",
+    ("POST", "/v1/communities/{code}/grids/merge"): "merge_grids",
+    ("POST", "/v1/communities/{code}/grids/{grid}/assignments"): "assign_to_grid",
+    ("PUT", "/v1/communities/{code}/grids/{grid}/figures"): "resize_grid",
+    ("POST", "/v1/communities/{code}/grids/{grid}/micro-grids"): "add_micro_grid",
+    ("POST", "/v1/communities/{code}/grids/{grid}/split"): "split_grid",
+    ("GET", "/v1/communities/{code}/history"): "community_history",
+    ("PATCH", "/v1/communities/{code}/indicators"): "update_indicators",
+    ("POST", "/v1/communities/{code}/residents-committee"): "establish_residents_committee",
+    ("GET", "/v1/contracts/asyncapi.json"): "event_contracts",
+    ("GET", "/v1/conversions"): "list_conversions",
+    ("GET", "/v1/conversions/{proposal_id}"): "get_conversion",
+    ("POST", "/v1/conversions/{proposal_id}/steps"): "take_conversion_step",
+    ("GET", "/v1/establishments"): "list_establishments",
+    ("POST", "/v1/establishments"): "propose_establishment",
+    ("GET", "/v1/establishments/{proposal_id}"): "get_establishment",
+    ("POST", "/v1/establishments/{proposal_id}/steps"): "take_establishment_step",
+    ("GET", "/v1/policy-packs"): "policy_packs",
+    ("GET", "/v1/policy-packs/{region}/{version}"): "policy_pack",
+}
+
+
+def _service_imports(source: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+        elif isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+    return {m for m in modules if m.startswith("services.")}
+
+
+def test_the_gateway_imports_nothing_of_a_service_but_its_contract() -> None:
+    """Guards: the hand-written gateway imported registry internals (code checks, statuses,
+    schemas, its runtime) 30 times; a service's change then reached into the gateway."""
+    outside = {
+        f"{source.name}: {module}"
+        for source in GATEWAY.glob("*.py")
+        for module in _service_imports(source)
+        if not module.startswith("services.gateway")
+        and module != "services.topology"
+        and not (module.count(".") == 2 and module.endswith(".contract"))
+    }
+    assert not outside
+
+
+def test_the_gateway_serves_exactly_its_contracts_routes_as_before() -> None:
+    """Guards: a route lost or renamed when the gateway became generated. Every operation of
+    the hand-written gateway is still there with its operationId, and every route is a
+    contract's (with its summary and response model) or the AsyncAPI document."""
+    document = create_app(GatewaySettings()).openapi()
+    operations = {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert {key: op["operationId"].split("_v1_")[0] for key, op in operations.items()} == (
+        OPERATIONS
+    )
+    routes = {
+        (route.method, "/v1" + route.path): route
+        for contract in service_contracts()
+        for route in contract.routes
+    }
+    assert set(routes) == set(OPERATIONS) - {("GET", "/v1/contracts/asyncapi.json")}
+    for key, route in routes.items():
+        assert operations[key]["summary"] == route.summary
+        assert operations[key]["tags"] == list(route.tags)
+        success = str(route.status_code or 200)
+        assert "application/json" in operations[key]["responses"][success]["content"]
+        if route.request_model is not None:
+            assert operations[key]["requestBody"]["required"] is True
+
+
+def test_the_registry_contract_names_where_each_district_is_found() -> None:
+    """Guards: a command the gateway cannot scope. Every command names its district, and only
+    policy packs (public to every client) are read without one."""
+    (registry,) = service_contracts()
+    unscoped = {route.name for route in registry.routes if route.district is None}
+    assert unscoped == {"policy_packs", "policy_pack"}
+    with pytest.raises(ValueError, match="needs the district"):
+        Route("x", "POST", "/x", "command", None, CommunityView, "x", ("x",))
+    with pytest.raises(ValueError, match="gateway's parameter names"):
+        Route("x", "GET", "/x/{who}", "read", None, CommunityView, "x", ("x",))
+    with pytest.raises(ValueError, match="can be hot"):
+        Route("x", "GET", "/x", "read", BodyField("d"), CommunityView, "x", ("x",), hot=True)
