@@ -134,10 +134,11 @@ class GridCommands:
         findings = finding_events(
             cmd.code, pack, broken, community.open_findings, touched, community.figure
         )
-        events = [self.handlers.new_event(event, cmd.code, ctx)] + [
-            self.handlers.new_event(f, cmd.code, ctx, pack) for f in findings
+        name = type(cmd).__name__  # the command's stable name: CreateGrid, MergeGrids, ...
+        events = [self.handlers.new_event(event, name, cmd.code, ctx)] + [
+            self.handlers.new_event(f, name, cmd.code, ctx, pack) for f in findings
         ]
-        return await self.handlers.append(cmd.code, community.head, events, ctx)
+        return await self.handlers.save(cmd.code, community.head, events, ctx)
 
 
 def touched_subjects(community: domain.Community, event: DomainEvent) -> set[str | None]:
