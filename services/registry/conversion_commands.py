@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import count
+from typing import ClassVar
 from uuid import UUID, uuid5
 
 from services.registry import conversion, domain
@@ -48,6 +49,7 @@ class ConversionOpen(Conflict):
 
 @dataclass(frozen=True)
 class ProposeConversion:
+    command_type: ClassVar[str] = "ProposeConversion"  # stable: the metadata's `command`
     code: str
     collective_assets_quantified: bool
     fully_demolished: bool
@@ -58,7 +60,7 @@ class ProposeConversion:
     actor_role: str = "town"
 
 
-PROPOSE, STEP = "ProposeConversion", "RecordConversionStep"
+PROPOSE, STEP = ProposeConversion.command_type, "RecordConversionStep"
 
 
 class ConversionCommands:

@@ -8,6 +8,7 @@ is recorded, and the community is active if and only if its registration step is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import uuid5
 
 from services.registry import domain, establishment
@@ -35,6 +36,7 @@ from shared.workflow import Document
 
 @dataclass(frozen=True)
 class ProposeEstablishment:
+    command_type: ClassVar[str] = "ProposeEstablishment"  # stable: the metadata's `command`
     name: str
     subtype: str
     division_code: str
@@ -74,7 +76,7 @@ class EstablishmentCommands:
             documents=cmd.documents, trust_areas=list(cmd.trust_areas),
             **cmd.indicators.model_dump(),
         )  # fmt: skip
-        event = self._new(proposed, "ProposeEstablishment", proposal_id, ctx)
+        event = self._new(proposed, cmd.command_type, proposal_id, ctx)
         return await self.pipeline.save(
             ctx, Change(establishment.stream_id(proposal_id), StreamPosition(), [event])
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar
 from uuid import uuid5
 
 from services.registry import domain
@@ -37,6 +37,7 @@ CaseT = TypeVar("CaseT", bound=Case)
 
 @dataclass(frozen=True)
 class RegisterCommunity:
+    command_type: ClassVar[str] = "RegisterCommunity"  # stable: the metadata's `command`
     name: str
     division_code: str
     major_type: str
@@ -53,6 +54,7 @@ class RegisterCommunity:
 
 @dataclass(frozen=True)
 class UpdateCommunityIndicators:
+    command_type: ClassVar[str] = "UpdateCommunityIndicators"  # stable: the metadata's `command`
     code: str
     expected_version: int | None
     indicators: domain.Indicators
@@ -119,7 +121,7 @@ class Handlers:
         cmd: RegisterCommunity,
         ctx: CommandContext,
         *,
-        command: str = "RegisterCommunity",
+        command: str = RegisterCommunity.command_type,
         status: str = "active",
         establishment: str | None = None,
         predecessor: str | None = None,
@@ -187,7 +189,7 @@ class Handlers:
         if isinstance(community, list):
             return community
         updated = domain.CommunityIndicatorsUpdated(code=cmd.code, **cmd.indicators.model_dump())
-        name = "UpdateCommunityIndicators"
+        name = cmd.command_type
         events = [self.new_event(updated, name, cmd.code, ctx)]
         registered = community.registered
         assert registered is not None
