@@ -28,8 +28,12 @@ class CommandContext:
             "command": command_type,
             "command_id": str(self.command_id),
             "correlation_id": self.correlation_id or str(self.command_id),
-            "causation_id": str(self.command_id),
+            "causation_id": self.causation(),
             **current_trace_headers(),
             **extra,
         }
         return {k: v for k, v in meta.items() if v is not None}
+
+    def causation(self) -> str:
+        """What caused the events: the command itself (a reaction names the incoming event)."""
+        return str(self.command_id)

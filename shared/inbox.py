@@ -59,6 +59,7 @@ class InboxConsumer:
         bootstrap_servers: str,
         tracer_provider: TracerProvider | None = None,
         retry_delay: float = 1.0,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.pool = pool
         self.name = name
@@ -67,6 +68,7 @@ class InboxConsumer:
         self.bootstrap_servers = bootstrap_servers
         self.dead_letter_topic = dead_letter_topic(name)
         self.retry_delay = retry_delay
+        self.on_commit = on_commit  # wakes the relay and projectors after an effect committed
         self.broker = KafkaBroker(
             bootstrap_servers,
             middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
@@ -149,6 +151,8 @@ class InboxConsumer:
                 topic,
                 event.type,
             )
+        if self.on_commit is not None:
+            self.on_commit()
         metrics.CONSUMER_PROCESSED.labels(self.name, "processed").inc()
         metrics.CONSUMER_LAG_SECONDS.labels(self.name).set(
             (datetime.now(UTC) - event.time).total_seconds()

@@ -1,4 +1,5 @@
-"""A service's running parts besides HTTP: its pool, store, relay and projectors.
+"""A service's running parts besides HTTP: its pool, store, command pipeline, relay,
+projectors and subscribers (shared/subscribers.py).
 
 `ServiceRuntime.start()` starts the background loops, each under the supervisor (restarted
 with backoff after any error); `stop()` ends them cleanly. `health()` is the report /healthz
@@ -8,16 +9,20 @@ and /readyz show. Built in the service's lifespan, never at import.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
 from shared.eventstore import Checkpoint, EventCatalog, EventStore
+from shared.inbox import InboxConsumer
 from shared.parking import summaries
+from shared.pipeline import CommandPipeline
 from shared.projections import Projection, Projector
 from shared.relay import Relay
 from shared.sealing import LogSealed, Sealer, signing_key
 from shared.settings import KernelSettings
+from shared.subscribers import Subscription, inbox_handler
 from shared.supervisor import Loop, Supervisor
 
 
@@ -28,12 +33,14 @@ class ServiceRuntime:
         pool: asyncpg.Pool,
         catalog: EventCatalog,
         projections: list[Projection],
+        subscriptions: Sequence[Subscription] = (),
     ) -> None:
         self.settings = settings
         self.pool = pool
         self.catalog = catalog
         catalog.register(LogSealed)  # every service's log holds its seals
         self.store = EventStore(pool)
+        self.pipeline = CommandPipeline(self.store, catalog, wake=self.appended)
         self.projectors = [
             Projector(pool, catalog, p, poll_interval=settings.poll_interval_seconds)
             for p in projections
@@ -50,10 +57,22 @@ class ServiceRuntime:
             offset_check_interval=settings.relay_offset_check_seconds,
             sealer=self._sealer(settings),
         )
+        self.consumers = [self._consumer(s) for s in subscriptions]
         self.supervisor = Supervisor(
             settings.service,
             initial_backoff=settings.task_backoff_initial_seconds,
             max_backoff=settings.task_backoff_max_seconds,
+        )
+
+    def _consumer(self, subscription: Subscription) -> InboxConsumer:
+        """The inbox consumer running a subscription's EVENT_HANDLERS on this pipeline."""
+        return InboxConsumer(
+            self.pool,
+            name=subscription.name,
+            topics=subscription.topics,
+            handler=inbox_handler(subscription.handlers, self.pipeline),
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            on_commit=self.appended,
         )
 
     def _sealer(self, settings: KernelSettings) -> Sealer | None:
@@ -77,6 +96,8 @@ class ServiceRuntime:
             self.supervise(projector.checkpoint_name, projector.run)
         if self.settings.relay_enabled:
             self.supervise(self.relay.checkpoint_name, self.relay.run)
+        for consumer in self.consumers:
+            self.supervise(f"consumer:{consumer.name}", consumer.run)
 
     def supervise(self, name: str, loop: Loop) -> None:
         """Run `loop(stop)` in the background under the supervisor (consumers, sweeps...)."""

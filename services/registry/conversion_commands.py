@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import count
+from typing import ClassVar
 from uuid import UUID, uuid5
 
 from services.registry import conversion, domain
@@ -31,6 +32,7 @@ from shared.errors import (
 )
 from shared.eventstore import DomainEvent, Envelope, NewEvent
 from shared.eventstore.store import head_of
+from shared.pipeline import Change
 from shared.values import refusing_invalid_values
 from shared.workflow import Document, missing_documents
 
@@ -47,6 +49,7 @@ class ConversionOpen(Conflict):
 
 @dataclass(frozen=True)
 class ProposeConversion:
+    command_type: ClassVar[str] = "ProposeConversion"  # stable: the metadata's `command`
     code: str
     collective_assets_quantified: bool
     fully_demolished: bool
@@ -57,14 +60,17 @@ class ProposeConversion:
     actor_role: str = "town"
 
 
+PROPOSE, STEP = ProposeConversion.command_type, "RecordConversionStep"
+
+
 class ConversionCommands:
     def __init__(self, handlers: Handlers) -> None:
         self.handlers = handlers
-        self.store = handlers.store
+        self.pipeline = handlers.pipeline
 
     @refusing_invalid_values
     async def propose(self, cmd: ProposeConversion, ctx: CommandContext) -> list[Envelope]:
-        if replay := await self.store.events_of_command(ctx.command_id):
+        if replay := await self.pipeline.replay(ctx):
             return replay  # a retry of a proposal already recorded
         village = await self.handlers.load_at(cmd.code, None, ctx)  # 409 naming a successor
         assert isinstance(village, domain.Community)
@@ -82,7 +88,7 @@ class ConversionCommands:
             cmd.successor_subtype, cmd.successor_division_code, village,
         )  # fmt: skip
         if not problems:
-            await self.handlers.registration(successor, ctx)  # the successor must be registrable
+            await self.handlers.registration(successor, ctx, command=PROPOSE)  # registrable
         if problems:
             raise ValidationFailed("the conversion cannot be proposed", errors=problems)
         proposal_id = await self._next_proposal_id(cmd.code)
@@ -95,10 +101,10 @@ class ConversionCommands:
             documents=cmd.documents,
         )  # fmt: skip
         try:
-            return await self.store.append(
+            return await self.pipeline.save(ctx, Change(
                 conversion.stream_id(proposal_id), StreamPosition(),
-                [self._new(proposed, proposal_id, ctx)], command_id=ctx.command_id,
-            )  # fmt: skip
+                [self._new(proposed, PROPOSE, proposal_id, ctx)],
+            ))  # fmt: skip
         except ConcurrencyConflict as exc:  # another proposal for the village won the race
             raise ConversionOpen(f"village {cmd.code} has an open proposal {proposal_id}") from exc
 
@@ -106,7 +112,7 @@ class ConversionCommands:
         """The id of the village's next proposal; refused while an earlier one is open."""
         for n in count(1):
             proposal_id = f"{code[:12]}-{uuid5(PROPOSAL_IDS, f'{code}/{n}').hex[:8]}"
-            envelopes = await self.store.read_stream(conversion.stream_id(proposal_id))
+            envelopes = await self.pipeline.load(conversion.stream_id(proposal_id))
             if not envelopes:
                 return proposal_id
             case = Conversion()
@@ -130,9 +136,7 @@ class ConversionCommands:
         proposed = case.proposed
         assert proposed is not None
         if problems := conversion.check_conversion_step(case, given):
-            return await self.handlers.replay_or_refuse(
-                ctx, f"{given.step} cannot be recorded", problems
-            )
+            return await self.pipeline.refuse(ctx, f"{given.step} cannot be recorded", problems)
         step = CONVERSION.by_name[given.step]
         approval = step.name == "approval"
         successor_code = issue_code(proposed.successor_division_code, "urban") if approval else None
@@ -143,15 +147,17 @@ class ConversionCommands:
             votes_for=given.votes_for, votes_total=given.votes_total,
             successor_code=successor_code or case.successor_code,
         )  # fmt: skip
-        step_event = (stream, head_of(envelopes), [self._new(recorded, proposal_id, ctx)])
+        step_event = Change(
+            stream, head_of(envelopes), [self._new(recorded, STEP, proposal_id, ctx)]
+        )
         if not approval:
-            return await self.store.append(*step_event, command_id=ctx.command_id)
+            return await self.pipeline.save(ctx, step_event)
         return await self._approve(proposed, step_event, ctx)
 
     async def _approve(
         self,
         proposed: ConversionProposed,
-        step_event: tuple[str, StreamPosition, list[NewEvent]],
+        step_event: Change,
         ctx: CommandContext,
     ) -> list[Envelope]:
         village = await self.handlers.load_at(proposed.code, None, ctx)  # refuses an ended one
@@ -165,25 +171,23 @@ class ConversionCommands:
             proposed.successor_subtype, proposed.successor_division_code, village,
         )  # fmt: skip
         code, registration = await self.handlers.registration(
-            successor, ctx, predecessor=proposed.code, committee_name=after
+            successor, ctx, command=STEP, predecessor=proposed.code, committee_name=after
         )
-        if await self.store.read_stream(domain.stream_id(code)):
+        if await self.pipeline.load(domain.stream_id(code)):
             raise AlreadyRegistered(f"community {code} is already registered")
         ended: DomainEvent = CommunityConverted(
             code=proposed.code, successor_code=code, proposal_id=proposed.proposal_id,
             committee_name_before=before, committee_name_after=after,
         )  # fmt: skip
-        return await self.store.append_together(
-            [
-                step_event,
-                (
-                    domain.stream_id(proposed.code),
-                    village.head,
-                    [self.handlers.new_event(ended, proposed.code, ctx)],
-                ),
-                (domain.stream_id(code), StreamPosition(), registration),
-            ],
-            command_id=ctx.command_id,
+        return await self.pipeline.save(
+            ctx,
+            step_event,
+            Change(
+                domain.stream_id(proposed.code),
+                village.head,
+                [self.handlers.new_event(ended, STEP, proposed.code, ctx)],
+            ),
+            Change(domain.stream_id(code), StreamPosition(), registration),
         )
 
     @staticmethod
@@ -205,8 +209,7 @@ class ConversionCommands:
             has_residents_committee=True,
         )
 
-    def _new(self, event: DomainEvent, proposal_id: str, ctx: CommandContext) -> NewEvent:
-        metadata = ctx.metadata(
-            type(event).__name__, subject=proposal_id, division_code=proposal_id[:12]
-        )
-        return self.handlers.catalog.new_event(event, metadata)
+    def _new(
+        self, event: DomainEvent, command: str, proposal_id: str, ctx: CommandContext
+    ) -> NewEvent:
+        return self.handlers.new_event(event, command, proposal_id, ctx)

@@ -8,6 +8,7 @@ is recorded, and the community is active if and only if its registration step is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import uuid5
 
 from services.registry import domain, establishment
@@ -28,12 +29,14 @@ from shared.errors import (
 )
 from shared.eventstore import Envelope, NewEvent
 from shared.eventstore.store import head_of
+from shared.pipeline import Change
 from shared.values import refusing_invalid_values
 from shared.workflow import Document
 
 
 @dataclass(frozen=True)
 class ProposeEstablishment:
+    command_type: ClassVar[str] = "ProposeEstablishment"  # stable: the metadata's `command`
     name: str
     subtype: str
     division_code: str
@@ -44,10 +47,13 @@ class ProposeEstablishment:
     trust_areas: tuple[domain.TrustArea, ...] = ()
 
 
+STEP = "RecordEstablishmentStep"
+
+
 class EstablishmentCommands:
     def __init__(self, handlers: Handlers) -> None:
         self.handlers = handlers
-        self.store = handlers.store
+        self.pipeline = handlers.pipeline
 
     @refusing_invalid_values
     async def propose(self, cmd: ProposeEstablishment, ctx: CommandContext) -> list[Envelope]:
@@ -57,7 +63,7 @@ class EstablishmentCommands:
         if cmd.actor_role != "town":
             problems.append(FieldProblem("actor_role", "a town/street (town) proposes (方案申报)"))
         code = issue_code(cmd.division_code, "industrial")
-        if await self.store.read_stream(domain.stream_id(code)):
+        if await self.pipeline.load(domain.stream_id(code)):
             problems.append(
                 FieldProblem("division_code", f"{cmd.division_code} already has community {code}")
             )
@@ -70,12 +76,9 @@ class EstablishmentCommands:
             documents=cmd.documents, trust_areas=list(cmd.trust_areas),
             **cmd.indicators.model_dump(),
         )  # fmt: skip
-        event = self._new(proposed, proposal_id, ctx)
-        return await self.store.append(
-            establishment.stream_id(proposal_id),
-            StreamPosition(),
-            [event],
-            command_id=ctx.command_id,
+        event = self._new(proposed, cmd.command_type, proposal_id, ctx)
+        return await self.pipeline.save(
+            ctx, Change(establishment.stream_id(proposal_id), StreamPosition(), [event])
         )
 
     @refusing_invalid_values
@@ -89,9 +92,7 @@ class EstablishmentCommands:
         proposed = proposal.proposed
         assert proposed is not None
         if problems := establishment.check_establishment_step(proposal, given):
-            return await self.handlers.replay_or_refuse(
-                ctx, f"{given.step} cannot be recorded", problems
-            )
+            return await self.pipeline.refuse(ctx, f"{given.step} cannot be recorded", problems)
         step = ESTABLISHMENT.by_name[given.step]
         code = issue_code(proposed.division_code, "industrial") if step.name == "approval" else None
         recorded = EstablishmentStepRecorded(
@@ -104,39 +105,35 @@ class EstablishmentCommands:
         community: tuple[str, list[NewEvent]] | None = None
         if step.name == "approval":
             community = await self.handlers.registration(
-                self._registration(proposed), ctx, status="approved", establishment=proposal_id
-            )
+                self._registration(proposed), ctx, command=STEP, status="approved",
+                establishment=proposal_id,
+            )  # fmt: skip
         elif step.name == "registration":
             assert proposal.code is not None
             activated = domain.CommunityActivated(
                 code=proposal.code, establishment=proposal_id,
                 certificate_number=str(given.certificate_number),
             )  # fmt: skip
-            community = (proposal.code, [self.handlers.new_event(activated, proposal.code, ctx)])
-        step_event = self._new(recorded, proposal_id, ctx)
-        stream = establishment.stream_id(proposal_id)
+            community = (
+                proposal.code, [self.handlers.new_event(activated, STEP, proposal.code, ctx)]
+            )  # fmt: skip
+        step_event = Change(
+            establishment.stream_id(proposal_id), head_of(envelopes),
+            [self._new(recorded, STEP, proposal_id, ctx)],
+        )  # fmt: skip
         if community is None:
-            return await self.store.append(
-                stream, head_of(envelopes), [step_event], command_id=ctx.command_id
-            )
+            return await self.pipeline.save(ctx, step_event)
         code, events = community
-        position = head_of(await self.store.read_stream(domain.stream_id(code)))
+        position = head_of(await self.pipeline.load(domain.stream_id(code)))
         if step.name == "approval" and position.version:
             raise AlreadyRegistered(f"community {code} is already registered")
-        return await self.store.append_together(
-            [
-                (stream, head_of(envelopes), [step_event]),
-                (domain.stream_id(code), position, events),
-            ],
-            command_id=ctx.command_id,
+        return await self.pipeline.save(
+            ctx, step_event, Change(domain.stream_id(code), position, events)
         )
 
-    def _new(self, event: EstablishmentProposed | EstablishmentStepRecorded, proposal_id: str,
-             ctx: CommandContext) -> NewEvent:  # fmt: skip
-        metadata = ctx.metadata(
-            type(event).__name__, subject=proposal_id, division_code=proposal_id[:12]
-        )
-        return self.handlers.catalog.new_event(event, metadata)
+    def _new(self, event: EstablishmentProposed | EstablishmentStepRecorded, command: str,
+             proposal_id: str, ctx: CommandContext) -> NewEvent:  # fmt: skip
+        return self.handlers.new_event(event, command, proposal_id, ctx)
 
     @staticmethod
     def _registration(source: ProposeEstablishment | EstablishmentProposed) -> RegisterCommunity:

@@ -8,6 +8,7 @@ touched (DOMAIN.md §1 "Grids"): findings are raised and resolved, never refusal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from services.registry import domain
 from services.registry.findings import finding_events, grid_breaches
@@ -43,6 +44,7 @@ class NewMicroGrid:
 
 @dataclass(frozen=True)
 class CreateGrid:
+    command_type: ClassVar[str] = "CreateGrid"  # stable: the metadata's `command`
     code: str
     name: str
     kind: GridKind
@@ -53,6 +55,7 @@ class CreateGrid:
 
 @dataclass(frozen=True)
 class ResizeGrid:
+    command_type: ClassVar[str] = "ResizeGrid"  # stable: the metadata's `command`
     code: str
     grid: str
     figures: GridFigures
@@ -64,6 +67,7 @@ class ResizeGrid:
 
 @dataclass(frozen=True)
 class AddMicroGrid:
+    command_type: ClassVar[str] = "AddMicroGrid"  # stable: the metadata's `command`
     code: str
     grid: str
     micro_grid: NewMicroGrid
@@ -72,6 +76,7 @@ class AddMicroGrid:
 
 @dataclass(frozen=True)
 class MergeGrids:
+    command_type: ClassVar[str] = "MergeGrids"  # stable: the metadata's `command`
     code: str
     sources: list[str]
     name: str
@@ -89,6 +94,7 @@ class SplitPart:
 
 @dataclass(frozen=True)
 class SplitGrid:
+    command_type: ClassVar[str] = "SplitGrid"  # stable: the metadata's `command`
     code: str
     source: str
     parts: list[SplitPart]
@@ -97,6 +103,7 @@ class SplitGrid:
 
 @dataclass(frozen=True)
 class AssignToGrid:
+    command_type: ClassVar[str] = "AssignToGrid"  # stable: the metadata's `command`
     code: str
     grid: str
     moved: GridFigures
@@ -134,10 +141,11 @@ class GridCommands:
         findings = finding_events(
             cmd.code, pack, broken, community.open_findings, touched, community.figure
         )
-        events = [self.handlers.new_event(event, cmd.code, ctx)] + [
-            self.handlers.new_event(f, cmd.code, ctx, pack) for f in findings
+        name = cmd.command_type
+        events = [self.handlers.new_event(event, name, cmd.code, ctx)] + [
+            self.handlers.new_event(f, name, cmd.code, ctx, pack) for f in findings
         ]
-        return await self.handlers.append(cmd.code, community.head, events, ctx)
+        return await self.handlers.save(cmd.code, community.head, events, ctx)
 
 
 def touched_subjects(community: domain.Community, event: DomainEvent) -> set[str | None]:

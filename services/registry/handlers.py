@@ -1,10 +1,11 @@
-"""Registry command handlers: commands in, events appended. The only place that appends."""
+"""Registry command handlers: load → decide → save through the kernel's command pipeline
+(shared/pipeline.py), which alone appends."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import ClassVar, Protocol, TypeVar
 from uuid import uuid5
 
 from services.registry import domain
@@ -21,8 +22,9 @@ from shared.errors import (
     StreamPosition,
     ValidationFailed,
 )
-from shared.eventstore import DomainEvent, Envelope, EventCatalog, EventStore, NewEvent
+from shared.eventstore import DomainEvent, Envelope, EventCatalog, NewEvent
 from shared.eventstore.store import head_of
+from shared.pipeline import Change, CommandPipeline, Store
 from shared.values import refusing_invalid_values
 
 
@@ -35,6 +37,7 @@ CaseT = TypeVar("CaseT", bound=Case)
 
 @dataclass(frozen=True)
 class RegisterCommunity:
+    command_type: ClassVar[str] = "RegisterCommunity"  # stable: the metadata's `command`
     name: str
     division_code: str
     major_type: str
@@ -51,6 +54,7 @@ class RegisterCommunity:
 
 @dataclass(frozen=True)
 class UpdateCommunityIndicators:
+    command_type: ClassVar[str] = "UpdateCommunityIndicators"  # stable: the metadata's `command`
     code: str
     expected_version: int | None
     indicators: domain.Indicators
@@ -90,11 +94,16 @@ class Reevaluation:
 
 class Handlers:
     def __init__(
-        self, store: EventStore, catalog: EventCatalog, policies: PolicyBook | None = None
+        self,
+        store: Store,
+        catalog: EventCatalog,
+        policies: PolicyBook | None = None,
+        pipeline: CommandPipeline | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.policies = policies or PolicyBook.shipped()
+        self.pipeline = pipeline or CommandPipeline(store, catalog)
 
     @refusing_invalid_values
     async def register_community(
@@ -102,7 +111,7 @@ class Handlers:
     ) -> list[Envelope]:
         code, events = await self.registration(cmd, ctx)
         try:
-            return await self.append(code, StreamPosition(), events, ctx)
+            return await self.save(code, StreamPosition(), events, ctx)
         except ConcurrencyConflict as exc:
             # A code is issued once and never reused: the stream exists, so does the community.
             raise AlreadyRegistered(f"community {code} is already registered") from exc
@@ -112,6 +121,7 @@ class Handlers:
         cmd: RegisterCommunity,
         ctx: CommandContext,
         *,
+        command: str = RegisterCommunity.command_type,
         status: str = "active",
         establishment: str | None = None,
         predecessor: str | None = None,
@@ -167,8 +177,8 @@ class Handlers:
             tier,
             *community_findings(pack, registered, registered.indicators(), committee, {}),
         ]
-        return code, [self.new_event(registered, code, ctx)] + [
-            self.new_event(d, code, ctx, pack) for d in decisions
+        return code, [self.new_event(registered, command, code, ctx)] + [
+            self.new_event(d, command, code, ctx, pack) for d in decisions
         ]
 
     @refusing_invalid_values
@@ -179,7 +189,8 @@ class Handlers:
         if isinstance(community, list):
             return community
         updated = domain.CommunityIndicatorsUpdated(code=cmd.code, **cmd.indicators.model_dump())
-        events = [self.new_event(updated, cmd.code, ctx)]
+        name = cmd.command_type
+        events = [self.new_event(updated, name, cmd.code, ctx)]
         registered = community.registered
         assert registered is not None
         pack = await self.pack_for(registered.division_code)
@@ -191,14 +202,14 @@ class Handlers:
             pack, registered, updated.indicators(), community.has_residents_committee,
             community.open_findings,
         )  # fmt: skip
-        events += [self.new_event(d, cmd.code, ctx, pack) for d in decisions]
-        return await self.append(cmd.code, community.head, events, ctx)
+        events += [self.new_event(d, name, cmd.code, ctx, pack) for d in decisions]
+        return await self.save(cmd.code, community.head, events, ctx)
 
     async def publish_pack(self, region: str, ctx: CommandContext) -> list[Envelope]:
         """Record that the region's pack version in force is published (once per version)."""
         pack = self.policies.in_force(region)
         stream = domain.policy_stream_id(region)
-        history = await self.store.read_stream(stream)
+        history = await self.pipeline.load(stream)
         digest = pack.content_sha256()
         for earlier in history:
             if earlier.payload["version"] != pack.version:
@@ -217,9 +228,10 @@ class Handlers:
             name=pack.name,
             content_sha256=digest,
         )
-        metadata = ctx.metadata("PublishPolicyPack", subject=stream, policy_pack=pack.ref)
-        event = self.catalog.new_event(published, metadata)
-        return await self.store.append(stream, head_of(history), [event], command_id=ctx.command_id)
+        event = self.pipeline.new_event(
+            published, "PublishPolicyPack", ctx, subject=stream, policy_pack=pack.ref
+        )
+        return await self.pipeline.save(ctx, Change(stream, head_of(history), [event]))
 
     async def reevaluate(self, region: str, codes: list[str], ctx: CommandContext) -> Reevaluation:
         """Re-decide tier and size findings of `codes` under the published pack in force.
@@ -264,8 +276,11 @@ class Handlers:
                 command_id=uuid5(ctx.command_id, code),
             )
             extra = {"reason": "re-evaluation", "causation_id": str(publication.event_id)}
-            events = [self.new_event(d, code, step, pack, **extra) for d in decisions]
-            await self.append(code, community.head, events, step)
+            events = [
+                self.new_event(d, "ReevaluateCommunities", code, step, pack, **extra)
+                for d in decisions
+            ]
+            await self.save(code, community.head, events, step)
             changed += 1
         return Reevaluation(pack.ref, len(codes) - ended, changed)
 
@@ -278,7 +293,7 @@ class Handlers:
         """The pack a decision in `region` uses now, read from the log at decision time: the
         latest published version in force, never a file that is merely present; with its
         publication (None: the region's baseline, before its first publication)."""
-        publications = await self.store.read_stream(domain.policy_stream_id(region))
+        publications = await self.pipeline.load(domain.policy_stream_id(region))
         by_version = {str(e.payload["version"]): e for e in publications}
         published = {v: str(e.payload["content_sha256"]) for v, e in by_version.items()}
         pack = self.policies.deciding(region, published)
@@ -308,10 +323,11 @@ class Handlers:
         event = domain.ResidentsCommitteeEstablished(code=code, committee_name=committee_name)
         pack = await self.pack_for(registered.division_code)
         findings = community_findings(pack, registered, indicators, True, community.open_findings)
-        events = [self.new_event(event, code, ctx)] + [
-            self.new_event(f, code, ctx, pack) for f in findings
+        name = "EstablishResidentsCommittee"
+        events = [self.new_event(event, name, code, ctx)] + [
+            self.new_event(f, name, code, ctx, pack) for f in findings
         ]
-        return await self.append(code, community.head, events, ctx)
+        return await self.save(code, community.head, events, ctx)
 
     async def load_at(
         self, code: str, expected_version: int | None, ctx: CommandContext
@@ -326,34 +342,24 @@ class Handlers:
             raise CommunityEnded(
                 f"community {code} was converted into {community.successor}: act on that one"
             )
-        if expected_version is not None and expected_version != community.head.version:
-            if replay := await self.store.events_of_command(ctx.command_id):
-                return replay
-            raise ConcurrencyConflict(
-                domain.stream_id(code), expected_version, community.head.version
-            )
+        stream = domain.stream_id(code)
+        if replay := await self.pipeline.check_expected(
+            stream, expected_version, community.head, ctx
+        ):
+            return replay
         return community
 
     async def load_case(self, stream: str, case: CaseT, what: str) -> tuple[list[Envelope], CaseT]:
         """A workflow case (establishment, conversion) as its stream left it."""
-        envelopes = await self.store.read_stream(stream)
+        envelopes = await self.pipeline.load(stream)
         if not envelopes:
             raise NotFound(f"no {what}")
         for e in envelopes:
             case.apply(self.catalog.decode(e))
         return envelopes, case
 
-    async def replay_or_refuse(
-        self, ctx: CommandContext, title: str, problems: list[FieldProblem]
-    ) -> list[Envelope]:
-        """A step that cannot be taken now: the events of the first attempt when this is a
-        retry of a step already recorded, else every reason it is refused."""
-        if replay := await self.store.events_of_command(ctx.command_id):
-            return replay
-        raise ValidationFailed(title, errors=problems)
-
     async def load(self, code: str) -> domain.Community:
-        envelopes = await self.store.read_stream(domain.stream_id(code))
+        envelopes = await self.pipeline.load(domain.stream_id(code))
         if not envelopes:
             raise NotFound(f"no community with code {code}")
         return domain.Community.from_history(code, [(e, self.catalog.decode(e)) for e in envelopes])
@@ -361,24 +367,22 @@ class Handlers:
     def new_event(
         self,
         event: DomainEvent,
+        command: str,
         code: str,
         ctx: CommandContext,
         pack: PolicyPack | None = None,
         **extra: str,
     ) -> NewEvent:
-        if pack:
-            extra["policy_pack"] = pack.ref
-        metadata = ctx.metadata(
-            type(event).__name__, subject=code, division_code=code[:12], **extra
-        )
-        return self.catalog.new_event(event, metadata)
+        """An event on community `code`'s stream (or a case named by it), recorded by `command`."""
+        return self.pipeline.new_event(
+            event, command, ctx, subject=code, division_code=code[:12],
+            policy_pack=pack.ref if pack else None, **extra,
+        )  # fmt: skip
 
-    async def append(
+    async def save(
         self, code: str, expected: StreamPosition, events: list[NewEvent], ctx: CommandContext
     ) -> list[Envelope]:
-        return await self.store.append(
-            domain.stream_id(code), expected, events, command_id=ctx.command_id
-        )
+        return await self.pipeline.save(ctx, Change(domain.stream_id(code), expected, events))
 
 
 def tier_assignment(

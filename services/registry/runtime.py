@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
 from services.registry.conversion import CONVERSION_EVENT_TYPES
@@ -11,6 +13,7 @@ from services.registry.establishment import ESTABLISHMENT_EVENT_TYPES
 from services.registry.establishment_commands import EstablishmentCommands
 from services.registry.grid_commands import GridCommands
 from services.registry.handlers import Handlers
+from services.registry.policy import PolicyBook
 from services.registry.projections import (
     CommunitiesProjection,
     ConversionsProjection,
@@ -21,6 +24,7 @@ from services.registry.projections import (
 from services.registry.queries import CommunityQueries
 from shared.db import create_pool
 from shared.eventstore import EventCatalog
+from shared.pipeline import CommandPipeline
 from shared.projections import Projection
 from shared.runtime import ServiceRuntime
 from shared.settings import KernelSettings
@@ -30,6 +34,28 @@ def registry_catalog() -> EventCatalog:
     catalog = EventCatalog(source="/wuding/registry")
     catalog.register(*EVENT_TYPES, *ESTABLISHMENT_EVENT_TYPES, *CONVERSION_EVENT_TYPES)
     return catalog
+
+
+@dataclass(frozen=True)
+class RegistryCommands:
+    """Every command handler of the registry, over one command pipeline."""
+
+    handlers: Handlers
+    grid_commands: GridCommands
+    establishments: EstablishmentCommands
+    conversions: ConversionCommands
+
+
+def registry_commands(
+    pipeline: CommandPipeline, policies: PolicyBook | None = None
+) -> RegistryCommands:
+    """The registry's handlers on `pipeline`: the process's (PostgreSQL), or a unit test's over
+    the in-memory store (`CommandPipeline(MemoryEventStore(), registry_catalog())`)."""
+    handlers = Handlers(pipeline.store, pipeline.catalog, policies, pipeline)
+    return RegistryCommands(
+        handlers, GridCommands(handlers), EstablishmentCommands(handlers),
+        ConversionCommands(handlers),
+    )  # fmt: skip
 
 
 class Registry(ServiceRuntime):
@@ -42,10 +68,11 @@ class Registry(ServiceRuntime):
             ConversionsProjection(),
         ]
         super().__init__(settings, pool, registry_catalog(), projections)
-        self.handlers = Handlers(self.store, self.catalog)
-        self.grid_commands = GridCommands(self.handlers)
-        self.establishments = EstablishmentCommands(self.handlers)
-        self.conversions = ConversionCommands(self.handlers)
+        commands = registry_commands(self.pipeline)
+        self.handlers = commands.handlers
+        self.grid_commands = commands.grid_commands
+        self.establishments = commands.establishments
+        self.conversions = commands.conversions
         self.queries = CommunityQueries(pool, self.store, self.catalog)
 
 

@@ -128,17 +128,30 @@ class EventStore:
         appends: Sequence[tuple[str, StreamPosition, Sequence[NewEvent]]],
         *,
         command_id: UUID,
+        conn: asyncpg.Connection | None = None,
     ) -> list[Envelope]:
         """One command's appends to several streams, in one transaction: all or none.
 
         For a decision that changes two aggregates at once (a workflow step and the community
         it creates or ends). Each stream keeps its own expected version; a retry of the same
-        command returns the events of the first run.
+        command returns the events of the first run. With `conn`, inside the caller's
+        transaction.
         """
-        if replay := await self.events_of_command(command_id):
+        if replay := await self.events_of_command(command_id, conn=conn):
             return replay
+        if conn is None:
+            async with self.pool.acquire() as own:
+                return await self._append_together(appends, command_id, own)
+        return await self._append_together(appends, command_id, conn)
+
+    async def _append_together(
+        self,
+        appends: Sequence[tuple[str, StreamPosition, Sequence[NewEvent]]],
+        command_id: UUID,
+        conn: asyncpg.Connection,
+    ) -> list[Envelope]:
         recorded: list[Envelope] = []
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with conn.transaction():  # a savepoint inside a caller's transaction
             for i, (stream_id, expected, events) in enumerate(appends):
                 recorded += await self.append(
                     stream_id, expected, events, command_id=command_id if i == 0 else None,
@@ -159,11 +172,14 @@ class EventStore:
         )
         return envelopes_from_rows(rows)
 
-    async def events_of_command(self, command_id: UUID) -> list[Envelope]:
+    async def events_of_command(
+        self, command_id: UUID, *, conn: asyncpg.Connection | None = None
+    ) -> list[Envelope]:
         """The events a command appended, if it did: replays answer from these."""
         # Only the command's first event carries the command id; the rest of its events (of
         # one stream, or of several with `append_together`) share its transaction.
-        rows = await self.pool.fetch(
+        executor: Executor = conn if conn is not None else self.pool
+        rows = await executor.fetch(
             f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE transaction_id ="
             " (SELECT transaction_id FROM events WHERE command_id = $1)"
             " ORDER BY position",
@@ -205,6 +221,11 @@ def _random_bits(n: int) -> int:
     # Keep the 4 version bits and 2 variant bits out of the random part: spread 74 bits
     # around them (12 above the variant, 62 below).
     return ((bits >> 62) << 64) | (bits & ((1 << 62) - 1))
+
+
+def seal(stream_id: str, expected: StreamPosition, events: Sequence[NewEvent]) -> list[Envelope]:
+    """The new events as they will be stored, before the log gives them a position."""
+    return [s.envelope for s in _seal(stream_id, expected, events)]
 
 
 def _seal(stream_id: str, expected: StreamPosition, events: Sequence[NewEvent]) -> list[_Sealed]:

@@ -14,14 +14,18 @@ from typing import Any
 import asyncpg
 import pytest
 
+from shared.sealing import SEAL_STREAM
 from tests.e2e.conftest import Platform, community, new_division
 
 
 async def event_count(platform: Platform) -> int:
-    """Events a command appended: the relay's seals (`$seals`) come by time, not by command."""
     conn = await asyncpg.connect(platform.registry_db)
     try:
-        count: int = await conn.fetchval("SELECT count(*) FROM events WHERE stream_id <> '$seals'")
+        # The relay's seals come on their own clock (and may land between two counts): they
+        # are the log's record of what was published, not something a command appended.
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE stream_id <> $1", SEAL_STREAM
+        )
         return count
     finally:
         await conn.close()

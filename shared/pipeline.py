@@ -1,0 +1,157 @@
+"""The command pipeline: the one way a command reads its state and appends (a unit of work).
+
+A handler loads what it decides on, decides, and saves; the pipeline does the rest once for
+every service: it checks the version the client read, replays a repeated command id (a retry
+gets the events of the first run back), writes the metadata (the *command's* stable name,
+actor, district, causation, policy pack), appends (on a connection the caller holds, such as
+the inbox's, so the effect commits or rolls back with it) and wakes the relay and projectors.
+After eventsourcing's `Application.save`, cosmicpython's unit of work and
+EventSourcing.NetCore's `GetAndUpdate`. Nothing else calls `store.append`
+(tests/unit/test_pipeline.py checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from shared.commands import CommandContext
+from shared.errors import ConcurrencyConflict, FieldProblem, StreamPosition, ValidationFailed
+from shared.eventstore.catalog import DomainEvent, EventCatalog
+from shared.eventstore.envelope import Envelope, NewEvent
+
+
+class Store(Protocol):
+    """What the pipeline needs of an event store: PostgreSQL's or the in-memory one."""
+
+    async def append(
+        self,
+        stream_id: str,
+        expected: StreamPosition,
+        events: Sequence[NewEvent],
+        *,
+        command_id: UUID | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> list[Envelope]: ...
+
+    async def append_together(
+        self,
+        appends: Sequence[tuple[str, StreamPosition, Sequence[NewEvent]]],
+        *,
+        command_id: UUID,
+        conn: asyncpg.Connection | None = None,
+    ) -> list[Envelope]: ...
+
+    async def read_stream(
+        self, stream_id: str, *, until: Any = None, conn: Any = None
+    ) -> list[Envelope]: ...
+
+    async def events_of_command(
+        self, command_id: UUID, *, conn: asyncpg.Connection | None = None
+    ) -> list[Envelope]: ...
+
+
+@dataclass(frozen=True)
+class Change:
+    """New events for one stream, after the position they were decided on."""
+
+    stream_id: str
+    expected: StreamPosition
+    events: Sequence[NewEvent]
+
+
+class CommandPipeline:
+    """Load → (the handler decides) → save, for one service's store and catalogue.
+
+    `on(conn)` is the same pipeline inside a transaction the caller holds: it reads and
+    appends on `conn` and leaves the wake-up to whoever commits.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: EventCatalog,
+        wake: Callable[[], None] | None = None,
+        conn: asyncpg.Connection | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.wake = wake
+        self.conn = conn
+
+    def on(self, conn: asyncpg.Connection) -> CommandPipeline:
+        return CommandPipeline(self.store, self.catalog, None, conn)
+
+    async def load(self, stream_id: str) -> list[Envelope]:
+        """A stream's events as stored (its head is `head_of` them)."""
+        return await self.store.read_stream(stream_id, conn=self.conn)
+
+    async def load_decoded(self, stream_id: str) -> list[tuple[Envelope, DomainEvent]]:
+        return [(e, self.catalog.decode(e)) for e in await self.load(stream_id)]
+
+    async def replay(self, ctx: CommandContext) -> list[Envelope]:
+        """The events this command appended the first time, if it did ([] if not)."""
+        return await self.store.events_of_command(ctx.command_id, conn=self.conn)
+
+    async def check_expected(
+        self, stream_id: str, expected_version: int | None, head: StreamPosition,
+        ctx: CommandContext,
+    ) -> list[Envelope] | None:  # fmt: skip
+        """None when the client read `head` (or named no version, If-Match absent); a retry of
+        a command already recorded gets its events back; anything else is a conflict."""
+        if expected_version is None or expected_version == head.version:
+            return None
+        if replay := await self.replay(ctx):
+            return replay
+        raise ConcurrencyConflict(stream_id, expected_version, head.version)
+
+    async def refuse(
+        self, ctx: CommandContext, title: str, problems: list[FieldProblem]
+    ) -> list[Envelope]:
+        """A command that cannot be carried out now: the events of the first attempt when this
+        is a retry of one already recorded (the state moved on since), else every reason."""
+        if replay := await self.replay(ctx):
+            return replay
+        raise ValidationFailed(title, errors=problems)
+
+    def new_event(
+        self,
+        event: DomainEvent,
+        command: str,
+        ctx: CommandContext,
+        *,
+        subject: str,
+        division_code: str | None = None,
+        policy_pack: str | None = None,
+        **extra: str,
+    ) -> NewEvent:
+        """`event` with its metadata: `command` is the command's stable name (RegisterCommunity),
+        never the event's; `subject` the Kafka key; a rule's decision names its pack."""
+        metadata = ctx.metadata(
+            command, subject=subject, division_code=division_code, policy_pack=policy_pack,
+            **extra,
+        )  # fmt: skip
+        return self.catalog.new_event(event, metadata)
+
+    async def save(self, ctx: CommandContext, *changes: Change) -> list[Envelope]:
+        """Append the changes, all or none, once per command id; then wake the readers."""
+        changes = tuple(c for c in changes if c.events)
+        if not changes:
+            return []
+        if len(changes) == 1:
+            (c,) = changes
+            recorded = await self.store.append(
+                c.stream_id, c.expected, c.events, command_id=ctx.command_id, conn=self.conn
+            )
+        else:
+            recorded = await self.store.append_together(
+                [(c.stream_id, c.expected, c.events) for c in changes],
+                command_id=ctx.command_id, conn=self.conn,
+            )  # fmt: skip
+        if self.wake is not None:
+            self.wake()
+        return recorded

@@ -1,0 +1,99 @@
+"""Subscribers as a kernel path: a service's EVENT_HANDLERS, run by ServiceRuntime under its
+supervisor, issue commands on the command pipeline inside the inbox's transaction."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from shared.cloudevents import IncomingEvent
+from shared.eventstore import DomainEvent, EventCatalog
+from shared.eventstore.store import head_of
+from shared.kafka import ensure_topics
+from shared.pipeline import Change, CommandPipeline
+from shared.runtime import ServiceRuntime
+from shared.settings import KernelSettings
+from shared.subscribers import Subscription, reaction_context
+from tests.conftest import Stack
+from tests.integration.kafka_helpers import read_topic
+from tests.integration.test_inbox import cloudevent, until
+
+
+class Tallied(DomainEvent):
+    """The tiny service's own event: it tallied another service's `Counted`."""
+
+    event_type = "Tallied"
+    n: int
+
+
+def tally_service(name: str) -> dict[str, object]:
+    """A service of one reaction: `Counted` → the command RecordTally on its own stream. A
+    negative count fails after the append, as a reaction whose second step breaks would."""
+
+    async def record_tally(event: IncomingEvent, pipeline: CommandPipeline) -> None:
+        ctx = reaction_context(event, name)
+        stream = f"tally-{event.event_id}"
+        tallied = Tallied(n=event.data["n"])
+        new = pipeline.new_event(tallied, "RecordTally", ctx, subject=event.subject)
+        await pipeline.save(ctx, Change(stream, head_of(await pipeline.load(stream)), [new]))
+        if event.data["n"] < 0:
+            raise ValueError("a negative count cannot be tallied")
+
+    return {"Counted": record_tally}
+
+
+async def test_a_reactions_events_and_its_inbox_row_commit_or_roll_back_together(
+    stack: Stack, registry_db: str
+) -> None:
+    """Guards: a reaction to another service's event appends through the pipeline on the
+    inbox's connection: applied, its events and its inbox row are both there (once, however
+    often the event arrives); failed after its append, neither is (the append rolled back with
+    the inbox row, the event parked and dead-lettered). Before, `Handlers.append` could not
+    append on the inbox's connection, and no service ran its consumers."""
+    topic, name = f"in-{uuid4().hex[:6]}.events", f"tally-{uuid4().hex[:6]}"
+    catalog = EventCatalog(source="/wuding/tally")
+    catalog.register(Tallied)
+    settings = KernelSettings(
+        service="registry", relay_enabled=False, kafka_bootstrap_servers=stack.bootstrap_servers
+    )
+    pool = await asyncpg.create_pool(registry_db, min_size=1, max_size=5)
+    assert pool is not None
+    runtime = ServiceRuntime(
+        settings, pool, catalog, [], [Subscription(name, [topic], tally_service(name))]
+    )
+    await ensure_topics(stack.bootstrap_servers, topic)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
+    await producer.start()
+    good, bad, other = str(uuid4()), str(uuid4()), str(uuid4())
+    try:
+        for event_id, n in [(good, 3), (bad, -1), (good, 3)]:
+            value, headers = cloudevent(event_id, n)
+            await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+        value, headers = cloudevent(other, 5)  # a type the service does not react to
+        headers = [(k, b"cn.wuding.registry.Other.v1" if k == "ce_type" else v) for k, v in headers]
+        await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+        runtime.start()
+        assert f"consumer:{name}" in runtime.supervisor.report()
+
+        async def all_seen() -> bool:
+            return await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", name) == 2
+
+        await until(all_seen)
+        [dead] = await read_topic(stack.bootstrap_servers, f"{name}.dlt", expect=1)
+        inbox = {
+            str(r["event_id"])
+            for r in await pool.fetch("SELECT event_id FROM inbox WHERE consumer = $1", name)
+        }
+        tallies = await pool.fetch("SELECT stream_id, payload::text, metadata FROM events")
+    finally:
+        await producer.stop()
+        await runtime.stop()
+    assert inbox == {good, other}  # the failed one left no inbox row
+    assert [(t["stream_id"], t["payload"]) for t in tallies] == [(f"tally-{good}", '{"n":3}')]
+    assert '"command":"RecordTally"' in tallies[0]["metadata"]
+    assert f'"causation_id":"{good}"' in tallies[0]["metadata"]
+    assert dict((k, v.decode()) for k, v in dead.headers)["dlt_reason"].endswith(
+        "a negative count cannot be tallied"
+    )
