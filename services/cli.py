@@ -358,10 +358,12 @@ def main(argv: list[str] | None = None) -> None:
     """`wuding`: a refusal (bad input, a rule, a server that is down) is one line on stderr
     and exit 2; anything else is a bug and keeps its traceback."""
     import asyncpg
+    from pydantic import ValidationError
 
     from services.registry.calibration import CannotCalibrate
     from services.registry.policy import NoRegion
     from shared.errors import WudingError
+    from shared.stack.embedded import EmbeddedStackMissing
 
     # OSError and these: the database cannot be reached, or refuses us; say so, once.
     unreachable = (
@@ -373,9 +375,30 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         _main(argv)
-    except (WudingError, NoRegion, CannotCalibrate, ArithmeticError, *unreachable) as exc:
+    except unreachable as exc:
+        hint = (
+            _where_to_connect() if isinstance(exc, ConnectionError | asyncpg.PostgresError) else ""
+        )
+        print(f"wuding: {_refusal(exc)}{hint}", file=sys.stderr)
+        sys.exit(2)
+    except (
+        WudingError, NoRegion, CannotCalibrate, ArithmeticError, EmbeddedStackMissing,
+        ValidationError,  # a setting it cannot use, e.g. WUDING_PG_PORT=abc
+    ) as exc:  # fmt: skip
         print(f"wuding: {_refusal(exc)}", file=sys.stderr)
         sys.exit(2)
+
+
+def _where_to_connect() -> str:
+    """Without WUDING_DATABASE_URL the CLI tried the embedded stack's PostgreSQL: say so."""
+    settings = KernelSettings()
+    if settings.database_url:
+        return ""
+    return (
+        f" (WUDING_DATABASE_URL is not set: tried the embedded stack's PostgreSQL on"
+        f" 127.0.0.1:{settings.pg_port}, WUDING_PG_PORT; start it with `wuding run`"
+        " or set WUDING_DATABASE_URL)"
+    )
 
 
 def _main(argv: list[str] | None) -> None:
