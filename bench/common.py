@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.settings import StackSettings
 from shared.stack.embedded import temporary_stack
 
 
@@ -20,10 +21,8 @@ class BenchStack:
 
 @contextlib.contextmanager
 def bench_stack() -> Iterator[BenchStack]:
-    admin, kafka = (
-        os.environ.get("WUDING_POSTGRES_ADMIN_URL"),
-        os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
-    )
+    given = StackSettings()  # as `wuding run` and the tests read them
+    admin, kafka = given.postgres_admin_url, given.kafka_bootstrap_servers
     if admin and kafka:
         yield BenchStack(admin, kafka)
         return

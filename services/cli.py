@@ -9,17 +9,17 @@ wuding audit seal-key                      a new seal signing key (a Secret) and
 wuding projections rebuild --service S     rebuild read models from the log
 wuding projections status --service S      each read model's checkpoint, lag, parked events
 wuding projections retry --service S       re-apply parked events (after fixing their cause)
-wuding policy publish --region R           record the region's pack version in force
-wuding policy reevaluate --region R        re-decide the region's tiers and size findings
-wuding policy calibrate --region R ...     propose thresholds hitting a target distribution
 wuding keys new --client-id ID --kind K    a new API key and its client entry (hash only)
+
+Each service adds its own commands through the topology (services/topology.py's `cli`), e.g.
+the registry's `wuding policy publish|reevaluate|calibrate` and `wuding seed`
+(services/registry/cli.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import importlib
 import json
 import sys
@@ -171,86 +171,6 @@ async def _projection_status(pool: Any) -> int:
     return 1 if parked else 0
 
 
-async def _calibrate(args: argparse.Namespace) -> tuple[str, str]:
-    """(the proposed pack as JSON, what it was calibrated on)."""
-    from datetime import date
-    from decimal import Decimal
-
-    from services.registry.calibration import calibrated_thresholds, proposed_pack
-    from services.registry.runtime import bootstrap
-
-    target = tuple(Decimal(x) for x in args.target.split(","))
-    runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
-    try:
-        pack, _ = await runtime.handlers.published_pack(args.region)  # what decides today
-        group_of = {"industrial": "industrial"}
-        communities = [
-            (major, values)
-            for major, values in await runtime.queries.indicators_in_region(args.region)
-            if group_of.get(major, "urban_rural") == args.group
-        ]
-        thresholds = calibrated_thresholds(pack, args.group, communities, target)  # type: ignore[arg-type]
-        basis = (
-            f"calibrated on {len(communities)} {args.group} communities of {args.region}"
-            f" on {date.today().isoformat()} to {args.target} (from {pack.ref})"
-        )
-        proposal = proposed_pack(
-            pack, args.group, thresholds, version=args.version,
-            effective_from=date.fromisoformat(args.effective_from), basis=basis,
-        )  # fmt: skip
-    finally:
-        await runtime.pool.close()
-    return proposal.model_dump_json(indent=2), basis
-
-
-async def _policy(action: str, region: str) -> int:
-    from services.registry.runtime import bootstrap
-    from shared.commands import CommandContext
-
-    runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
-    ctx = CommandContext(actor_id=f"operator:{getpass.getuser()}", actor_kind="operator")
-    try:
-        if action == "publish":
-            events = await runtime.handlers.publish_pack(region, ctx)
-            pack = runtime.handlers.policies.in_force(region)
-            print(f"{pack.ref}: " + ("published" if events else "already published"))
-        else:
-            while await runtime.projectors[0].run_once():  # the region's communities, current
-                pass
-            codes = await runtime.queries.codes_in_region(region)
-            done = await runtime.handlers.reevaluate(region, codes, ctx)
-            print(
-                f"re-evaluated {done.communities} communities of {region} under {done.pack}:"
-                f" {done.changed} got new decisions (command {ctx.command_id})"
-            )
-    finally:
-        await runtime.pool.close()
-    return 0
-
-
-async def _seed(city: str, seed: int, scale: float, concurrency: int) -> int:
-    from services.registry.runtime import bootstrap
-    from services.registry.seed import plan_ningbo, seed_city
-
-    plans = plan_ningbo(seed, scale)
-    runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
-    try:
-        report = await seed_city(
-            runtime.handlers, runtime.grid_commands, plans,
-            actor=f"operator:{getpass.getuser()}", seed=seed, concurrency=concurrency,
-        )  # fmt: skip
-    finally:
-        await runtime.pool.close()
-    tiers = ", ".join(f"{tier} {n}" for tier, n in sorted(report.tiers.items()))
-    print(
-        f"{city}: {report.communities} communities, {report.grids} grids,"
-        f" {report.micro_grids} micro-grids; {report.events} events in {report.seconds:.1f} s"
-        f" ({report.events_per_second:,.0f} events/s); tiers: {tiers}."
-        " The registry service projects and publishes them when it runs."
-    )
-    return 0
-
-
 async def _migrate(service: str | None) -> int:
     """As the owner role; the service role is granted what it may do (shared/db.py)."""
     from shared.db import migrate, role_of
@@ -319,49 +239,14 @@ def _refusal(exc: Exception) -> str:
     return " ".join(text.split())
 
 
-def _shares(value: str) -> str:
-    """--target: three percentages, 一般,较大,特大 (argparse refuses anything else)."""
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        shares = [Decimal(x) for x in value.split(",")]
-    except InvalidOperation:
-        shares = []
-    if len(shares) != 3 or not all(x.is_finite() and x >= 0 for x in shares):
-        raise argparse.ArgumentTypeError(f"{value!r}: three percentages, e.g. 54.4,37.3,8.3")
-    return value
-
-
-def _day(value: str) -> str:
-    from datetime import date
-
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r}: a date, YYYY-MM-DD") from None
-    return value
-
-
-def _calibration_out(value: str | None) -> Path | None:
-    """Where calibrate writes, checked before any work: a new file in an existing folder."""
-    if value is None:
-        return None
-    out = Path(value).resolve()
-    if out.exists():
-        raise FileExistsError(f"--out {out} exists: a proposal never overwrites a file")
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"--out {out}: folder {out.parent} does not exist")
-    return out
-
-
 def main(argv: list[str] | None = None) -> None:
     """`wuding`: a refusal (bad input, a rule, a server that is down) is one line on stderr
     and exit 2; anything else is a bug and keeps its traceback."""
     import asyncpg
+    from pydantic import ValidationError
 
-    from services.registry.calibration import CannotCalibrate
-    from services.registry.policy import NoRegion
     from shared.errors import WudingError
+    from shared.stack.embedded import EmbeddedStackMissing
 
     # OSError and these: the database cannot be reached, or refuses us; say so, once.
     unreachable = (
@@ -371,14 +256,39 @@ def main(argv: list[str] | None = None) -> None:
         asyncpg.PostgresConnectionError,
         asyncpg.InvalidAuthorizationSpecificationError,
     )
+    parser = _parser()
+    args = parser.parse_args(argv)
+    refusals = (
+        WudingError, ArithmeticError, EmbeddedStackMissing,
+        ValidationError,  # a setting it cannot use, e.g. WUDING_PG_PORT=abc
+        *getattr(args, "refusals", ()),  # a service's own (its CLI module sets them)
+    )  # fmt: skip
     try:
-        _main(argv)
-    except (WudingError, NoRegion, CannotCalibrate, ArithmeticError, *unreachable) as exc:
+        _run(parser, args)
+    except unreachable as exc:
+        hint = (
+            _where_to_connect() if isinstance(exc, ConnectionError | asyncpg.PostgresError) else ""
+        )
+        print(f"wuding: {_refusal(exc)}{hint}", file=sys.stderr)
+        sys.exit(2)
+    except refusals as exc:
         print(f"wuding: {_refusal(exc)}", file=sys.stderr)
         sys.exit(2)
 
 
-def _main(argv: list[str] | None) -> None:
+def _where_to_connect() -> str:
+    """Without WUDING_DATABASE_URL the CLI tried the embedded stack's PostgreSQL: say so."""
+    settings = KernelSettings()
+    if settings.database_url:
+        return ""
+    return (
+        f" (WUDING_DATABASE_URL is not set: tried the embedded stack's PostgreSQL on"
+        f" 127.0.0.1:{settings.pg_port}, WUDING_PG_PORT; start it with `wuding run`"
+        " or set WUDING_DATABASE_URL)"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wuding", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -394,21 +304,6 @@ def _main(argv: list[str] | None) -> None:
     p_proj = sub.add_parser("projections", help="manage read models")
     p_proj.add_argument("action", choices=["rebuild", "status", "retry"])
     p_proj.add_argument("--service", required=True)
-    p_policy = sub.add_parser("policy", help="registry policy packs")
-    p_policy.add_argument("action", choices=["publish", "reevaluate", "calibrate"])
-    p_policy.add_argument("--region", required=True)
-    p_policy.add_argument("--group", choices=["urban_rural", "industrial"], default="urban_rural")
-    p_policy.add_argument(
-        "--target", type=_shares, default="54.4,37.3,8.3", help="一般,较大,特大 in percent"
-    )
-    p_policy.add_argument("--version", help="the proposed pack's version (calibrate)")
-    p_policy.add_argument("--effective-from", type=_day, help="YYYY-MM-DD (calibrate)")
-    p_policy.add_argument("--out", help="write the proposed pack here (calibrate)")
-    p_seed = sub.add_parser("seed", help="create a synthetic city through the command path")
-    p_seed.add_argument("city", choices=["ningbo"])
-    p_seed.add_argument("--seed", type=int, default=2023, help="the plan's random seed")
-    p_seed.add_argument("--scale", type=float, default=1.0, help="1.0: the whole city")
-    p_seed.add_argument("--concurrency", type=int, default=8)
     p_keys = sub.add_parser("keys", help="API keys for gateway clients")
     p_keys.add_argument("action", choices=["new"])
     p_keys.add_argument("--client-id", required=True)
@@ -417,7 +312,15 @@ def _main(argv: list[str] | None) -> None:
         "--prefix", default="", help="a district's division prefix: 2, 4, 6, 9 or 12 digits"
     )
     p_keys.add_argument("--name", default="")
-    args = parser.parse_args(argv)
+    for spec in SERVICES.values():
+        if spec.cli:
+            _load(spec.cli)(sub)  # the service's own subcommands, each setting `run`
+    return parser
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if run := getattr(args, "run", None):
+        sys.exit(run(args))
 
     if args.command == "run":
         from services.launcher import run_everything
@@ -438,21 +341,6 @@ def _main(argv: list[str] | None) -> None:
         sys.exit(asyncio.run(_audit(args.service)))
     if args.command == "projections":
         sys.exit(asyncio.run(_projections(args.action, args.service)))
-    if args.command == "policy" and args.action == "calibrate":
-        if not (args.version and args.effective_from):
-            parser.error("calibrate needs --version and --effective-from")
-        out = _calibration_out(args.out)
-        text, basis = asyncio.run(_calibrate(args))
-        if out:
-            out.write_text(text + "\n", encoding="utf-8")
-            print(f"proposed pack written to {out}: {basis}")
-        else:
-            print(text)
-        return
-    if args.command == "policy":
-        sys.exit(asyncio.run(_policy(args.action, args.region)))
-    if args.command == "seed":
-        sys.exit(asyncio.run(_seed(args.city, args.seed, args.scale, args.concurrency)))
     if args.command == "keys":
         sys.exit(_new_key(args.client_id, args.kind, args.prefix, args.name))
 

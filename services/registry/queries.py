@@ -82,6 +82,13 @@ class CommunityQueries:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM communities WHERE code = $1", code)
         return _view(row) if row else None
 
+    async def version(self, code: str) -> int | None:
+        """The community's version in the read model: the last event of its stream applied."""
+        version: int | None = await self.pool.fetchval(
+            "SELECT version FROM communities WHERE code = $1", code
+        )
+        return version
+
     async def get_json(self, code: str) -> tuple[int, bytes] | None:
         """(version, the CommunityView as JSON)."""
         row = await self.pool.fetchrow(

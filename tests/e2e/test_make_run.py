@@ -49,7 +49,8 @@ def shell(command: str) -> str:
 def test_run_prints_an_example_that_registers_and_reads_back(tmp_path: Path) -> None:
     ports = {name: free_port() for name in ("PG", "KAFKA", "GATEWAY", "REGISTRY")}
     env = {**os.environ, **{f"WUDING_{k}_PORT": str(v) for k, v in ports.items()}}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", "WUDING_KAFKA_BOOTSTRAP_SERVERS"):
+        env.pop(name, None)  # the broker's name and its alias: the embedded one is wanted
     env.pop("WUDING_POSTGRES_ADMIN_URL", None)
     proc, output = start(tmp_path, env)
     try:

@@ -9,18 +9,22 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
+import pytest
 
 from services.registry.domain import Indicators
 from services.registry.handlers import Handlers, RegisterCommunity
 from services.registry.policy import PolicyBook, packs
 from services.registry.projections import CommunitiesProjection
 from services.registry.runtime import registry_catalog
+from services.topology import SERVICES, prepare_database
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
 from shared.projections import Projector
 from shared.stack.embedded import free_port
+from tests.conftest import ROLE_PASSWORDS, Stack
 
 
 async def wuding(registry_db: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -101,3 +105,31 @@ async def test_a_database_that_cannot_be_reached_is_one_line() -> None:
     """Guards: with PostgreSQL down, `wuding policy publish` printed a connection traceback."""
     closed = f"postgresql://wuding@127.0.0.1:{free_port()}/wuding_registry"
     refused(await wuding(closed, "policy", "publish", "--region", "ningbo"), "Error")
+
+
+async def test_without_a_database_url_the_cli_uses_the_embedded_port_or_says_what_to_set(
+    stack: Stack,
+) -> None:
+    """Guards issue 9 point 7: without WUDING_DATABASE_URL the CLI derived a URL on port 54329
+    whatever WUDING_PG_PORT said. Now it connects to the embedded stack's PostgreSQL on
+    WUDING_PG_PORT (here the session's server, with a `wuding_registry` database as `wuding
+    run` makes it), and where nothing listens it says in one line what to set; a setting it
+    cannot use is one line too."""
+    if stack.broker is None:
+        pytest.skip("needs the embedded stack: its trust authentication is what `wuding run` has")
+    await prepare_database(stack.admin_url, SERVICES["registry"], "wuding_registry", ROLE_PASSWORDS)
+    env = {k: v for k, v in os.environ.items() if k != "WUDING_DATABASE_URL"}
+
+    async def cli(*args: str, **more: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "services.cli", *args],
+            env={**env, **more}, capture_output=True, text=True,
+        )  # fmt: skip
+
+    port = str(urlsplit(stack.admin_url).port)
+    done = await cli("projections", "status", "--service", "registry", WUDING_PG_PORT=port)
+    assert done.returncode == 0 and not done.stderr, done.stderr  # read models, none parked
+    closed = str(free_port())
+    done = await cli("projections", "status", "--service", "registry", WUDING_PG_PORT=closed)
+    refused(done, f"127.0.0.1:{closed}", "WUDING_PG_PORT", "set WUDING_DATABASE_URL")
+    refused(await cli("audit", "verify", "--service", "registry", WUDING_PG_PORT="abc"), "pg_port")

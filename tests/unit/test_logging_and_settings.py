@@ -64,3 +64,38 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("WUDING_KAFKA_IDEMPOTENT_PRODUCER", "true")
     settings = KernelSettings()
     assert settings.kafka_bootstrap_servers == "kafka:9092" and settings.kafka_idempotent_producer
+
+
+def test_one_settings_path_for_the_broker_and_the_embedded_ports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Guards issue 9 point 7: the services, the launcher and the CLI read the broker under
+    one name, WUDING_KAFKA_BOOTSTRAP_SERVERS, with KAFKA_BOOTSTRAP_SERVERS its documented
+    alias (the WUDING_ name wins); the CLI's derived database URLs follow WUDING_PG_PORT, the
+    embedded stack's port; the launcher's ports are settings, one per topology service."""
+    from services.launcher import launcher_settings
+    from services.topology import SERVICES
+    from shared.settings import StackSettings
+
+    for name in ("WUDING_KAFKA_BOOTSTRAP_SERVERS", "WUDING_DATABASE_URL", "WUDING_REGISTRY_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "alias:9092")
+    assert KernelSettings().kafka_bootstrap_servers == "alias:9092"
+    assert StackSettings().kafka_bootstrap_servers == "alias:9092"
+    monkeypatch.setenv("WUDING_KAFKA_BOOTSTRAP_SERVERS", "wuding:9092")
+    assert KernelSettings().kafka_bootstrap_servers == "wuding:9092"
+    assert StackSettings().kafka_bootstrap_servers == "wuding:9092"
+    assert KernelSettings(kafka_bootstrap_servers="given:1").kafka_bootstrap_servers == "given:1"
+
+    monkeypatch.setenv("WUDING_PG_PORT", "55432")
+    settings = KernelSettings(service="registry")
+    assert settings.resolved_database_url() == (
+        "postgresql://wuding_registry@127.0.0.1:55432/wuding_registry"
+    )
+    assert ":55432/" in settings.resolved_migration_database_url()
+    assert StackSettings().pg_port == 55432
+
+    monkeypatch.setenv("WUDING_GATEWAY_PORT", "18000")
+    ports = launcher_settings()
+    assert getattr(ports, "gateway_port") == 18000  # noqa: B009
+    assert getattr(ports, "registry_port") == SERVICES["registry"].default_port  # noqa: B009
