@@ -6,11 +6,11 @@ import re
 from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, Security
 from pydantic import BaseModel
 from starlette.types import Scope
 
-from services.gateway.auth import Client
+from services.gateway.auth import BEARER, Client
 from services.gateway.forward import Forwarded, ServiceUnavailable
 from services.gateway.idempotency import command_id_for, fingerprint
 from services.gateway.refusals import problem_fields
@@ -88,7 +88,7 @@ async def gateway(request: Request) -> Gateway:
 GatewayDep = Annotated[Gateway, Depends(gateway)]
 
 
-async def client(request: Request, gw: GatewayDep) -> Client:
+async def client(request: Request, gw: GatewayDep, _: Annotated[Any, Security(BEARER)]) -> Client:
     who = gw.clients.authenticate(request.scope["headers"])
     request.state.client = who  # who a refusal is audited against (services/gateway/refusals)
     return who
