@@ -4,7 +4,8 @@ FastAPI's generated document says `application/json` with its own validation mod
 names operations after the function *and* path, and knows nothing of checks a route makes
 itself (a community code's check digit). `publish_openapi` fixes that once for every app:
 every error response is an RFC 9457 problem (shared/http.py's `problem`), operation ids are
-the endpoint's name in camelCase, and path parameters carry the pattern the server enforces.
+the endpoint's name in camelCase, path parameters carry the pattern the server enforces, and
+an optional parameter is optional rather than nullable.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from shared.http import PROBLEM_JSON
+from shared.http_inputs import IF_MATCH_PATTERN
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -38,6 +40,8 @@ FIELD_PROBLEM_SCHEMA: dict[str, Any] = {
     "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
 }
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
+# Headers whose value parse_if_match checks itself (a weak ETag is a 412, anything else a 422).
+HEADER_PARAMETERS: dict[str, dict[str, Any]] = {"if-match": {"pattern": IF_MATCH_PATTERN}}
 
 
 def operation_id(route: APIRoute) -> str:
@@ -45,6 +49,16 @@ def operation_id(route: APIRoute) -> str:
     (FastAPI's default also spells the path and method, so it changes with them)."""
     first, *rest = route.name.split("_")
     return first + "".join(word.capitalize() for word in rest)
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is absent or a string, never JSON null: FastAPI's `str | None` says
+    `anyOf [string, null]`, and a client (schemathesis did) sends the text "null"."""
+    branches = [b for b in schema.get("anyOf", []) if b != {"type": "null"}]
+    if "anyOf" not in schema or len(branches) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and (k, v) != ("default", None)}
+    return {**rest, **branches[0]}
 
 
 def refine(document: dict[str, Any], path_parameters: Mapping[str, dict[str, Any]]) -> None:
@@ -59,11 +73,11 @@ def refine(document: dict[str, Any], path_parameters: Mapping[str, dict[str, Any
     for item in document.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "path" and parameter["name"] in path_parameters:
-                    parameter["schema"] = {
-                        **parameter["schema"],
-                        **path_parameters[parameter["name"]],
-                    }
+                parameter["schema"] = _not_null(parameter["schema"])
+                table = {"path": path_parameters, "header": HEADER_PARAMETERS}
+                extra = table.get(parameter["in"], {}).get(parameter["name"])
+                if extra:
+                    parameter["schema"] = {**parameter["schema"], **extra}
             for status, response in operation.get("responses", {}).items():
                 if status[0] in "45":
                     response["content"] = problem

@@ -104,6 +104,9 @@ IdempotencyKey = Annotated[
     Header(
         min_length=8,
         max_length=128,
+        # Printable ASCII, no outer spaces (HTTP drops them): a Structured Field string, as
+        # the IETF Idempotency-Key draft has it; anything else cannot travel intact.
+        pattern=r"^[!-~]([ -~]*[!-~])?$",
         description="Any unique string per command; a retry with it returns the first response.",
     ),
 ]
