@@ -2,7 +2,9 @@
 
 Each service's topic is a channel; each event type (at its current schema version) is a
 message whose payload schema is the pydantic model's JSON Schema and whose headers are the
-CloudEvents attributes the relay sends (shared/cloudevents.py).
+CloudEvents attributes the relay sends (shared/cloudevents.py). Nested models a payload uses
+live once under components/schemas (pydantic's `$defs` are local to one schema, so a `$ref` to
+them from a message would not resolve); tests/e2e/test_contracts.py runs @asyncapi/parser on it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,24 @@ from shared.cloudevents import TYPE_PREFIX, ce_type
 from shared.eventstore.catalog import DomainEvent, EventCatalog
 from shared.kafka import events_topic
 from shared.sealing import SEAL_EVENT, LogSealed
+
+SCHEMA_REF = "#/components/schemas/{model}"
+# Where the topics are. The embedded stack's default is KernelSettings.kafka_bootstrap_servers;
+# production's is deploy/k8s/base/config.yaml's WUDING_KAFKA_BOOTSTRAP_SERVERS (a placeholder
+# for whatever the operator's cluster is called).
+SERVERS: dict[str, Any] = {
+    "embedded": {
+        "host": "127.0.0.1:19092",
+        "protocol": "kafka",
+        "description": "`make run`'s embedded broker (WUDING_KAFKA_BOOTSTRAP_SERVERS default).",
+    },
+    "production": {
+        "host": "wuding-kafka-bootstrap:9092",
+        "protocol": "kafka",
+        "description": "The cluster's bootstrap service (deploy/k8s); ask the operator for"
+        " the address and credentials your network reaches.",
+    },
+}
 
 CLOUDEVENT_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -50,10 +70,22 @@ CLOUDEVENT_HEADERS: dict[str, Any] = {
 }
 
 
+def payload_schema(model: type[DomainEvent], schemas: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON Schema, its nested models moved into `schemas` (refs point there)."""
+    schema = model.model_json_schema(mode="serialization", ref_template=SCHEMA_REF)
+    for name, definition in schema.pop("$defs", {}).items():
+        # One name, one schema: two events nesting different models of one name would make
+        # one of them lie, so that stops the build rather than publishing it.
+        if schemas.setdefault(name, definition) != definition:
+            raise ValueError(f"two different schemas are both named {name}")
+    return schema
+
+
 def asyncapi_document(catalogs: dict[str, EventCatalog], version: str) -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
     for service, catalog in catalogs.items():
         topic = events_topic(service)
         channel_messages = {}
@@ -67,7 +99,7 @@ def asyncapi_document(catalogs: dict[str, EventCatalog], version: str) -> dict[s
                 "summary": (model.__doc__ or name).strip().splitlines()[0],
                 "contentType": "application/json",
                 "headers": CLOUDEVENT_HEADERS,
-                "payload": model.model_json_schema(mode="serialization"),
+                "payload": payload_schema(model, schemas),
                 "bindings": {"kafka": {"key": {"type": "string", "description": "= ce_subject"}}},
             }
             channel_messages[message_id] = {"$ref": f"#/components/messages/{message_id}"}
@@ -77,8 +109,9 @@ def asyncapi_document(catalogs: dict[str, EventCatalog], version: str) -> dict[s
             " community code (one community's events stay on one partition).",
             "messages": channel_messages,
         }
-        operations[f"receive.{topic}"] = {
-            "action": "receive",
+        # The application publishes these (the relay); subscribers are the other side.
+        operations[f"publish.{topic}"] = {
+            "action": "send",
             "channel": {"$ref": f"#/channels/{topic}"},
         }
     return {
@@ -86,10 +119,12 @@ def asyncapi_document(catalogs: dict[str, EventCatalog], version: str) -> dict[s
         "info": {
             "title": "Wuding events",
             "version": version,
-            "description": "Topics the city-level data platform subscribes to. CloudEvents 1.0"
-            " in Kafka binary mode; at-least-once delivery (deduplicate by ce_id).",
+            "description": "Topics Wuding publishes and the city-level data platform subscribes"
+            " to. CloudEvents 1.0 in Kafka binary mode; at-least-once delivery (deduplicate by"
+            " ce_id).",
         },
+        "servers": SERVERS,
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
     }

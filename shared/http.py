@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import DependencyUnavailable, FieldProblem, WudingError
@@ -147,9 +148,24 @@ def problem_for(exc: Exception) -> JSONResponse:
 ProblemHook = Callable[[Request, Exception, JSONResponse], Awaitable[None]]
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path takes (RFC 9110 §15.5.6): Starlette's 405 names only those of
+    the first route matching the path, and a path's GET and POST are two routes."""
+    routes = request.app.router.routes
+    return ", ".join(
+        m for m in _METHODS
+        if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)
+    )  # fmt: skip
+
+
 def install_problem_handlers(app: FastAPI, on_problem: ProblemHook | None = None) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         response = problem_for(exc)
+        if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
         if on_problem is not None:
             await on_problem(request, exc, response)
         return response

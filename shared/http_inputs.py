@@ -48,6 +48,7 @@ Moment = Annotated[
 # A stream version is a PostgreSQL bigint; 18 digits always fit (and int() never meets
 # Python's 4,300-digit conversion limit).
 _STRONG_VERSION_ETAG = re.compile(r'"([0-9]{1,18})"')
+IF_MATCH_PATTERN = rf"^{_STRONG_VERSION_ETAG.pattern}$"  # what the OpenAPI documents publish
 _IF_MATCH_REASON = 'the ETag you read, a version in double quotes such as "3"'
 
 

@@ -153,10 +153,39 @@ Note = Annotated[str, Text(TEXT_PATTERN, 0, 2000, _FREE_TEXT)]
 # A JSON number, not `true` nor "12": integer columns hold up to 2^31-1.
 Count = Annotated[int, Strict(), Field(ge=0, le=10_000_000)]
 Flag = Annotated[bool, Strict()]
-Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
-AreaKm2 = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=12, decimal_places=4)]
+
+
+def _decimal_text(pattern: str) -> Callable[[dict[str, Any]], None]:
+    """A decimal is a JSON number or a string; the string's pattern says the digits and the
+    range the validator takes (JSON Schema bounds only numbers), so the OpenAPI document
+    does not promise that any string will do (schemathesis found that)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        for branch in schema.get("anyOf", []):
+            if branch.get("type") == "string":
+                branch["pattern"] = pattern
+
+    return extra
+
+
+_FRACTION = r"(\.[0-9]{1,4})?"
+Share = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=5, decimal_places=4,
+          json_schema_extra=_decimal_text(rf"^(0{_FRACTION}|1(\.0{{1,4}})?)$")),
+]  # fmt: skip
+_AREA_TEXT = rf"^([0-9]{{1,5}}{_FRACTION}|100000(\.0{{1,4}})?)$"
+AreaKm2 = Annotated[
+    Decimal,
+    Field(gt=0, le=100_000, max_digits=12, decimal_places=4,
+          json_schema_extra=_decimal_text(_AREA_TEXT.replace("^", "^(?!0*(\\.0*)?$)", 1))),
+]  # fmt: skip
 # A grid may be sized 0 km² (a building grid).
-Area = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=12, decimal_places=4)]
+Area = Annotated[
+    Decimal,
+    Field(ge=0, le=100_000, max_digits=12, decimal_places=4,
+          json_schema_extra=_decimal_text(_AREA_TEXT)),
+]  # fmt: skip
 
 
 def field_problems(exc: ValidationError) -> list[FieldProblem]:

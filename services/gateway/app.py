@@ -14,12 +14,14 @@ from services.gateway.refusals import audit_refusal
 from services.gateway.routes import build_router, hot_routes
 from services.gateway.runtime import bootstrap
 from services.gateway.settings import GatewaySettings
+from services.registry.params import PATH_PARAMETERS
 from shared.hot_routes import HotRoutes
 from shared.http import (
     RequestContextMiddleware,
     install_operational_routes,
     install_problem_handlers,
 )
+from shared.openapi import operation_id, publish_openapi
 
 DESCRIPTION = """
 Wuding's public API for district systems (区县/镇街) and the city-level data platform.
@@ -49,7 +51,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         finally:
             await app.state.gateway.stop()
 
-    app = FastAPI(title="Wuding gateway", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Wuding gateway",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    # The path parameters are the registry's (services/registry/params.py).
+    publish_openapi(app, PATH_PARAMETERS)
     install_problem_handlers(app, on_problem=audit_refusal)
 
     async def database() -> None:

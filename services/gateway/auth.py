@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from shared.errors import FieldProblem, WudingError
@@ -24,6 +25,12 @@ ClientKind = Literal["district", "city"]
 # village 12 ASCII digits. An empty prefix would match every code (startswith("")).
 DIVISION_PREFIX = r"^(?:[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$"
 _CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+# Declares the scheme in the OpenAPI document (so /docs "Authorize" sends the key); it checks
+# nothing itself: ClientDirectory.authenticate does (X-Api-Key too).
+BEARER = HTTPBearer(
+    scheme_name="bearer", description="Your API key: `Authorization: Bearer <key>`.",
+    auto_error=False,
+)  # fmt: skip
 
 
 class Unauthenticated(WudingError):

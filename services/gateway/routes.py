@@ -17,10 +17,10 @@ from enum import Enum
 from inspect import Parameter, Signature
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response, Security
 from starlette.types import Scope
 
-from services.gateway.auth import Client
+from services.gateway.auth import BEARER, Client
 from services.gateway.pipeline import command, internal_headers, relay_read, relayed_headers
 from services.gateway.runtime import Gateway
 from shared.contracts import asyncapi_document
@@ -60,7 +60,7 @@ async def gateway(request: Request) -> Gateway:
 GatewayDep = Annotated[Gateway, Depends(gateway)]
 
 
-async def client(request: Request, gw: GatewayDep) -> Client:
+async def client(request: Request, gw: GatewayDep, _: Annotated[Any, Security(BEARER)]) -> Client:
     who = gw.clients.authenticate(request.scope["headers"])
     request.state.client = who  # who a refusal is audited against (services/gateway/refusals)
     return who
@@ -76,6 +76,9 @@ IdempotencyKey = Annotated[
     Header(
         min_length=8,
         max_length=128,
+        # Printable ASCII, no outer spaces (HTTP drops them): a Structured Field string, as
+        # the IETF Idempotency-Key draft has it; anything else cannot travel intact.
+        pattern=r"^[!-~]([ -~]*[!-~])?$",
         description="Any unique string per command; a retry with it returns the first response.",
     ),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.registry.api import HOT_ROUTES, router
+from services.registry.params import PATH_PARAMETERS
 from services.registry.runtime import Registry, bootstrap
 from shared.hot_routes import HotRoutes
 from shared.http import (
@@ -16,6 +17,7 @@ from shared.http import (
     install_operational_routes,
     install_problem_handlers,
 )
+from shared.openapi import operation_id, publish_openapi
 from shared.settings import KernelSettings
 
 
@@ -39,7 +41,9 @@ def create_app(settings: KernelSettings, runtime: Registry | None = None) -> Fas
         version="1",
         description="定类型编码: registration and the 17-digit code. Called by the gateway only.",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
+    publish_openapi(app, PATH_PARAMETERS)
     install_problem_handlers(app)
 
     async def database() -> None:
