@@ -101,3 +101,5 @@ class ServiceContract:
     service: str  # its name in services/topology.py
     routes: tuple[Route, ...]
     events: Callable[[], EventCatalog]  # the catalogue its topic carries (AsyncAPI)
+    # JSON Schema of its path parameters by name, for the OpenAPI documents (shared/openapi.py)
+    path_parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

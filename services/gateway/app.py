@@ -14,7 +14,6 @@ from services.gateway.refusals import audit_refusal
 from services.gateway.routes import build_router, hot_routes
 from services.gateway.runtime import bootstrap
 from services.gateway.settings import GatewaySettings
-from services.registry.params import PATH_PARAMETERS
 from shared.hot_routes import HotRoutes
 from shared.http import (
     RequestContextMiddleware,
@@ -58,8 +57,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
-    # The path parameters are the registry's (services/registry/params.py).
-    publish_openapi(app, PATH_PARAMETERS)
+    # The path parameters are each service's, from its contract.
+    publish_openapi(
+        app, {k: dict(v) for c in service_contracts() for k, v in c.path_parameters.items()}
+    )
     install_problem_handlers(app, on_problem=audit_refusal)
 
     async def database() -> None:

@@ -14,6 +14,7 @@ from services.registry.code import require_valid_code
 from services.registry.conversion import ConversionStatus
 from services.registry.establishment import EstablishmentStatus
 from services.registry.establishment_commands import require_proposal_id
+from services.registry.params import PATH_PARAMETERS
 from services.registry.runtime import registry_catalog
 from services.registry.schemas import (
     AssignToGridRequest,
@@ -236,4 +237,4 @@ ROUTES = (
     ),
 )  # fmt: skip
 
-CONTRACT = ServiceContract("registry", ROUTES, registry_catalog)
+CONTRACT = ServiceContract("registry", ROUTES, registry_catalog, PATH_PARAMETERS)
