@@ -73,8 +73,8 @@ def test_the_gateway_imports_nothing_of_a_service_but_its_contract() -> None:
 
 def test_the_gateway_serves_exactly_its_contracts_routes_as_before() -> None:
     """Guards: a route lost or renamed when the gateway became generated. Every operation of
-    the hand-written gateway is still there (its operationId now camelCase, §5), and every route is a
-    contract's (with its summary and response model) or the AsyncAPI document."""
+    the hand-written gateway is still there (its operationId now camelCase, §5), and every
+    route is a contract's (with its summary and response model) or the AsyncAPI document."""
     document = create_app(GatewaySettings()).openapi()
     operations = {
         (method.upper(), path): operation
