@@ -163,3 +163,15 @@ def community(division: str, **over: object) -> dict[str, object]:
         "area_km2": "1.35",
         **over,
     }
+
+
+async def registered(platform: Platform) -> str:
+    """Register a fresh Zhenhai community through the gateway; return its code."""
+    async with platform.http.post(
+        f"{platform.gateway}/v1/communities",
+        json=community(new_division()),
+        headers=platform.auth("zhenhai"),
+    ) as r:
+        assert r.status == 201, await r.text()
+        code: str = (await r.json())["code"]
+    return code

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from tests.conftest import Stack, superuser_url
-from tests.e2e.conftest import Platform, community, new_division
+from tests.e2e.conftest import Platform, registered
 
 
 async def test_two_concurrent_writers_each_get_their_own_values(
@@ -24,13 +24,7 @@ async def test_two_concurrent_writers_each_get_their_own_values(
     checkpoint row is held, as a busy projector would be), then one batch applies both: each
     2xx answer shows the households that writer sent, at the version its ETag names; a writer
     whose result was overtaken gets 202 with its own version, never the other's values."""
-    async with platform.http.post(
-        f"{platform.gateway}/v1/communities",
-        json=community(new_division()),
-        headers=platform.auth("zhenhai"),
-    ) as r:
-        assert r.status == 201, await r.text()
-        code = (await r.json())["code"]
+    code = await registered(platform)
     url = f"{platform.gateway}/v1/communities/{code}/indicators"
     stream = f"community-{code}"
     conn = await asyncpg.connect(superuser_url(stack, platform.registry_db))
@@ -78,13 +72,7 @@ async def test_two_concurrent_grid_writers_each_get_their_own_grids(
     """The same for grid commands, whose answer is the community's grids: with both read
     models held until both writers appended, the first writer's 201 used to list the second
     writer's grid too. Now a 2xx lists only what its own command left; overtaken, it is 202."""
-    async with platform.http.post(
-        f"{platform.gateway}/v1/communities",
-        json=community(new_division()),
-        headers=platform.auth("zhenhai"),
-    ) as r:
-        assert r.status == 201, await r.text()
-        code = (await r.json())["code"]
+    code = await registered(platform)
     url = f"{platform.gateway}/v1/communities/{code}/grids"
     stream = f"community-{code}"
 

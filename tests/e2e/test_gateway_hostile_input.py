@@ -16,7 +16,7 @@ from uuid import uuid4
 import asyncpg
 from multidict import CIMultiDict
 
-from tests.e2e.conftest import Platform, community, new_division
+from tests.e2e.conftest import Platform, community, new_division, registered
 
 PROBLEM = "application/problem+json"
 EDGES = ("9999-12-31T23:59:59.999999-23:59", "0001-01-01T00:00:00+14:00")
@@ -27,14 +27,6 @@ async def call(
 ) -> tuple[int, CIMultiDict[str], Any]:
     async with p.http.request(method, url, headers=headers, json=body) as r:
         return r.status, CIMultiDict(r.headers), await r.json(content_type=None)
-
-
-async def registered(p: Platform) -> str:
-    url = f"{p.gateway}/v1/communities"
-    status, _, body = await call(p, "POST", url, p.auth("zhenhai"), community(new_division()))
-    assert status == 201, body
-    code: str = body["code"]
-    return code
 
 
 async def raw_exchange(port: int, request: bytes) -> bytes:

@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from shared.sealing import SEAL_STREAM
-from tests.e2e.conftest import Platform, community, new_division
+from tests.e2e.conftest import Platform, community, new_division, registered
 
 
 async def event_count(platform: Platform) -> int:
@@ -87,13 +87,7 @@ async def test_unstorable_registration_values_are_refused(
 
 
 async def test_a_nul_in_a_grid_or_micro_grid_name_is_refused(platform: Platform) -> None:
-    async with platform.http.post(
-        f"{platform.gateway}/v1/communities",
-        json=community(new_division()),
-        headers=platform.auth("zhenhai"),
-    ) as r:
-        assert r.status == 201, await r.text()
-        code = (await r.json())["code"]
+    code = await registered(platform)
     grids = f"/v1/communities/{code}/grids"
     figures = {"households": 300, "population": 900}
     bad_grid = {"name": "第一\u0000网格", "kind": "residential", "figures": figures}
