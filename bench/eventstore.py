@@ -20,7 +20,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_stack, machine
-from services.registry.schemas import EXAMPLE_REGISTRATION
+from services.registry.community.schemas import EXAMPLE_REGISTRATION
 from services.topology import SERVICES, database_url
 from shared.db import create_pool, ensure_database, migrate
 from shared.errors import StreamPosition

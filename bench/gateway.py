@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import bench_stack, machine, peak_rss_mb
 from services.gateway.auth import hash_key, new_key
 from services.launcher import spawn_service
-from services.registry.schemas import EXAMPLE_REGISTRATION
+from services.registry.community.schemas import EXAMPLE_REGISTRATION
 from services.topology import prepare_databases
 from shared.stack.embedded import free_port, wait_for_port
 

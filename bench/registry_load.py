@@ -21,7 +21,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_stack, machine, peak_rss_mb
-from services.registry.calibration import calibrated_thresholds
+from services.registry.policy.calibration import calibrated_thresholds
 from services.registry.runtime import Registry
 from services.registry.seed import plan_ningbo, seed_city
 from services.topology import SERVICES, database_url
@@ -43,7 +43,7 @@ async def main() -> None:
         runtime = Registry(settings, pool)
         plans = plan_ningbo(2023, SCALE)
         report = await seed_city(
-            runtime.handlers, runtime.grid_commands, plans,
+            runtime.commands, plans,
             actor="bench", seed=2023, concurrency=CONCURRENCY,
         )  # fmt: skip
         started = time.perf_counter()
@@ -53,7 +53,7 @@ async def main() -> None:
         projection_seconds = time.perf_counter() - started
         # The shipped thresholds are documented defaults; what would reproduce Ningbo's
         # 54.4% / 37.3% / 8.3% on this city (what `wuding policy calibrate` proposes)?
-        pack = runtime.handlers.policies.in_force("ningbo")
+        pack = runtime.commands.policy.book.in_force("ningbo")
         urban_rural = [
             (major, values)
             for major, values in await runtime.queries.indicators_in_region("ningbo")

@@ -23,7 +23,7 @@ from typing import IO
 from pydantic import create_model
 
 from services.gateway.auth import hash_key, new_key
-from services.registry.schemas import EXAMPLE_REGISTRATION
+from services.registry.community.schemas import EXAMPLE_REGISTRATION
 from services.topology import SERVICES, prepare_databases
 from shared.sealing import new_signing_key
 from shared.settings import StackSettings

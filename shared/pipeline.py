@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -23,6 +23,7 @@ from shared.commands import CommandContext
 from shared.errors import ConcurrencyConflict, FieldProblem, StreamPosition, ValidationFailed
 from shared.eventstore.catalog import DomainEvent, EventCatalog
 from shared.eventstore.envelope import Envelope, NewEvent
+from shared.eventstore.store import head_of
 
 
 class Store(Protocol):
@@ -53,6 +54,28 @@ class Store(Protocol):
     async def events_of_command(
         self, command_id: UUID, *, conn: asyncpg.Connection | None = None
     ) -> list[Envelope]: ...
+
+
+class State(Protocol):
+    """What a command decides on: an aggregate, or a workflow case, folded from its events."""
+
+    def apply(self, event: DomainEvent) -> None: ...
+
+
+StateT = TypeVar("StateT", bound=State)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A decision not to act, with every reason at once (a 422 with field-level problems).
+
+    Decisions return it rather than raise, so a caller sees all reasons; a command that meets
+    a conflicting state (a 409: the community has ended, the committee exists) raises that
+    conflict instead.
+    """
+
+    title: str
+    problems: list[FieldProblem]
 
 
 @dataclass(frozen=True)
@@ -90,8 +113,13 @@ class CommandPipeline:
         """A stream's events as stored (its head is `head_of` them)."""
         return await self.store.read_stream(stream_id, conn=self.conn)
 
-    async def load_decoded(self, stream_id: str) -> list[tuple[Envelope, DomainEvent]]:
-        return [(e, self.catalog.decode(e)) for e in await self.load(stream_id)]
+    async def fold(self, stream_id: str, state: StateT) -> tuple[StateT, StreamPosition]:
+        """`state` with every event of the stream applied, and the stream's head (version 0:
+        no such stream)."""
+        envelopes = await self.load(stream_id)
+        for envelope in envelopes:
+            state.apply(self.catalog.decode(envelope))
+        return state, head_of(envelopes)
 
     async def replay(self, ctx: CommandContext) -> list[Envelope]:
         """The events this command appended the first time, if it did ([] if not)."""
@@ -109,14 +137,12 @@ class CommandPipeline:
             return replay
         raise ConcurrencyConflict(stream_id, expected_version, head.version)
 
-    async def refuse(
-        self, ctx: CommandContext, title: str, problems: list[FieldProblem]
-    ) -> list[Envelope]:
+    async def refuse(self, ctx: CommandContext, refused: Refused) -> list[Envelope]:
         """A command that cannot be carried out now: the events of the first attempt when this
         is a retry of one already recorded (the state moved on since), else every reason."""
         if replay := await self.replay(ctx):
             return replay
-        raise ValidationFailed(title, errors=problems)
+        raise ValidationFailed(refused.title, errors=refused.problems)
 
     def new_event(
         self,

@@ -8,8 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.registry.api import HOT_ROUTES, router
+from services.registry.community import api as community
+from services.registry.conversion import api as conversion
+from services.registry.establishment import api as establishment
+from services.registry.grids import api as grids
 from services.registry.params import PATH_PARAMETERS
+from services.registry.policy import api as policy
 from services.registry.runtime import Registry, bootstrap
 from shared.hot_routes import HotRoutes
 from shared.http import (
@@ -53,7 +57,8 @@ def create_app(settings: KernelSettings, runtime: Registry | None = None) -> Fas
         return await app.state.registry.health()
 
     install_operational_routes(app, [database], report)
-    app.include_router(router)
-    app.add_middleware(HotRoutes, routes=HOT_ROUTES)  # inside RequestContextMiddleware
+    for slice_ in (community, grids, establishment, conversion, policy):
+        app.include_router(slice_.router)
+    app.add_middleware(HotRoutes, routes=community.HOT_ROUTES)  # inside RequestContextMiddleware
     app.add_middleware(RequestContextMiddleware, service="registry")
     return app

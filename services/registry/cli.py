@@ -15,9 +15,9 @@ import getpass
 from pathlib import Path
 from typing import Any
 
-from services.registry.calibration import CannotCalibrate
-from services.registry.policy import NoRegion
-from services.registry.projections import CommunitiesProjection
+from services.registry.community.projections import CommunitiesProjection
+from services.registry.policy.calibration import CannotCalibrate
+from services.registry.policy.packs import NoRegion
 from shared.settings import KernelSettings
 
 
@@ -65,13 +65,13 @@ async def _calibrate(args: argparse.Namespace) -> tuple[str, str]:
     from datetime import date
     from decimal import Decimal
 
-    from services.registry.calibration import calibrated_thresholds, proposed_pack
+    from services.registry.policy.calibration import calibrated_thresholds, proposed_pack
     from services.registry.runtime import bootstrap
 
     target = tuple(Decimal(x) for x in args.target.split(","))
     runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
     try:
-        pack, _ = await runtime.handlers.published_pack(args.region)  # what decides today
+        pack, _ = await runtime.commands.policy.published_pack(args.region)  # what decides today
         group_of = {"industrial": "industrial"}
         communities = [
             (major, values)
@@ -93,6 +93,7 @@ async def _calibrate(args: argparse.Namespace) -> tuple[str, str]:
 
 
 async def _policy(action: str, region: str) -> int:
+    from services.registry.policy.commands import PublishPolicyPack, ReevaluateCommunities
     from services.registry.runtime import bootstrap
     from shared.commands import CommandContext
 
@@ -100,8 +101,8 @@ async def _policy(action: str, region: str) -> int:
     ctx = CommandContext(actor_id=f"operator:{getpass.getuser()}", actor_kind="operator")
     try:
         if action == "publish":
-            events = await runtime.handlers.publish_pack(region, ctx)
-            pack = runtime.handlers.policies.in_force(region)
+            events = await runtime.commands.policies.publish_pack(PublishPolicyPack(region), ctx)
+            pack = runtime.commands.policy.book.in_force(region)
             print(f"{pack.ref}: " + ("published" if events else "already published"))
         else:
             # The region's communities, current: the read model they are listed from, by
@@ -112,7 +113,8 @@ async def _policy(action: str, region: str) -> int:
             while await communities.run_once():
                 pass
             codes = await runtime.queries.codes_in_region(region)
-            done = await runtime.handlers.reevaluate(region, codes, ctx)
+            command = ReevaluateCommunities(region, tuple(codes))
+            done = await runtime.commands.policies.reevaluate(command, ctx)
             print(
                 f"re-evaluated {done.communities} communities of {region} under {done.pack}:"
                 f" {done.changed} got new decisions (command {ctx.command_id})"
@@ -130,7 +132,7 @@ async def _seed(city: str, seed: int, scale: float, concurrency: int) -> int:
     runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
     try:
         report = await seed_city(
-            runtime.handlers, runtime.grid_commands, plans,
+            runtime.commands, plans,
             actor=f"operator:{getpass.getuser()}", seed=seed, concurrency=concurrency,
         )  # fmt: skip
     finally:

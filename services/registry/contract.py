@@ -10,41 +10,45 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from services.registry.code import require_valid_code
-from services.registry.conversion import ConversionStatus
-from services.registry.establishment import EstablishmentStatus
-from services.registry.establishment_commands import require_proposal_id
-from services.registry.params import PATH_PARAMETERS
-from services.registry.runtime import registry_catalog
-from services.registry.schemas import (
-    AssignToGridRequest,
+from services.registry.community.code import require_valid_code
+from services.registry.community.schemas import (
     CommandAccepted,
-    CommunityGrids,
     CommunityHistory,
     CommunityPage,
     CommunitySnapshot,
     CommunityView,
+    EstablishCommitteeRequest,
+    Explanation,
+    RegisterCommunityRequest,
+    SizeFindings,
+    UpdateIndicatorsRequest,
+)
+from services.registry.conversion.schemas import (
     ConversionPage,
     ConversionStepRequest,
     ConversionView,
-    CreateGridRequest,
-    EstablishCommitteeRequest,
+    ProposeConversionRequest,
+)
+from services.registry.conversion.workflow import ConversionStatus
+from services.registry.establishment.schemas import (
     EstablishmentPage,
     EstablishmentStepRequest,
     EstablishmentView,
-    Explanation,
+    ProposeEstablishmentRequest,
+)
+from services.registry.establishment.workflow import EstablishmentStatus, require_proposal_id
+from services.registry.grids.schemas import (
+    AssignToGridRequest,
+    CommunityGrids,
+    CreateGridRequest,
     MergeGridsRequest,
     MicroGridInput,
-    PolicyPackDocument,
-    PolicyPackList,
-    ProposeConversionRequest,
-    ProposeEstablishmentRequest,
-    RegisterCommunityRequest,
     ResizeGridRequest,
-    SizeFindings,
     SplitGridRequest,
-    UpdateIndicatorsRequest,
 )
+from services.registry.params import PATH_PARAMETERS
+from services.registry.policy.schemas import PolicyPackDocument, PolicyPackList
+from services.registry.runtime import registry_catalog
 from shared.http_inputs import Moment
 from shared.service_contract import (
     BodyField,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.registry.establishment import PROPOSAL_ID
+from services.registry.establishment.workflow import PROPOSAL_ID
 
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "code": {

@@ -1,4 +1,8 @@
-"""The registry's composition root: what its process runs, built from settings."""
+"""The registry's composition root: what its process runs, built from settings.
+
+Each slice (community, grids, establishment, conversion, policy) brings its events, command
+handlers, projections and queries; this module joins them over one event store.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,27 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from services.registry.conversion import CONVERSION_EVENT_TYPES
-from services.registry.conversion_commands import ConversionCommands
-from services.registry.domain import EVENT_TYPES
-from services.registry.establishment import ESTABLISHMENT_EVENT_TYPES
-from services.registry.establishment_commands import EstablishmentCommands
-from services.registry.grid_commands import GridCommands
-from services.registry.handlers import Handlers
-from services.registry.policy import PolicyBook
-from services.registry.projections import (
-    CommunitiesProjection,
-    ConversionsProjection,
-    EstablishmentsProjection,
-    GridsProjection,
-    SizeFindingsProjection,
-)
-from services.registry.queries import CommunityQueries
+from services.registry.community.events import COMMUNITY_EVENT_TYPES
+from services.registry.community.handlers import CommunityHandlers
+from services.registry.community.projections import CommunitiesProjection, SizeFindingsProjection
+from services.registry.community.queries import CommunityQueries
+from services.registry.conversion.events import CONVERSION_EVENT_TYPES
+from services.registry.conversion.handlers import ConversionHandlers
+from services.registry.conversion.projections import ConversionsProjection
+from services.registry.conversion.queries import ConversionQueries
+from services.registry.establishment.events import ESTABLISHMENT_EVENT_TYPES
+from services.registry.establishment.handlers import EstablishmentHandlers
+from services.registry.establishment.projections import EstablishmentsProjection
+from services.registry.establishment.queries import EstablishmentQueries
+from services.registry.grids.events import GRID_EVENT_TYPES
+from services.registry.grids.handlers import GridHandlers
+from services.registry.grids.projections import GridsProjection
+from services.registry.grids.queries import GridQueries
+from services.registry.policy.events import POLICY_EVENT_TYPES
+from services.registry.policy.handlers import PolicyHandlers
+from services.registry.policy.in_force import PolicyInForce
+from services.registry.policy.packs import PolicyBook
+from services.registry.policy.queries import PolicyQueries
 from shared.db import create_pool
 from shared.eventstore import EventCatalog
 from shared.pipeline import CommandPipeline
@@ -32,7 +41,10 @@ from shared.settings import KernelSettings
 
 def registry_catalog() -> EventCatalog:
     catalog = EventCatalog(source="/wuding/registry")
-    catalog.register(*EVENT_TYPES, *ESTABLISHMENT_EVENT_TYPES, *CONVERSION_EVENT_TYPES)
+    catalog.register(
+        *COMMUNITY_EVENT_TYPES, *POLICY_EVENT_TYPES, *GRID_EVENT_TYPES,
+        *ESTABLISHMENT_EVENT_TYPES, *CONVERSION_EVENT_TYPES,
+    )  # fmt: skip
     return catalog
 
 
@@ -40,22 +52,31 @@ def registry_catalog() -> EventCatalog:
 class RegistryCommands:
     """Every command handler of the registry, over one command pipeline."""
 
-    handlers: Handlers
-    grid_commands: GridCommands
-    establishments: EstablishmentCommands
-    conversions: ConversionCommands
+    policy: PolicyInForce  # the packs that decide now, read by every handler
+    communities: CommunityHandlers
+    grids: GridHandlers
+    establishments: EstablishmentHandlers
+    conversions: ConversionHandlers
+    policies: PolicyHandlers
 
 
 def registry_commands(
-    pipeline: CommandPipeline, policies: PolicyBook | None = None
+    pipeline: CommandPipeline, book: PolicyBook | None = None
 ) -> RegistryCommands:
     """The registry's handlers on `pipeline`: the process's (PostgreSQL), or a unit test's over
     the in-memory store (`CommandPipeline(MemoryEventStore(), registry_catalog())`)."""
-    handlers = Handlers(pipeline.store, pipeline.catalog, policies, pipeline)
+    policy = PolicyInForce(pipeline, book)
     return RegistryCommands(
-        handlers, GridCommands(handlers), EstablishmentCommands(handlers),
-        ConversionCommands(handlers),
+        policy, CommunityHandlers(pipeline, policy), GridHandlers(pipeline, policy),
+        EstablishmentHandlers(pipeline, policy), ConversionHandlers(pipeline, policy),
+        PolicyHandlers(pipeline, policy),
     )  # fmt: skip
+
+
+class RegistryQueries(
+    CommunityQueries, GridQueries, EstablishmentQueries, ConversionQueries, PolicyQueries
+):
+    """Every read of the registry, one object: each slice's queries over one pool and log."""
 
 
 class Registry(ServiceRuntime):
@@ -68,12 +89,8 @@ class Registry(ServiceRuntime):
             ConversionsProjection(),
         ]
         super().__init__(settings, pool, registry_catalog(), projections)
-        commands = registry_commands(self.pipeline)
-        self.handlers = commands.handlers
-        self.grid_commands = commands.grid_commands
-        self.establishments = commands.establishments
-        self.conversions = commands.conversions
-        self.queries = CommunityQueries(pool, self.store, self.catalog)
+        self.commands = registry_commands(self.pipeline)
+        self.queries = RegistryQueries(pool, self.store, self.catalog)
 
 
 async def bootstrap(settings: KernelSettings) -> Registry:

@@ -18,13 +18,17 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from services.registry.domain import Indicators
-from services.registry.grid_commands import CreateGrid, GridCommands, NewMicroGrid
-from services.registry.grids import GridFigures, GridKind
-from services.registry.handlers import Handlers, RegisterCommunity
+from services.registry.community.commands import RegisterCommunity
+from services.registry.community.events import Indicators
+from services.registry.grids.commands import CreateGrid, NewMicroGrid
+from services.registry.grids.model import GridFigures, GridKind
 from shared.commands import CommandContext
+
+if TYPE_CHECKING:
+    from services.registry.runtime import RegistryCommands
 
 # Ningbo's districts and counties (GB/T 2260), with a share of the city's communities.
 NINGBO_COUNTIES = {
@@ -186,8 +190,7 @@ def _divide(total: int, parts: int) -> list[int]:
 
 
 async def seed_city(
-    handlers: Handlers,
-    grid_commands: GridCommands,
+    commands: RegistryCommands,
     plans: list[CommunityPlan],
     *,
     actor: str,
@@ -209,7 +212,7 @@ async def seed_city(
         while not queue.empty():
             plan = queue.get_nowait()
             division = plan.registration.division_code
-            events = await handlers.register_community(plan.registration, ctx(division))
+            events = await commands.communities.register_community(plan.registration, ctx(division))
             code = str(events[0].payload["code"])
             appended = len(events)
             report.tiers[next(str(e.payload["tier"]) for e in events if "tier" in e.payload)] += 1
@@ -218,7 +221,7 @@ async def seed_city(
                     code=code, name=grid.name, kind=grid.kind, figures=grid.figures,
                     micro_grids=grid.micro_grids,
                 )  # fmt: skip
-                appended += len(await grid_commands.handle(command, ctx(f"{division}/{i}")))
+                appended += len(await commands.grids.handle(command, ctx(f"{division}/{i}")))
             # Counted after the awaits: `report.x += await f()` would read x before awaiting
             # and lose the other workers' increments.
             report.events += appended

@@ -26,6 +26,9 @@ class DomainEvent(Record):
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
+    # A decision of a versioned rule (a tier, a finding, a quota): its metadata names the
+    # policy pack that decided it (ARCHITECTURE rule 5).
+    is_decision: ClassVar[bool] = False
 
 
 class UnknownEventType(LookupError):

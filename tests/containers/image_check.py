@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from services.gateway.auth import hash_key, new_key
-from services.registry.schemas import EXAMPLE_REGISTRATION
+from services.registry.community.schemas import EXAMPLE_REGISTRATION
 from shared.sealing import new_signing_key
 from tests.containers.standins import KAFKA_IMAGE, POSTGRES_IMAGE, RootFS
 

@@ -9,7 +9,7 @@ import asyncpg
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from services.registry.domain import stream_id
+from services.registry.community.events import community_stream
 from shared.cloudevents import IncomingEvent
 from shared.eventstore import Checkpoint
 from shared.inbox import InboxConsumer
@@ -62,7 +62,7 @@ async def test_the_city_platform_checks_what_it_received_against_the_seals(
         mine = await conn.fetchrow(
             "SELECT transaction_id, position FROM events WHERE stream_id = $1"
             " ORDER BY stream_version DESC LIMIT 1",
-            stream_id(code),
+            community_stream(code),
         )
         for _ in range(100):  # the seal falls due within about a second
             through = await conn.fetchval(

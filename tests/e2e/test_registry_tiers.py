@@ -7,10 +7,11 @@ import json
 
 import asyncpg
 
-from services.registry.handlers import Handlers
-from services.registry.runtime import registry_catalog
+from services.registry.policy.commands import PublishPolicyPack
+from services.registry.runtime import registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
+from shared.pipeline import CommandPipeline
 from tests.e2e.conftest import Platform, community, new_division
 from tests.integration.kafka_helpers import event_types_for, read_topic
 
@@ -98,9 +99,9 @@ async def test_policy_packs_are_readable_and_verifiable_by_their_hash(platform: 
     # Once published, the publication's recorded hash is the one anyone recomputes.
     pool = await asyncpg.create_pool(platform.registry_db, min_size=1, max_size=2)
     try:
-        handlers = Handlers(EventStore(pool), registry_catalog())
+        handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
         ctx = CommandContext(actor_id="operator:e2e", actor_kind="operator")
-        await handlers.publish_pack("ningbo", ctx)
+        await handlers.policies.publish_pack(PublishPolicyPack("ningbo"), ctx)
     finally:
         await pool.close()
     async with platform.http.get(url, headers=auth) as r:

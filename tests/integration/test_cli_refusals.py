@@ -14,14 +14,15 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from services.registry.domain import Indicators
-from services.registry.handlers import Handlers, RegisterCommunity
-from services.registry.policy import PolicyBook, packs
-from services.registry.projections import CommunitiesProjection
-from services.registry.runtime import registry_catalog
+from services.registry.community.commands import RegisterCommunity
+from services.registry.community.events import Indicators
+from services.registry.community.projections import CommunitiesProjection
+from services.registry.policy.packs import PolicyBook, packs
+from services.registry.runtime import registry_catalog, registry_commands
 from services.topology import SERVICES, prepare_database
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
+from shared.pipeline import CommandPipeline
 from shared.projections import Projector
 from shared.stack.embedded import free_port
 from tests.conftest import ROLE_PASSWORDS, Stack
@@ -48,12 +49,16 @@ async def test_policy_refusals_are_one_line_and_exit_2(
     """Guards: `wuding policy reevaluate` before publishing printed PackNotPublished's traceback
     on main; an unknown region printed NoRegion's."""
     ningbo = next(p for p in packs() if p.region == "ningbo")
-    handlers = Handlers(EventStore(pool), registry_catalog(), PolicyBook([ningbo]))
+    handlers = registry_commands(
+        CommandPipeline(EventStore(pool), registry_catalog()), PolicyBook([ningbo])
+    )
     registration = RegisterCommunity(
         "测试社区", "330211004001", "urban", "老城区社区",
         Indicators(households=2000, residents=6000, area_km2=Decimal(1)),
     )  # fmt: skip
-    await handlers.register_community(registration, CommandContext(actor_id="t", actor_kind="t"))
+    await handlers.communities.register_community(
+        registration, CommandContext(actor_id="t", actor_kind="t")
+    )
 
     refused(
         await wuding(registry_db, "policy", "reevaluate", "--region", "ningbo"),
@@ -71,13 +76,13 @@ async def test_calibrate_writes_where_it_says_or_refuses_first(
     proposal and then died with FileNotFoundError's traceback (the documented example's
     `policies/` folder does not exist at the repository root). Now the path is checked first:
     a missing folder or an existing file is a one-line refusal, and a good path gets the file."""
-    handlers = Handlers(EventStore(pool), registry_catalog())
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     for village in range(1, 11):
         registration = RegisterCommunity(
             f"测试{village}社区", f"330211005{village:03d}", "urban", "老城区社区",
             Indicators(households=300 * village, residents=800 * village, area_km2=Decimal(1)),
         )  # fmt: skip
-        await handlers.register_community(
+        await handlers.communities.register_community(
             registration, CommandContext(actor_id="t", actor_kind="t")
         )
     await Projector(pool, registry_catalog(), CommunitiesProjection()).run_once()

@@ -22,15 +22,21 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from services.registry.app import create_app
-from services.registry.domain import Indicators
-from services.registry.handlers import Handlers, RegisterCommunity, UpdateCommunityIndicators
-from services.registry.runtime import Registry, registry_catalog
+from services.registry.community.commands import RegisterCommunity, UpdateCommunityIndicators
+from services.registry.community.events import Indicators
+from services.registry.runtime import (
+    Registry,
+    RegistryCommands,
+    registry_catalog,
+    registry_commands,
+)
 from shared.cloudevents import IncomingEvent
 from shared.commands import CommandContext
 from shared.errors import StreamPosition
 from shared.eventstore import EventStore, NewEvent
 from shared.inbox import InboxConsumer
 from shared.kafka import ensure_topics
+from shared.pipeline import CommandPipeline
 from shared.projections import Projector
 from shared.settings import KernelSettings
 from tests.conftest import Stack, owner_url
@@ -49,9 +55,9 @@ def indicators(households: int = 1000) -> Indicators:
     return Indicators(households=households, residents=3000, area_km2=Decimal("1.25"))
 
 
-async def register(handlers: Handlers, division: str) -> str:
+async def register(handlers: RegistryCommands, division: str) -> str:
     cmd = RegisterCommunity("测试社区", division, "urban", "老城区社区", indicators())
-    events = await handlers.register_community(cmd, ctx())
+    events = await handlers.communities.register_community(cmd, ctx())
     return str(events[0].payload["code"])
 
 
@@ -109,11 +115,13 @@ async def as_owner(stack: Stack, registry_db: str, sql: str) -> None:
 async def test_a_poisoned_projection_parks_the_event_and_everything_else_goes_on(
     pool: asyncpg.Pool, stack: Stack, registry_db: str
 ) -> None:
-    handlers = Handlers(EventStore(pool), registry_catalog())
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     before = await register(handlers, "330211004101")
-    bad = await poison(handlers.store)
+    bad = await poison(handlers.policy.pipeline.store)
     after = await register(handlers, "330211004102")  # a later registration, another district
-    await handlers.update_indicators(UpdateCommunityIndicators(after, 2, indicators(1500)), ctx())
+    await handlers.communities.update_indicators(
+        UpdateCommunityIndicators(after, 2, indicators(1500)), ctx()
+    )
     all_projectors = projectors(pool)
     await catch_up(all_projectors)
 
@@ -153,9 +161,9 @@ async def test_a_poisoned_projection_parks_the_event_and_everything_else_goes_on
 async def test_rebuild_parks_what_it_cannot_apply_instead_of_failing(
     pool: asyncpg.Pool, registry_db: str
 ) -> None:
-    handlers = Handlers(EventStore(pool), registry_catalog())
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     good = await register(handlers, "330211004201")
-    await poison(handlers.store)
+    await poison(handlers.policy.pipeline.store)
     env = {**os.environ, "WUDING_DATABASE_URL": registry_db}
     cli = [sys.executable, "-m", "services.cli", "projections"]
     rebuilt = await asyncio.to_thread(
@@ -178,8 +186,8 @@ async def test_rebuild_parks_what_it_cannot_apply_instead_of_failing(
 async def test_the_health_report_shows_parked_events_and_readiness_holds(
     pool: asyncpg.Pool, registry_db: str
 ) -> None:
-    handlers = Handlers(EventStore(pool), registry_catalog())
-    await poison(handlers.store)
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
+    await poison(handlers.policy.pipeline.store)
     settings = KernelSettings(
         service="registry", database_url=registry_db, relay_enabled=False,
         poll_interval_seconds=0.05,

@@ -9,20 +9,20 @@ from decimal import Decimal
 import asyncpg
 import pytest
 
-from services.registry.conversion import ConversionStep
-from services.registry.conversion_commands import ConversionCommands, ProposeConversion
-from services.registry.domain import Indicators, stream_id
-from services.registry.handlers import (
-    Handlers,
+from services.registry.community.commands import RegisterCommunity, UpdateCommunityIndicators
+from services.registry.community.events import Indicators, community_stream
+from services.registry.conversion.commands import ProposeConversion, RecordConversionStep
+from services.registry.conversion.workflow import ConversionStep
+from services.registry.policy.commands import (
     PackNotPublished,
-    RegisterCommunity,
-    UpdateCommunityIndicators,
+    PublishPolicyPack,
+    ReevaluateCommunities,
 )
-from services.registry.policy import PolicyBook, PolicyPack, packs
-from services.registry.queries import CommunityQueries
-from services.registry.runtime import registry_catalog
+from services.registry.policy.packs import PolicyBook, PolicyPack, packs
+from services.registry.runtime import RegistryQueries, registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
+from shared.pipeline import CommandPipeline
 from shared.workflow import Document
 
 V1 = next(p for p in packs() if p.region == "ningbo")
@@ -52,7 +52,7 @@ def registration(village: int, households: int = 2860) -> RegisterCommunity:
 
 async def decision_of(store: EventStore, code: str) -> tuple[str, str, str]:
     """(tier, payload policy_version, metadata policy_pack) of the community's last decision."""
-    [last] = [e for e in await store.read_stream(stream_id(code)) if e.event_type ==
+    [last] = [e for e in await store.read_stream(community_stream(code)) if e.event_type ==
               "CommunityTierAssigned"][-1:]  # fmt: skip
     return last.payload["tier"], last.payload["policy_version"], last.metadata["policy_pack"]
 
@@ -65,30 +65,32 @@ async def test_a_decision_uses_the_published_version_never_a_file_merely_present
     and says so; once the new version is published, decisions use it. On main, the new file
     decided at once."""
     store, catalog = EventStore(pool), registry_catalog()
-    new_file = Handlers(store, catalog, PolicyBook([V1, stricter()]))
+    new_file = registry_commands(CommandPipeline(store, catalog), PolicyBook([V1, stricter()]))
 
     # Before the region's first publication: its baseline, the earliest version.
-    [first, *_] = await new_file.register_community(registration(1), operator())
+    [first, *_] = await new_file.communities.register_community(registration(1), operator())
     assert await decision_of(store, first.payload["code"]) == ("一般", "2023.1", "ningbo@2023.1")
 
     # 2023.1 published; 2026.1 deployed beside it and in force by date, but not published.
-    await Handlers(store, catalog, PolicyBook([V1])).publish_pack("ningbo", operator())
-    second = await new_file.register_community(registration(2), operator())
+    await registry_commands(
+        CommandPipeline(store, catalog), PolicyBook([V1])
+    ).policies.publish_pack(PublishPolicyPack("ningbo"), operator())
+    second = await new_file.communities.register_community(registration(2), operator())
     code = second[0].payload["code"]
     assert await decision_of(store, code) == ("一般", "2023.1", "ningbo@2023.1")
-    policies = await new_file.store.read_stream("policy-ningbo")
+    policies = await new_file.policy.pipeline.store.read_stream("policy-ningbo")
     assert [e.payload["version"] for e in policies] == ["2023.1"]
 
-    queries = CommunityQueries(pool, store, catalog)
+    queries = RegistryQueries(pool, store, catalog)
 
     async def in_force() -> dict[str, bool]:
-        listed = await queries.policy_packs(new_file.policies, "ningbo")
+        listed = await queries.policy_packs(new_file.policy.book, "ningbo")
         return {d.version: d.in_force for d in listed}
 
     assert await in_force() == {"2023.1": True, "2026.1": False}  # GET /v1/policy-packs
 
     # Published: the next decision is made under it (an update that changes the tier).
-    [published] = await new_file.publish_pack("ningbo", operator())
+    [published] = await new_file.policies.publish_pack(PublishPolicyPack("ningbo"), operator())
     assert await in_force() == {"2023.1": False, "2026.1": True}
     assert published.payload["version"] == "2026.1"
     update = UpdateCommunityIndicators(
@@ -96,9 +98,9 @@ async def test_a_decision_uses_the_published_version_never_a_file_merely_present
         second[-1].stream_version,
         Indicators(households=2900, residents=7420, area_km2=Decimal("1.35")),
     )
-    await new_file.update_indicators(update, operator())
+    await new_file.communities.update_indicators(update, operator())
     assert await decision_of(store, code) == ("较大", "2026.1", "ningbo@2026.1")
-    [third, *_] = await new_file.register_community(registration(3), operator())
+    [third, *_] = await new_file.communities.register_community(registration(3), operator())
     assert await decision_of(store, third.payload["code"]) == ("较大", "2026.1", "ningbo@2026.1")
 
 
@@ -106,11 +108,15 @@ async def test_a_published_version_whose_file_changed_decides_nothing(pool: asyn
     """Guards: a pack file edited in place after its publication is not the published policy:
     decisions fall back to the latest version whose file still matches its publication."""
     store, catalog = EventStore(pool), registry_catalog()
-    await Handlers(store, catalog, PolicyBook([V1])).publish_pack("ningbo", operator())
-    await Handlers(store, catalog, PolicyBook([V1, stricter()])).publish_pack("ningbo", operator())
+    await registry_commands(
+        CommandPipeline(store, catalog), PolicyBook([V1])
+    ).policies.publish_pack(PublishPolicyPack("ningbo"), operator())
+    await registry_commands(
+        CommandPipeline(store, catalog), PolicyBook([V1, stricter()])
+    ).policies.publish_pack(PublishPolicyPack("ningbo"), operator())
     edited = stricter().model_copy(update={"name": "edited in place"})
-    handlers = Handlers(store, catalog, PolicyBook([V1, edited]))
-    [registered, *_] = await handlers.register_community(registration(4), operator())
+    handlers = registry_commands(CommandPipeline(store, catalog), PolicyBook([V1, edited]))
+    [registered, *_] = await handlers.communities.register_community(registration(4), operator())
     assert (await decision_of(store, registered.payload["code"]))[1] == "2023.1"
 
 
@@ -121,26 +127,30 @@ async def test_reevaluating_twice_under_one_version_appends_nothing_the_second_t
     second, identical CommunityTierAssigned for every community on main. Now a community gets
     a decision only when its tier or its decision's pack version changes."""
     store, catalog = EventStore(pool), registry_catalog()
-    before = Handlers(store, catalog, PolicyBook([V1]))
+    before = registry_commands(CommandPipeline(store, catalog), PolicyBook([V1]))
     codes = []
     for village, households in ((5, 2860), (6, 500)):  # 较大 and 一般 under 2026.1
-        [registered, *_] = await before.register_community(
+        [registered, *_] = await before.communities.register_community(
             registration(village, households), operator()
         )
         codes.append(registered.payload["code"])
-    after = Handlers(store, catalog, PolicyBook([V1, stricter()]))
-    await after.publish_pack("ningbo", operator())
+    after = registry_commands(CommandPipeline(store, catalog), PolicyBook([V1, stricter()]))
+    await after.policies.publish_pack(PublishPolicyPack("ningbo"), operator())
 
     async def events() -> int:
         return await pool.fetchval("SELECT count(*) FROM events")
 
-    first = await after.reevaluate("ningbo", codes, operator())
+    first = await after.policies.reevaluate(
+        ReevaluateCommunities("ningbo", tuple(codes)), operator()
+    )
     assert (first.pack, first.communities, first.changed) == ("ningbo@2026.1", 2, 2)
     # The tier that changed and the one that stayed both now name the version in force.
     assert await decision_of(store, codes[0]) == ("较大", "2026.1", "ningbo@2026.1")
     assert await decision_of(store, codes[1]) == ("一般", "2026.1", "ningbo@2026.1")
     count = await events()
-    again = await after.reevaluate("ningbo", codes, operator())  # a new command id
+    again = await after.policies.reevaluate(
+        ReevaluateCommunities("ningbo", tuple(codes)), operator()
+    )  # a new command id
     assert (again.communities, again.changed) == (2, 0)
     assert await events() == count
 
@@ -149,23 +159,25 @@ async def test_reevaluation_before_publication_is_refused(pool: asyncpg.Pool) ->
     """Guards: re-evaluating with a pack version that is in force by date but not published is
     refused, naming the command that publishes it."""
     store, catalog = EventStore(pool), registry_catalog()
-    handlers = Handlers(store, catalog, PolicyBook([V1, stricter()]))
-    [registered, *_] = await handlers.register_community(registration(7), operator())
+    handlers = registry_commands(CommandPipeline(store, catalog), PolicyBook([V1, stricter()]))
+    [registered, *_] = await handlers.communities.register_community(registration(7), operator())
     with pytest.raises(PackNotPublished, match="wuding policy publish --region ningbo"):
-        await handlers.reevaluate("ningbo", [registered.payload["code"]], operator())
+        await handlers.policies.reevaluate(
+            ReevaluateCommunities("ningbo", tuple([registered.payload["code"]])), operator()
+        )
 
 
 async def test_reevaluation_decides_nothing_on_an_ended_village(pool: asyncpg.Pool) -> None:
     """Guards: a village converted into an urban community has ended (every command on it is
     refused); a re-evaluation under a new version re-decides its successor, never the village."""
     store, catalog = EventStore(pool), registry_catalog()
-    handlers = Handlers(store, catalog, PolicyBook([V1]))
-    conversions = ConversionCommands(handlers)
+    handlers = registry_commands(CommandPipeline(store, catalog), PolicyBook([V1]))
+    conversions = handlers.conversions
     village = RegisterCommunity(
         "勤勇村", "330211004008", "rural", "城郊型农村社区",
         Indicators(households=2860, residents=7420, area_km2=Decimal("1.35")),
     )  # fmt: skip
-    [registered, *_] = await handlers.register_community(village, operator())
+    [registered, *_] = await handlers.communities.register_community(village, operator())
     code = registered.payload["code"]
     plan = [Document(kind="conversion_plan", title="方案")]
     [proposed] = await conversions.propose(ProposeConversion(code, True, False, plan), operator())
@@ -176,13 +188,17 @@ async def test_reevaluation_decides_nothing_on_an_ended_village(pool: asyncpg.Po
         ConversionStep("approval", "management_committee", "approved", [Document(
             kind="approval_document", title="批复")]),
     ):  # fmt: skip
-        events = await conversions.take_step(proposed.payload["proposal_id"], step, operator())
+        events = await conversions.take_step(
+            RecordConversionStep(proposed.payload["proposal_id"], step), operator()
+        )
     successor = events[0].payload["successor_code"]
 
-    after = Handlers(store, catalog, PolicyBook([V1, stricter()]))
-    await after.publish_pack("ningbo", operator())
-    village_events = len(await store.read_stream(stream_id(code)))
-    done = await after.reevaluate("ningbo", [code, successor], operator())
+    after = registry_commands(CommandPipeline(store, catalog), PolicyBook([V1, stricter()]))
+    await after.policies.publish_pack(PublishPolicyPack("ningbo"), operator())
+    village_events = len(await store.read_stream(community_stream(code)))
+    done = await after.policies.reevaluate(
+        ReevaluateCommunities("ningbo", tuple([code, successor])), operator()
+    )
     assert (done.communities, done.changed) == (1, 1)
-    assert len(await store.read_stream(stream_id(code))) == village_events
+    assert len(await store.read_stream(community_stream(code))) == village_events
     assert (await decision_of(store, successor))[1] == "2026.1"

@@ -15,19 +15,23 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.registry.domain import Indicators, policy_stream_id, stream_id
-from services.registry.handlers import (
-    Handlers,
+from services.registry.community.commands import RegisterCommunity
+from services.registry.community.events import Indicators, community_stream
+from services.registry.community.handlers import load_community
+from services.registry.community.projections import CommunitiesProjection
+from services.registry.community.tiers import decide_tier
+from services.registry.policy.commands import (
     PackNotPublished,
     PackVersionChanged,
-    RegisterCommunity,
+    PublishPolicyPack,
+    ReevaluateCommunities,
 )
-from services.registry.policy import PolicyBook, PolicyPack, packs
-from services.registry.projections import CommunitiesProjection
-from services.registry.runtime import registry_catalog
-from services.registry.tiers import decide_tier
+from services.registry.policy.events import policy_stream
+from services.registry.policy.packs import PolicyBook, PolicyPack, packs
+from services.registry.runtime import registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
+from shared.pipeline import CommandPipeline
 from shared.projections import Projector
 
 
@@ -47,56 +51,66 @@ async def test_new_pack_version_needs_publication_and_explicit_reevaluation(
         update={"version": "2026.1", "effective_from": date.today(),
                 "tier": {**v1.tier, "urban_rural": stricter}}
     )  # fmt: skip
-    before = Handlers(store, catalog, PolicyBook([v1]))
+    before = registry_commands(CommandPipeline(store, catalog), PolicyBook([v1]))
     registration = RegisterCommunity(
         "勤勇社区", "330211004001", "urban", "老城区社区",
         Indicators(households=2860, residents=7420, area_km2=Decimal("1.35")),
     )  # fmt: skip
-    [registered, *_] = await before.register_community(registration, operator())
+    [registered, *_] = await before.communities.register_community(registration, operator())
     code = registered.payload["code"]
 
-    after = Handlers(store, catalog, PolicyBook([v1, v2]))  # the new pack file is deployed
-    community = await after.load(code)
+    after = registry_commands(
+        CommandPipeline(store, catalog), PolicyBook([v1, v2])
+    )  # the new pack file is deployed
+    community = await load_community(after.policy.pipeline, code)
     assert (community.tier, community.tier_decision.policy_version) == ("一般", "2023.1")
 
     with pytest.raises(PackNotPublished):  # re-evaluation names a published pack
-        await after.reevaluate("ningbo", [code], operator())
-    [published] = await after.publish_pack("ningbo", operator())
+        await after.policies.reevaluate(ReevaluateCommunities("ningbo", tuple([code])), operator())
+    [published] = await after.policies.publish_pack(PublishPolicyPack("ningbo"), operator())
     assert published.payload["version"] == "2026.1"
-    assert await after.publish_pack("ningbo", operator()) == []  # once per version
+    assert (
+        await after.policies.publish_pack(PublishPolicyPack("ningbo"), operator()) == []
+    )  # once per version
     edited = v2.model_copy(update={"name": v2.name + " (edited in place)"})
     with pytest.raises(PackVersionChanged, match="publish changed rules as a new version"):
-        await Handlers(store, catalog, PolicyBook([v1, edited])).publish_pack("ningbo", operator())
+        await registry_commands(
+            CommandPipeline(store, catalog), PolicyBook([v1, edited])
+        ).policies.publish_pack(PublishPolicyPack("ningbo"), operator())
 
     command = operator()
-    assert (await after.reevaluate("ningbo", [code], command)).changed == 1
-    community = await after.load(code)
+    assert (
+        await after.policies.reevaluate(ReevaluateCommunities("ningbo", tuple([code])), command)
+    ).changed == 1
+    community = await load_community(after.policy.pipeline, code)
     decision = community.tier_decision
     assert decision is not None
     assert (community.tier, decision.previous_tier, decision.policy_version) == (
         "较大", "一般", "2026.1",
     )  # fmt: skip
-    [last] = (await store.read_stream(stream_id(code)))[-1:]
+    [last] = (await store.read_stream(community_stream(code)))[-1:]
     assert last.metadata["reason"] == "re-evaluation"
     assert last.metadata["causation_id"] == str(published.event_id)
     assert last.metadata["policy_pack"] == "ningbo@2026.1"
 
-    versions = len(await store.read_stream(stream_id(code)))
-    await after.reevaluate("ningbo", [code], command)  # the same command again: nothing new
-    assert len(await store.read_stream(stream_id(code))) == versions
-    assert len(await store.read_stream(policy_stream_id("ningbo"))) == 1
+    versions = len(await store.read_stream(community_stream(code)))
+    await after.policies.reevaluate(
+        ReevaluateCommunities("ningbo", tuple([code])), command
+    )  # the same command again: nothing new
+    assert len(await store.read_stream(community_stream(code))) == versions
+    assert len(await store.read_stream(policy_stream("ningbo"))) == 1
 
 
 async def test_wuding_policy_publish_and_reevaluate_commands(
     pool: asyncpg.Pool, registry_db: str
 ) -> None:
-    handlers = Handlers(EventStore(pool), registry_catalog())
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     for village in (1, 2, 3):
         registration = RegisterCommunity(
             f"测试{village}社区", f"330211004{village:03d}", "urban", "老城区社区",
             Indicators(households=2000, residents=6000, area_km2=Decimal(1)),
         )  # fmt: skip
-        await handlers.register_community(registration, operator())
+        await handlers.communities.register_community(registration, operator())
     env = {**os.environ, "WUDING_DATABASE_URL": registry_db}
 
     async def wuding(*args: str) -> str:
@@ -122,13 +136,13 @@ async def test_wuding_policy_publish_and_reevaluate_commands(
 async def test_wuding_policy_calibrate_proposes_a_new_pack_version(
     pool: asyncpg.Pool, registry_db: str, tmp_path: Path
 ) -> None:
-    handlers = Handlers(EventStore(pool), registry_catalog())
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     for village in range(1, 41):  # 40 communities of growing size
         registration = RegisterCommunity(
             f"测试{village}社区", f"330211005{village:03d}", "urban", "老城区社区",
             Indicators(households=100 * village, residents=280 * village, area_km2=Decimal(1)),
         )  # fmt: skip
-        await handlers.register_community(registration, operator())
+        await handlers.communities.register_community(registration, operator())
     await Projector(pool, registry_catalog(), CommunitiesProjection()).run_once()
     out = tmp_path / "ningbo-2026.2.json"
     command = [sys.executable, "-m", "services.cli", "policy", "calibrate", "--region", "ningbo",

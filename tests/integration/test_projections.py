@@ -10,12 +10,13 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.registry.domain import Indicators
-from services.registry.handlers import Handlers, RegisterCommunity, UpdateCommunityIndicators
-from services.registry.projections import CommunitiesProjection
-from services.registry.runtime import registry_catalog
+from services.registry.community.commands import RegisterCommunity, UpdateCommunityIndicators
+from services.registry.community.events import Indicators
+from services.registry.community.projections import CommunitiesProjection
+from services.registry.runtime import RegistryCommands, registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
+from shared.pipeline import CommandPipeline
 from shared.projections import Projector
 
 
@@ -24,10 +25,10 @@ def ctx() -> CommandContext:
     return CommandContext(actor_id="test", actor_kind="district", district="330211")
 
 
-async def _register_some(pool: asyncpg.Pool, count: int) -> Handlers:
-    handlers = Handlers(EventStore(pool), registry_catalog())
+async def _register_some(pool: asyncpg.Pool, count: int) -> RegistryCommands:
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     for i in range(1, count + 1):
-        await handlers.register_community(
+        await handlers.communities.register_community(
             RegisterCommunity(
                 f"测试{i}社区",
                 f"330211004{i:03d}",
@@ -38,7 +39,7 @@ async def _register_some(pool: asyncpg.Pool, count: int) -> Handlers:
             ctx(),
         )
     first = await pool.fetchval("SELECT payload->>'code' FROM events ORDER BY position LIMIT 1")
-    await handlers.update_indicators(
+    await handlers.communities.update_indicators(
         UpdateCommunityIndicators(
             first, 2, Indicators(households=4321, residents=9876, area_km2=Decimal("2.5"))
         ),

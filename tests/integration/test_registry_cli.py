@@ -13,12 +13,13 @@ import pytest
 import services.registry.runtime as registry_runtime
 from services import cli
 from services.registry import cli as registry_cli
-from services.registry.domain import Indicators
-from services.registry.handlers import Handlers, RegisterCommunity
-from services.registry.runtime import registry_catalog
+from services.registry.community.commands import RegisterCommunity
+from services.registry.community.events import Indicators
+from services.registry.runtime import registry_catalog, registry_commands
 from services.topology import SERVICES
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
+from shared.pipeline import CommandPipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,13 +46,13 @@ async def test_reevaluate_brings_the_communities_read_model_current_by_name(
     """Guards: `wuding policy reevaluate` caught up `runtime.projectors[0]`, whichever read
     model came first, before listing the region's communities from the communities table.
     With the projectors in another order it now still re-evaluates every community."""
-    handlers = Handlers(EventStore(pool), registry_catalog())
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     for village in (1, 2):
         registration = RegisterCommunity(
             f"测试{village}社区", f"330211006{village:03d}", "urban", "老城区社区",
             Indicators(households=2000, residents=6000, area_km2=Decimal(1)),
         )  # fmt: skip
-        await handlers.register_community(registration, CommandContext("t", "t"))
+        await handlers.communities.register_community(registration, CommandContext("t", "t"))
     monkeypatch.setenv("WUDING_DATABASE_URL", registry_db)
     bootstrap = registry_runtime.bootstrap
 

@@ -20,12 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.registry.conversion import ConversionStep
-from services.registry.conversion_commands import ProposeConversion
-from services.registry.domain import Indicators, TrustArea
-from services.registry.establishment import EstablishmentStep
-from services.registry.establishment_commands import ProposeEstablishment
-from services.registry.grid_commands import (
+from services.registry.community.commands import (
+    EstablishResidentsCommittee,
+    RegisterCommunity,
+    UpdateCommunityIndicators,
+)
+from services.registry.community.events import Indicators, TrustArea
+from services.registry.conversion.commands import ProposeConversion, RecordConversionStep
+from services.registry.conversion.workflow import ConversionStep
+from services.registry.establishment.commands import ProposeEstablishment, RecordEstablishmentStep
+from services.registry.establishment.workflow import EstablishmentStep
+from services.registry.grids.commands import (
     AddMicroGrid,
     AssignToGrid,
     CreateGrid,
@@ -35,8 +40,7 @@ from services.registry.grid_commands import (
     SplitGrid,
     SplitPart,
 )
-from services.registry.grids import GridFigures
-from services.registry.handlers import RegisterCommunity, UpdateCommunityIndicators
+from services.registry.grids.model import GridFigures
 from services.registry.runtime import Registry
 from shared.commands import CommandContext
 from shared.errors import WudingError
@@ -126,7 +130,7 @@ class RegistryUnderTest:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         self.runtime = Registry(KernelSettings(service="registry", relay_enabled=False), pool)
-        self.handlers = self.runtime.handlers
+        self.handlers = self.runtime.commands
         self.made: dict[str, str] = {}  # set-up shared by one test's examples
 
     async def events(self) -> int:
@@ -153,7 +157,7 @@ class RegistryUnderTest:
             "subtype": "老城区社区", "indicators": indicators(2000, 6000, Decimal("1.2")),
             **over,
         }  # fmt: skip
-        events = await self.handlers.register_community(RegisterCommunity(**fields), ctx())
+        events = await self.handlers.communities.register_community(RegisterCommunity(**fields), ctx())
         return str(events[0].payload["code"])
 
 
@@ -230,32 +234,33 @@ async def test_community_and_grid_commands(
     grid = await _grid(registry, code)
     target = grid if target == "GRID" else target
     h = registry.handlers
-    g = registry.runtime  # the grid commands hang off the runtime
 
     async def run() -> None:
         if which == "indicators":
             cmd = UpdateCommunityIndicators(code, None, indicators(households, population, area))
-            await h.update_indicators(cmd, ctx())
+            await h.communities.update_indicators(cmd, ctx())
         elif which == "committee":
-            await h.establish_residents_committee(code, name, None, ctx())
+            await h.communities.establish_residents_committee(
+                EstablishResidentsCommittee(code, name), ctx()
+            )
         elif which == "grid":
             figures = built(
                 GridFigures, households=households, population=population, area_km2=area
             )
             micro = [NewMicroGrid(micro_name, "residential", households=households)]
-            await g.grid_commands.handle(CreateGrid(code, name, kind, figures, micro), ctx())
+            await h.grids.handle(CreateGrid(code, name, kind, figures, micro), ctx())
         elif which == "micro":
             micro_grid = NewMicroGrid(micro_name, "building", households=households)
-            await g.grid_commands.handle(AddMicroGrid(code, target, micro_grid), ctx())
+            await h.grids.handle(AddMicroGrid(code, target, micro_grid), ctx())
         elif which == "resize":
             figures = built(
                 GridFigures, households=households, population=population, area_km2=area
             )
             micro_ids = {micro_name: (households, population)}
-            await g.grid_commands.handle(ResizeGrid(code, target, figures, micro_ids), ctx())
+            await h.grids.handle(ResizeGrid(code, target, figures, micro_ids), ctx())
         else:
             moved = sized(households, population, area)
-            await g.grid_commands.handle(AssignToGrid(code, target, moved), ctx())
+            await h.grids.handle(AssignToGrid(code, target, moved), ctx())
 
     await registry.attempt(run)
 
@@ -273,7 +278,7 @@ async def test_merge_and_split(
     code = await _community(registry, "330211005002", urban=True)
     one, two = await _grid(registry, code), await _grid(registry, code)
     ids = [(one if i % 2 == 0 else two) if s == "GRID" else s for i, s in enumerate(sources)]
-    grid_commands = registry.runtime.grid_commands
+    grid_commands = registry.runtime.commands.grids
 
     async def run() -> None:
         if which == "merge":
@@ -324,14 +329,16 @@ async def test_establishment(
             name, "工业社区", division, indicators(1000, 3000, Decimal("2")), docs(papers),
             actor_role=actor_role,
         )  # fmt: skip
-        await registry.runtime.establishments.propose(cmd, ctx())
+        await registry.runtime.commands.establishments.propose(cmd, ctx())
 
     async def take_step() -> None:
         given_step = EstablishmentStep(
             step, actor_role, outcome, docs(papers), note, departments=departments,
             certificate_number=certificate,
         )  # fmt: skip
-        await registry.runtime.establishments.take_step(proposal_id, given_step, ctx())
+        await registry.runtime.commands.establishments.take_step(
+            RecordEstablishmentStep(proposal_id, given_step), ctx()
+        )
 
     await registry.attempt(propose)
     await registry.attempt(take_step)
@@ -370,14 +377,16 @@ async def test_conversion(
             successor_subtype=successor_subtype, successor_division_code=successor_division,
             actor_role=actor_role,
         )  # fmt: skip
-        await registry.runtime.conversions.propose(cmd, ctx())
+        await registry.runtime.commands.conversions.propose(cmd, ctx())
 
     async def take_step() -> None:
         given_step = ConversionStep(
             "consent", actor_role, outcome, docs(papers), note, votes_for=votes[0],
             votes_total=votes[1],
         )  # fmt: skip
-        await registry.runtime.conversions.take_step(proposal_id, given_step, ctx())
+        await registry.runtime.commands.conversions.take_step(
+            RecordConversionStep(proposal_id, given_step), ctx()
+        )
 
     await registry.attempt(propose)
     await registry.attempt(take_step)
@@ -395,7 +404,7 @@ async def _community(registry: RegistryUnderTest, division: str, *, urban: bool)
 
 async def _grid(registry: RegistryUnderTest, code: str) -> str:
     figures = GridFigures(households=300, population=900)
-    events = await registry.runtime.grid_commands.handle(
+    events = await registry.runtime.commands.grids.handle(
         CreateGrid(code, "基础网格", "residential", figures), ctx()
     )
     grid: str = events[0].payload["grid"]
@@ -405,8 +414,8 @@ async def _grid(registry: RegistryUnderTest, code: str) -> str:
 async def _once(registry: RegistryUnderTest, what: str, cmd: Any) -> str:
     if what not in registry.made:
         if what == "establishment":
-            events = await registry.runtime.establishments.propose(cmd, ctx())
+            events = await registry.runtime.commands.establishments.propose(cmd, ctx())
         else:
-            events = await registry.runtime.conversions.propose(cmd, ctx())
+            events = await registry.runtime.commands.conversions.propose(cmd, ctx())
         registry.made[what] = str(events[0].payload["proposal_id"])
     return registry.made[what]

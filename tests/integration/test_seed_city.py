@@ -13,7 +13,7 @@ import sys
 
 import asyncpg
 
-from services.registry.code import is_valid_code
+from services.registry.community.code import is_valid_code
 from services.registry.seed import plan_ningbo
 
 

@@ -9,9 +9,13 @@ from decimal import Decimal as D
 
 import pytest
 
-from services.registry.calibration import CannotCalibrate, calibrated_thresholds, proposed_pack
-from services.registry.policy import PolicyPack, pack_for
-from services.registry.tiers import decide_tier
+from services.registry.community.tiers import decide_tier
+from services.registry.policy.calibration import (
+    CannotCalibrate,
+    calibrated_thresholds,
+    proposed_pack,
+)
+from services.registry.policy.packs import PolicyPack, pack_for
 
 NINGBO = pack_for("330211004001")
 TARGET = (D("54.4"), D("37.3"), D("8.3"))

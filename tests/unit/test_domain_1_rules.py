@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from services.registry import domain
-from services.registry.code import check_digit, is_valid_code, issue_code
-from services.registry.conversion import (
+from services.registry.community.code import check_digit, is_valid_code, issue_code
+from services.registry.community.findings import breaches, grid_breaches
+from services.registry.community.rules import (
+    catalogue,
+    check_registration,
+    has_residents_committee,
+    service_centre_name,
+)
+from services.registry.community.tiers import decide_tier
+from services.registry.conversion.workflow import (
     CONVERSION,
     Conversion,
     ConversionStep,
@@ -19,49 +26,47 @@ from services.registry.conversion import (
     renamed_committee,
     successor_name,
 )
-from services.registry.establishment import (
+from services.registry.establishment.workflow import (
     ESTABLISHMENT,
     EstablishmentStep,
     Proposal,
     check_establishment_step,
 )
-from services.registry.findings import breaches, grid_breaches
-from services.registry.grids import GridFigures, GridSpec, grid_code
-from services.registry.policy import pack_for
-from services.registry.tiers import decide_tier
+from services.registry.grids.model import GridFigures, GridSpec, grid_code
+from services.registry.policy.packs import pack_for
 
 NINGBO, XIXIAN = pack_for("330211004001"), pack_for("610400100200")
 
 
 def test_domain_1_types_three_major_seven_subtypes() -> None:
-    catalogue = domain.catalogue()
-    assert set(catalogue["major_types"]) == {"urban", "rural", "industrial"}
-    assert len(catalogue["subtypes"]) == 7
-    industrial = {k for k, v in catalogue["subtypes"].items() if v["major_type"] == "industrial"}
+    types = catalogue()
+    assert set(types["major_types"]) == {"urban", "rural", "industrial"}
+    assert len(types["subtypes"]) == 7
+    industrial = {k for k, v in types["subtypes"].items() if v["major_type"] == "industrial"}
     assert industrial == {"工业社区", "楼宇社区"}  # fixed by seed 000
 
 
 def test_domain_1_industrial_community_naming_and_no_residents_committee() -> None:
     ok = dict(division_code="330211004501", major_type="industrial")
-    assert domain.check_registration(name="澥浦工业社区", subtype="工业社区", **ok) == []
-    assert domain.check_registration(name="澥浦楼宇社区", subtype="楼宇社区", **ok) == []
-    [problem] = domain.check_registration(name="澥浦社区", subtype="工业社区", **ok)
+    assert check_registration(name="澥浦工业社区", subtype="工业社区", **ok) == []
+    assert check_registration(name="澥浦楼宇社区", subtype="楼宇社区", **ok) == []
+    [problem] = check_registration(name="澥浦社区", subtype="工业社区", **ok)
     assert problem.field == "name"
-    [problem] = domain.check_registration(name="澥浦楼宇社区", subtype="工业社区", **ok)
+    [problem] = check_registration(name="澥浦楼宇社区", subtype="工业社区", **ok)
     assert problem.field == "name"  # the suffix must match the subtype
-    assert domain.service_centre_name("澥浦工业社区", "工业社区") == "澥浦工业社区(党群)服务中心"
-    assert domain.service_centre_name("天安楼宇社区", "楼宇社区") == "天安楼宇社区(党群)服务中心"
-    assert domain.has_residents_committee("industrial") is False
-    assert domain.has_residents_committee("urban") is True
+    assert service_centre_name("澥浦工业社区", "工业社区") == "澥浦工业社区(党群)服务中心"
+    assert service_centre_name("天安楼宇社区", "楼宇社区") == "天安楼宇社区(党群)服务中心"
+    assert has_residents_committee("industrial") is False
+    assert has_residents_committee("urban") is True
 
 
 def test_domain_1_industrial_community_contiguous_area_parts_only_in_trust() -> None:
     ok = dict(name="澥浦工业社区", division_code="330211004501", subtype="工业社区")
-    [problem] = domain.check_registration(major_type="industrial", area_contiguous=False, **ok)
+    [problem] = check_registration(major_type="industrial", area_contiguous=False, **ok)
     assert problem.field == "area_contiguous" and "trust_areas" in problem.reason
-    assert domain.check_registration(major_type="industrial", holds_trust_areas=True, **ok) == []
+    assert check_registration(major_type="industrial", holds_trust_areas=True, **ok) == []
     village = dict(name="勤勇村", division_code="330211004201", subtype="纯农型农村社区")
-    [problem] = domain.check_registration(major_type="rural", holds_trust_areas=True, **village)
+    [problem] = check_registration(major_type="rural", holds_trust_areas=True, **village)
     assert problem.field == "trust_areas"
 
 

@@ -10,7 +10,7 @@ import pytest
 from services.gateway.app import create_app
 from services.gateway.contracts import service_contracts
 from services.gateway.settings import GatewaySettings
-from services.registry.schemas import CommunityView
+from services.registry.community.schemas import CommunityView
 from shared.service_contract import BodyField, Route
 
 GATEWAY = Path(__file__).parents[2] / "services" / "gateway"

@@ -26,9 +26,9 @@ def store_appends(path: Path) -> list[int]:
 
 
 def test_only_the_pipeline_calls_store_append() -> None:
-    """Guards: the four styles of registry command handling (handlers.py, grid_commands.py,
+    """Guards: the four styles of registry command handling (once handlers.py, grid_commands.py,
     establishment_commands.py, conversion_commands.py) each called `store.append` with metadata
-    built by hand; now they all save through shared/pipeline.py."""
+    built by hand; now every slice's handlers save through shared/pipeline.py."""
     found = {
         f"{path.relative_to(ROOT)}:{line}"
         for folder in ("services", "shared")
@@ -40,7 +40,7 @@ def test_only_the_pipeline_calls_store_append() -> None:
 
 
 def test_the_check_finds_a_direct_append() -> None:
-    source = ROOT / "services/registry/handlers.py"
+    source = ROOT / "services/registry/community/handlers.py"
     assert store_appends(source) == []
     probe = Path(__file__).with_name("_probe_append.py")
     try:

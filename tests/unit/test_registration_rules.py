@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.registry.domain import (
+from services.registry.community.rules import (
     check_registration,
     has_residents_committee,
     service_centre_name,
@@ -56,7 +56,7 @@ def test_industrial_service_centre_and_no_residents_committee() -> None:
 
 
 def test_types_three_major_types_and_seven_subtypes_seed_004() -> None:
-    from services.registry.domain import catalogue
+    from services.registry.community.rules import catalogue
 
     cat = catalogue()
     assert set(cat["major_types"]) == {"urban", "rural", "industrial"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.registry.domain import Indicators
+from services.registry.community.events import Indicators
 from services.registry.runtime import registry_catalog
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "registry.md"

@@ -7,15 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from services.registry import domain
-from services.registry.domain import Indicators
-from services.registry.grid_commands import CreateGrid
-from services.registry.grids import GridFigures
-from services.registry.handlers import (
+from services.registry.community.commands import (
     AlreadyRegistered,
     RegisterCommunity,
     UpdateCommunityIndicators,
 )
+from services.registry.community.events import Indicators, community_stream
+from services.registry.grids.commands import CreateGrid
+from services.registry.grids.model import GridFigures
 from services.registry.runtime import RegistryCommands, registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.errors import ConcurrencyConflict
@@ -56,28 +55,28 @@ async def test_registering_a_community_records_it_with_its_tier_under_the_comman
     """Guards: the metadata `command` field names the command (RegisterCommunity), not each
     event's class (it said CommunityTierAssigned on the tier decision); the pipeline wakes the
     readers once per saved command; a decision names its policy pack."""
-    events = await registry.handlers.register_community(REGISTRATION, ctx())
+    events = await registry.communities.register_community(REGISTRATION, ctx())
     types = [e.event_type for e in events]
     assert types[:2] == ["CommunityRegistered", "CommunityTierAssigned"]
     assert {e.metadata["command"] for e in events} == {"RegisterCommunity"}
     assert "policy_pack" in events[1].metadata and "policy_pack" not in events[0].metadata
     code = events[0].payload["code"]
     assert events[0].metadata["subject"] == code
-    assert await store.read_stream(domain.stream_id(code)) == events
+    assert await store.read_stream(community_stream(code)) == events
     assert woken == [1]
     with pytest.raises(AlreadyRegistered):
-        await registry.handlers.register_community(REGISTRATION, ctx())
+        await registry.communities.register_community(REGISTRATION, ctx())
 
 
 async def test_a_stale_expected_version_is_a_conflict_and_appends_nothing(
     registry: RegistryCommands, store: MemoryEventStore
 ) -> None:
-    registered = await registry.handlers.register_community(REGISTRATION, ctx())
+    registered = await registry.communities.register_community(REGISTRATION, ctx())
     code = registered[0].payload["code"]
     update = UpdateCommunityIndicators(code, 1, MORE)
     with pytest.raises(ConcurrencyConflict):
-        await registry.handlers.update_indicators(update, ctx())
-    assert await store.read_stream(domain.stream_id(code)) == registered
+        await registry.communities.update_indicators(update, ctx())
+    assert await store.read_stream(community_stream(code)) == registered
 
 
 async def test_a_repeated_command_id_replays_its_first_events(
@@ -85,24 +84,24 @@ async def test_a_repeated_command_id_replays_its_first_events(
 ) -> None:
     """The retry comes after the stream moved on (its If-Match is stale now): it gets the
     first run's events back, and nothing is appended twice."""
-    registered = await registry.handlers.register_community(REGISTRATION, ctx())
+    registered = await registry.communities.register_community(REGISTRATION, ctx())
     code, head = registered[0].payload["code"], registered[-1].stream_version
     update = UpdateCommunityIndicators(code, head, MORE)
     same = ctx()
-    first = await registry.handlers.update_indicators(update, same)
-    again = await registry.handlers.update_indicators(update, same)
+    first = await registry.communities.update_indicators(update, same)
+    again = await registry.communities.update_indicators(update, same)
     assert [e.event_id for e in again] == [e.event_id for e in first]
     assert {e.metadata["command"] for e in first} == {"UpdateCommunityIndicators"}
-    assert len(await store.read_stream(domain.stream_id(code))) == len(registered) + len(first)
+    assert len(await store.read_stream(community_stream(code))) == len(registered) + len(first)
 
 
 async def test_a_grid_command_saves_through_the_pipeline_under_its_own_name(
     registry: RegistryCommands,
 ) -> None:
-    registered = await registry.handlers.register_community(REGISTRATION, ctx())
+    registered = await registry.communities.register_community(REGISTRATION, ctx())
     code = registered[0].payload["code"]
     figures = GridFigures(households=300, population=900)
-    events = await registry.grid_commands.handle(
+    events = await registry.grids.handle(
         CreateGrid(code, "一网格", "residential", figures, expected_version=len(registered)),
         ctx(),
     )

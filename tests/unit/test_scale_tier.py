@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.registry.policy import NoRegion, PolicyPack, TierRules, pack_for, packs
-from services.registry.tiers import decide_tier
+from services.registry.community.tiers import decide_tier
+from services.registry.policy.packs import NoRegion, PolicyPack, TierRules, pack_for, packs
 
 NINGBO = pack_for("330211004001")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from services.registry.findings import breaches, grid_breaches
-from services.registry.grids import GridFigures, GridSpec, MicroGrid
-from services.registry.policy import PolicyPack, pack_for
+from services.registry.community.findings import breaches, grid_breaches
+from services.registry.grids.model import GridFigures, GridSpec, MicroGrid
+from services.registry.policy.packs import PolicyPack, pack_for
 
 NINGBO, XIXIAN, DEVZONE = (
     pack_for("330211004001"),

@@ -21,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from services.gateway.app import create_app as gateway_app
 from services.gateway.settings import GatewaySettings
 from services.registry.app import create_app as registry_app
-from services.registry.domain import CommunityRegistered
+from services.registry.community.events import CommunityRegistered
 from services.registry.runtime import registry_catalog
 from shared.eventstore import Envelope
 from shared.settings import KernelSettings

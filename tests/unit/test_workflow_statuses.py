@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import get_args
 
-from services.registry.conversion import CONVERSION, ConversionStatus
-from services.registry.establishment import ESTABLISHMENT, EstablishmentStatus
+from services.registry.conversion.workflow import CONVERSION, ConversionStatus
+from services.registry.establishment.workflow import ESTABLISHMENT, EstablishmentStatus
 
 
 def test_the_status_filters_name_every_status_of_their_workflow() -> None:

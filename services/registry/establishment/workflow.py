@@ -18,19 +18,25 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import Field
-
-from services.registry.domain import Indicators, TrustArea
-from shared.errors import FieldProblem
+from services.registry.establishment.events import EstablishmentProposed, EstablishmentStepRecorded
+from shared.errors import (
+    FieldProblem,
+    ValidationFailed,
+)
 from shared.eventstore import DomainEvent
-from shared.values import Certificate, DivisionCode, Label, Name
-from shared.workflow import Document, Step, StepFields, StepInput, Workflow, check_step
+from shared.workflow import Document, Step, StepInput, Workflow, check_step
 
 StepName = Literal[
     "preliminary_review", "field_survey", "joint_review", "approval", "registration"
 ]  # fmt: skip
+
+
 PROPOSAL_ID = re.compile(r"^[0-9]{12}-[0-9a-f]{8}$")
-PROPOSAL_DOCUMENTS = ("info_sheet", "map")  # 信息表, 地图 (seed 000 §二(一)4)
+
+
+ESTABLISHMENT_DOCUMENTS = ("info_sheet", "map")  # 信息表, 地图 (seed 000 §二(一)4)
+
+
 # Every status a proposal can be in (the keys of the workflow's next_step; a unit test pins
 # it): the list filter accepts exactly these.
 EstablishmentStatus = Literal[
@@ -43,6 +49,7 @@ EstablishmentStatus = Literal[
     "registered",
     "terminated",
 ]
+
 
 ESTABLISHMENT = Workflow(
     name="establishment",
@@ -68,41 +75,7 @@ ESTABLISHMENT = Workflow(
 )  # fmt: skip
 
 
-class EstablishmentProposed(Indicators, DomainEvent):
-    """A town/street proposed an industrial community (方案申报)."""
-
-    event_type = "EstablishmentProposed"
-    schema_version = 1
-
-    proposal_id: str
-    name: Name
-    subtype: Label
-    division_code: DivisionCode = Field(
-        description="The unused village-level number allocated to it"
-    )
-    actor_role: Label
-    documents: list[Document]
-    trust_areas: list[TrustArea] = Field(default_factory=list, description="托管")
-
-
-class EstablishmentStepRecorded(StepFields, DomainEvent):
-    """One step of the workflow with its actor role, documents and outcome."""
-
-    event_type = "EstablishmentStepRecorded"
-    schema_version = 1
-
-    departments: list[Label] = Field(default_factory=list, description="field_survey")
-    code: str | None = Field(default=None, description="Issued at approval")
-    certificate_number: Certificate | None = Field(default=None, description="At registration")
-
-
-ESTABLISHMENT_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
-    EstablishmentProposed,
-    EstablishmentStepRecorded,
-)
-
-
-def stream_id(proposal_id: str) -> str:
+def establishment_stream(proposal_id: str) -> str:
     return f"establishment-{proposal_id}"
 
 
@@ -130,7 +103,7 @@ class EstablishmentStep(StepInput):
 
 def check_proposal_documents(documents: list[Document]) -> list[FieldProblem]:
     kinds = {d.kind for d in documents}
-    missing = [k for k in PROPOSAL_DOCUMENTS if k not in kinds]
+    missing = [k for k in ESTABLISHMENT_DOCUMENTS if k not in kinds]
     if missing:
         return [FieldProblem("documents", f"the proposal needs: {', '.join(missing)}")]
     return []
@@ -147,3 +120,12 @@ def check_establishment_step(proposal: Proposal, given: EstablishmentStep) -> li
             FieldProblem("certificate_number", "the 民办非企业单位 registration certificate number")
         )
     return problems
+
+
+def require_proposal_id(proposal_id: str) -> str:
+    if not PROPOSAL_ID.match(proposal_id):
+        raise ValidationFailed(
+            "not a proposal id",
+            errors=[FieldProblem("proposal_id", "12-digit division code, '-', 8 hex digits")],
+        )
+    return proposal_id

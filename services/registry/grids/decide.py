@@ -1,174 +1,64 @@
-"""Grid commands: create, resize, add a micro-grid, merge, split, assign members.
-
-Each command loads the community, checks every reason to refuse at once, records the grid
-event(s) on the community's stream, then re-evaluates the size findings of the grids it
-touched (DOMAIN.md §1 "Grids"): findings are raised and resolved, never refusals.
-"""
+"""Grid decisions: the event a grid command records, or every reason it is refused. Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar
+from copy import deepcopy
 
-from services.registry import domain
-from services.registry.findings import finding_events, grid_breaches
-from services.registry.grids import (
-    MAX_GRIDS,
+from services.registry.community.aggregate import Community
+from services.registry.community.findings import finding_events, grid_breaches
+from services.registry.grids.commands import (
+    AddMicroGrid,
+    AssignToGrid,
+    CreateGrid,
+    GridCommand,
+    MergeGrids,
+    NewMicroGrid,
+    ResizeGrid,
+    SplitGrid,
+)
+from services.registry.grids.events import (
     GridCreated,
-    GridFigures,
-    GridKind,
     GridMembersAssigned,
     GridResized,
     GridsMerged,
-    GridSpec,
     GridSplit,
-    MicroGrid,
     MicroGridAdded,
-    MicroGridKind,
+)
+from services.registry.grids.model import (
+    MAX_GRIDS,
+    GridFigures,
+    GridSpec,
+    MicroGrid,
     check_kind,
 )
-from services.registry.handlers import Handlers
-from shared.commands import CommandContext
-from shared.errors import FieldProblem, ValidationFailed
-from shared.eventstore import DomainEvent, Envelope
-from shared.values import refusing_invalid_values
+from services.registry.policy.packs import PolicyPack
+from shared.errors import FieldProblem
+from shared.eventstore import DomainEvent
+from shared.pipeline import Refused
 
 
-@dataclass(frozen=True)
-class NewMicroGrid:
-    name: str
-    kind: MicroGridKind
-    households: int = 0
-    business_entities: int = 0
+def decide(cmd: GridCommand, community: Community, pack: PolicyPack) -> list[DomainEvent] | Refused:
+    """The grid event the command records and the size findings of the grids it touched
+    (raised and resolved, never refusals: DOMAIN.md §1 "Grids"), or every reason it is
+    refused."""
+    event, problems = grid_event(cmd, community, community.registered_type)
+    if problems or event is None:
+        return Refused("the grid command cannot be carried out", problems)
+    after = deepcopy(community)  # the state as the event leaves it; `community` is unchanged
+    after.apply(event)
+    touched = touched_subjects(community, event) | touched_subjects(after, event)
+    broken = [
+        b
+        for grid in after.grids.active()
+        if grid.spec.grid in touched
+        for b in grid_breaches(pack, grid.spec)
+    ]
+    findings = finding_events(cmd.code, pack, broken, after.open_findings, touched, after.figure)
+    return [event, *findings]
 
 
-@dataclass(frozen=True)
-class CreateGrid:
-    command_type: ClassVar[str] = "CreateGrid"  # stable: the metadata's `command`
-    code: str
-    name: str
-    kind: GridKind
-    figures: GridFigures
-    micro_grids: list[NewMicroGrid] = field(default_factory=list)
-    expected_version: int | None = None
-
-
-@dataclass(frozen=True)
-class ResizeGrid:
-    command_type: ClassVar[str] = "ResizeGrid"  # stable: the metadata's `command`
-    code: str
-    grid: str
-    figures: GridFigures
-    micro_grids: dict[str, tuple[int, int]] = field(
-        default_factory=dict
-    )  # id → (households, entities)
-    expected_version: int | None = None
-
-
-@dataclass(frozen=True)
-class AddMicroGrid:
-    command_type: ClassVar[str] = "AddMicroGrid"  # stable: the metadata's `command`
-    code: str
-    grid: str
-    micro_grid: NewMicroGrid
-    expected_version: int | None = None
-
-
-@dataclass(frozen=True)
-class MergeGrids:
-    command_type: ClassVar[str] = "MergeGrids"  # stable: the metadata's `command`
-    code: str
-    sources: list[str]
-    name: str
-    kind: GridKind | None = None  # None: the sources' common kind
-    expected_version: int | None = None
-
-
-@dataclass(frozen=True)
-class SplitPart:
-    name: str
-    kind: GridKind
-    figures: GridFigures
-    micro_grids: list[str]
-
-
-@dataclass(frozen=True)
-class SplitGrid:
-    command_type: ClassVar[str] = "SplitGrid"  # stable: the metadata's `command`
-    code: str
-    source: str
-    parts: list[SplitPart]
-    expected_version: int | None = None
-
-
-@dataclass(frozen=True)
-class AssignToGrid:
-    command_type: ClassVar[str] = "AssignToGrid"  # stable: the metadata's `command`
-    code: str
-    grid: str
-    moved: GridFigures
-    from_grid: str | None = None  # None: new arrivals (a new building, a new enterprise)
-    expected_version: int | None = None
-
-
-GridCommand = CreateGrid | ResizeGrid | AddMicroGrid | MergeGrids | SplitGrid | AssignToGrid
-
-
-class GridCommands:
-    def __init__(self, handlers: Handlers) -> None:
-        self.handlers = handlers
-
-    @refusing_invalid_values
-    async def handle(self, cmd: GridCommand, ctx: CommandContext) -> list[Envelope]:
-        community = await self.handlers.load_at(cmd.code, cmd.expected_version, ctx)
-        if isinstance(community, list):
-            return community  # a retry of a command already recorded
-        registered = community.registered
-        assert registered is not None
-        event, problems = decide(cmd, community, registered.major_type)
-        if problems or event is None:
-            raise ValidationFailed("the grid command cannot be carried out", errors=problems)
-        touched = touched_subjects(community, event)
-        community.apply(event)
-        touched |= touched_subjects(community, event)
-        pack = await self.handlers.pack_for(registered.division_code)
-        broken = [
-            b
-            for grid in community.grids.active()
-            if grid.spec.grid in touched
-            for b in grid_breaches(pack, grid.spec)
-        ]
-        findings = finding_events(
-            cmd.code, pack, broken, community.open_findings, touched, community.figure
-        )
-        name = cmd.command_type
-        events = [self.handlers.new_event(event, name, cmd.code, ctx)] + [
-            self.handlers.new_event(f, name, cmd.code, ctx, pack) for f in findings
-        ]
-        return await self.handlers.save(cmd.code, community.head, events, ctx)
-
-
-def touched_subjects(community: domain.Community, event: DomainEvent) -> set[str | None]:
-    """Grid codes the event names, and the ids of their micro-grids (as the map stands now)."""
-    codes: set[str] = set()
-    if isinstance(event, (GridCreated, GridResized, MicroGridAdded)):
-        codes.add(event.grid)
-    elif isinstance(event, GridsMerged):
-        codes |= {*event.sources, event.merged.grid}
-    elif isinstance(event, GridSplit):
-        codes |= {event.source, *(p.grid for p in event.parts)}
-    elif isinstance(event, GridMembersAssigned):
-        codes |= {event.grid, *([event.from_grid] if event.from_grid else [])}
-    subjects: set[str | None] = set(codes)
-    for code in codes:
-        grid = community.grids.grids.get(code)
-        if grid is not None:
-            subjects |= set(grid.micro_grids)
-    return subjects
-
-
-def decide(
-    cmd: GridCommand, community: domain.Community, major_type: str
+def grid_event(
+    cmd: GridCommand, community: Community, major_type: str
 ) -> tuple[DomainEvent | None, list[FieldProblem]]:
     """The event the command records, or every reason it is refused."""
     grids, code = community.grids, cmd.code
@@ -215,6 +105,25 @@ def decide(
     return _assign(cmd, community)
 
 
+def touched_subjects(community: Community, event: DomainEvent) -> set[str | None]:
+    """Grid codes the event names, and the ids of their micro-grids (as the map stands now)."""
+    codes: set[str] = set()
+    if isinstance(event, (GridCreated, GridResized, MicroGridAdded)):
+        codes.add(event.grid)
+    elif isinstance(event, GridsMerged):
+        codes |= {*event.sources, event.merged.grid}
+    elif isinstance(event, GridSplit):
+        codes |= {event.source, *(p.grid for p in event.parts)}
+    elif isinstance(event, GridMembersAssigned):
+        codes |= {event.grid, *([event.from_grid] if event.from_grid else [])}
+    subjects: set[str | None] = set(codes)
+    for code in codes:
+        grid = community.grids.grids.get(code)
+        if grid is not None:
+            subjects |= set(grid.micro_grids)
+    return subjects
+
+
 def _micro(micro_id: str, m: NewMicroGrid) -> MicroGrid:
     return MicroGrid(
         id=micro_id, name=m.name, kind=m.kind, households=m.households,
@@ -223,7 +132,7 @@ def _micro(micro_id: str, m: NewMicroGrid) -> MicroGrid:
 
 
 def _merge(
-    cmd: MergeGrids, community: domain.Community, major_type: str
+    cmd: MergeGrids, community: Community, major_type: str
 ) -> tuple[DomainEvent | None, list[FieldProblem]]:
     grids = community.grids
     problems: list[FieldProblem] = []
@@ -252,7 +161,7 @@ def _merge(
 
 
 def _split(
-    cmd: SplitGrid, community: domain.Community, major_type: str
+    cmd: SplitGrid, community: Community, major_type: str
 ) -> tuple[DomainEvent | None, list[FieldProblem]]:
     grids = community.grids
     problems = grids.require_active(cmd.source, "source")
@@ -310,7 +219,7 @@ def _split(
 
 
 def _assign(
-    cmd: AssignToGrid, community: domain.Community
+    cmd: AssignToGrid, community: Community
 ) -> tuple[DomainEvent | None, list[FieldProblem]]:
     grids = community.grids
     problems = grids.require_active(cmd.grid, "grid")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.registry.policy import PolicyPack, Tier
+from services.registry.policy.packs import PolicyPack, Tier
 
 _PLACES = Decimal("0.0001")
 

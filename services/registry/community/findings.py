@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.registry import domain
-from services.registry.grids import GridSpec
-from services.registry.policy import PolicyPack, SizeRule
+from services.registry.community.events import SizeFindingRaised, SizeFindingResolved
+from services.registry.grids.model import GridSpec
+from services.registry.policy.packs import PolicyPack, SizeRule
 from shared.eventstore import DomainEvent
 
 # A finding is open per rule and subject: None for the community itself, else a grid code
@@ -144,7 +144,7 @@ def finding_events(
     """
     now = {b.key: b for b in broken}
     raised: list[DomainEvent] = [
-        domain.SizeFindingRaised(
+        SizeFindingRaised(
             code=code,
             rule=b.rule,
             subject=b.subject,
@@ -159,7 +159,7 @@ def finding_events(
         if key not in open_findings
     ]
     resolved: list[DomainEvent] = [
-        domain.SizeFindingResolved(
+        SizeFindingResolved(
             code=code,
             rule=rule,
             subject=subject,

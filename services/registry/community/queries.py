@@ -1,4 +1,4 @@
-"""Reads of the registry's read models and, for explanations, of its log."""
+"""Reads of the community read models and, for time travel and explanations, of its log."""
 
 from __future__ import annotations
 
@@ -8,32 +8,27 @@ from decimal import Decimal
 import asyncpg
 import orjson
 
-from services.registry.domain import Community, policy_stream_id, stream_id
-from services.registry.grids import DEDICATED_KINDS, Grid, GridMap
-from services.registry.policy import PolicyBook
-from services.registry.schemas import (
-    CommunityGrids,
+from services.registry.community.aggregate import Community
+from services.registry.community.events import community_stream
+from services.registry.community.schemas import (
     CommunitySnapshot,
     CommunityView,
-    ConversionView,
-    EstablishmentView,
     Explanation,
-    GridView,
     HistoryEntry,
-    MicroGridView,
-    PolicyPackDocument,
     SizeFindings,
     SizeFindingView,
     TierDecisionView,
 )
+from services.registry.grids.queries import grid_view, sorted_grids
 from shared.audit import check_link
-from shared.eventstore import Envelope, EventCatalog, EventStore
+from shared.queries import Queries
 
 _REGISTRATION_FIELDS = {
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
     "service_centre_name", "region", "establishment", "predecessor", "committee_name",
     "trust_areas",
 }  # fmt: skip
+
 
 _FIELDS = (
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
@@ -44,13 +39,19 @@ _FIELDS = (
     "tier_score",
     "policy_version", "version", "registered_at", "updated_at",
 )  # fmt: skip
+
+
 _NUMERIC = {
     "area_km2",
     "on_site_share",
     "occupancy_share",
     "tier_score",
 }  # sent as JSON strings, like Decimal
+
+
 _COLUMNS = ", ".join(_FIELDS)
+
+
 # The CommunityView as JSON, built by PostgreSQL: the hot read path skips building and
 # re-serialising a model in Python. Same fields as CommunityView.
 _JSON = "json_build_object({})::text".format(
@@ -58,26 +59,11 @@ _JSON = "json_build_object({})::text".format(
 )
 
 
-_ESTABLISHMENT = (
-    "proposal_id, division_code, name, subtype, status, next_step, code, certificate_number,"
-    " steps::text AS steps, version, proposed_at, updated_at"
-)
-_CONVERSION = (
-    "proposal_id, code, village_name, successor_name, status, next_step, successor_code,"
-    " steps::text AS steps, version, proposed_at, updated_at"
-)
-
-
 def _view(row: asyncpg.Record) -> CommunityView:
     return CommunityView.model_validate({**row, "trust_areas": orjson.loads(row["trust_areas"])})
 
 
-class CommunityQueries:
-    def __init__(self, pool: asyncpg.Pool, store: EventStore, catalog: EventCatalog) -> None:
-        self.pool = pool
-        self.store = store
-        self.catalog = catalog
-
+class CommunityQueries(Queries):
     async def get(self, code: str) -> CommunityView | None:
         row = await self.pool.fetchrow(f"SELECT {_COLUMNS} FROM communities WHERE code = $1", code)
         return _view(row) if row else None
@@ -142,71 +128,9 @@ class CommunityQueries:
             resolved=[v for v in views if v.resolved_at is not None],
         )
 
-    async def establishment(self, proposal_id: str) -> EstablishmentView | None:
-        row = await self.pool.fetchrow(
-            f"SELECT {_ESTABLISHMENT} FROM establishments WHERE proposal_id = $1", proposal_id
-        )
-        return _establishment_view(row) if row else None
-
-    async def establishments(
-        self, prefix: str, status: str | None, after: str, limit: int
-    ) -> list[EstablishmentView]:
-        rows = await self.pool.fetch(
-            f"SELECT {_ESTABLISHMENT} FROM establishments WHERE proposal_id LIKE $1 || '%'"
-            " AND ($2::text IS NULL OR status = $2) AND proposal_id > $3"
-            " ORDER BY proposal_id LIMIT $4",
-            prefix, status, after, limit,
-        )  # fmt: skip
-        return [_establishment_view(r) for r in rows]
-
-    async def conversion(self, proposal_id: str) -> ConversionView | None:
-        row = await self.pool.fetchrow(
-            f"SELECT {_CONVERSION} FROM conversions WHERE proposal_id = $1", proposal_id
-        )
-        return _conversion_view(row) if row else None
-
-    async def conversions(
-        self, prefix: str, status: str | None, after: str, limit: int
-    ) -> list[ConversionView]:
-        rows = await self.pool.fetch(
-            f"SELECT {_CONVERSION} FROM conversions WHERE proposal_id LIKE $1 || '%'"
-            " AND ($2::text IS NULL OR status = $2) AND proposal_id > $3"
-            " ORDER BY proposal_id LIMIT $4",
-            prefix, status, after, limit,
-        )  # fmt: skip
-        return [_conversion_view(r) for r in rows]
-
-    async def grids(self, code: str) -> CommunityGrids:
-        grids = await self.pool.fetch(
-            "SELECT grid, name, kind, households, population, area_km2, business_entities,"
-            " active, closed_by FROM grids WHERE code = $1 ORDER BY active DESC, grid",
-            code,
-        )
-        micro = await self.pool.fetch(
-            "SELECT grid, id, name, kind, households, business_entities FROM micro_grids"
-            " WHERE code = $1 ORDER BY id",
-            code,
-        )
-        by_grid: dict[str, list[MicroGridView]] = {}
-        for m in micro:
-            by_grid.setdefault(m["grid"], []).append(
-                MicroGridView.model_validate({k: v for k, v in m.items() if k != "grid"})
-            )
-        return CommunityGrids(
-            code=code,
-            grids=[
-                GridView(
-                    **dict(g),
-                    dedicated=g["kind"] in DEDICATED_KINDS,
-                    micro_grids=by_grid.get(g["grid"], []) if g["active"] else [],
-                )
-                for g in grids
-            ],
-        )
-
     async def as_of(self, code: str, moment: datetime) -> CommunitySnapshot | None:
         """The community as it was at `moment`, rebuilt from the log (not the read model)."""
-        envelopes = await self.store.read_stream(stream_id(code), until=moment)
+        envelopes = await self.store.read_stream(community_stream(code), until=moment)
         if not envelopes:
             return None
         community = Community.from_history(code, [(e, self.catalog.decode(e)) for e in envelopes])
@@ -233,7 +157,7 @@ class CommunityQueries:
 
     async def history(self, code: str) -> list[HistoryEntry]:
         """Every event of the community with who, when, which policy, and its chain status."""
-        envelopes = await self.store.read_stream(stream_id(code))
+        envelopes = await self.store.read_stream(community_stream(code))
         entries, previous = [], None
         for e in envelopes:
             problems = [f.problem for f in check_link(e, previous)]
@@ -256,43 +180,6 @@ class CommunityQueries:
             previous = e
         return entries
 
-    async def policy_packs(
-        self, book: PolicyBook, region: str | None = None, version: str | None = None
-    ) -> list[PolicyPackDocument]:
-        """The shipped pack versions (all, or those of `region` / `version`), each with its
-        publication (from the policy streams)."""
-        packs = sorted(
-            (p for p in book.packs if region in (None, p.region) and version in (None, p.version)),
-            key=lambda p: (p.region, p.effective_from),
-        )
-        published: dict[tuple[str, str], Envelope] = {}
-        for name in sorted({pack.region for pack in packs}):
-            for e in await self.store.read_stream(policy_stream_id(name)):
-                published.setdefault((name, str(e.payload["version"])), e)
-        hashes = {k: str(e.payload["content_sha256"]) for k, e in published.items()}
-        deciding = {
-            name: book.deciding(name, {v: h for (r, v), h in hashes.items() if r == name})
-            for name in {pack.region for pack in packs}
-        }
-        documents = []
-        for pack in packs:
-            publication = published.get((pack.region, pack.version))
-            document = PolicyPackDocument(
-                region=pack.region,
-                version=pack.version,
-                name=pack.name,
-                effective_from=pack.effective_from,
-                in_force=deciding[pack.region] is pack,
-                content_sha256=pack.content_sha256(),
-                published_at=publication.recorded_at if publication else None,
-                published_sha256=(
-                    str(publication.payload["content_sha256"]) if publication else None
-                ),
-                pack=pack.model_dump(mode="json"),
-            )
-            documents.append(document)
-        return documents
-
     async def explain(self, code: str) -> Explanation | None:
         """Why the community has its tier: every tier decision, from the log itself."""
         decisions = [
@@ -302,7 +189,7 @@ class CommunityQueries:
                 event_id=str(e.event_id),
                 stream_version=e.stream_version,
             )
-            for e in await self.store.read_stream(stream_id(code))
+            for e in await self.store.read_stream(community_stream(code))
             if e.event_type == "CommunityTierAssigned"
         ]
         if not decisions:
@@ -310,31 +197,3 @@ class CommunityQueries:
         return Explanation(
             code=code, tier=decisions[-1].tier, current=decisions[-1], history=decisions
         )
-
-
-def sorted_grids(grids: GridMap) -> list[Grid]:
-    return sorted(grids.grids.values(), key=lambda g: (not g.active, g.spec.grid))
-
-
-def grid_view(grid: Grid) -> GridView:
-    spec = grid.spec
-    return GridView(
-        grid=spec.grid,
-        name=spec.name,
-        kind=spec.kind,
-        dedicated=spec.kind in DEDICATED_KINDS,
-        **spec.figures.model_dump(),
-        active=grid.active,
-        closed_by=grid.closed_by,
-        micro_grids=[MicroGridView(**m.model_dump()) for m in spec.micro_grids]
-        if grid.active
-        else [],
-    )
-
-
-def _establishment_view(row: asyncpg.Record) -> EstablishmentView:
-    return EstablishmentView.model_validate({**row, "steps": orjson.loads(row["steps"])})
-
-
-def _conversion_view(row: asyncpg.Record) -> ConversionView:
-    return ConversionView.model_validate({**row, "steps": orjson.loads(row["steps"])})

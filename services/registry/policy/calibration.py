@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from services.registry.policy import PolicyPack
-from services.registry.tiers import decide_tier
+from services.registry.community.tiers import decide_tier
+from services.registry.policy.packs import PolicyPack
 
 
 class CannotCalibrate(ValueError):

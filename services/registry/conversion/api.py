@@ -1,0 +1,95 @@
+"""The conversion routes: propose, record a step, read, list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.registry.community.code import require_valid_code
+from services.registry.conversion.commands import ProposeConversion, RecordConversionStep
+from services.registry.conversion.schemas import (
+    ConversionPage,
+    ConversionStepRequest,
+    ConversionView,
+    ProposeConversionRequest,
+)
+from services.registry.conversion.workflow import (
+    ConversionStatus,
+    ConversionStep,
+    conversion_stream,
+)
+from services.registry.establishment.workflow import (
+    require_proposal_id,
+)
+from services.registry.runtime import Registry
+from services.registry.web import (
+    ContextDep,
+    RegistryDep,
+    decode_cursor,
+    encode_cursor,
+    json_response,
+    own_version,
+)
+from shared.errors import NotFound
+from shared.eventstore import Envelope
+from shared.values import PREFIX_QUERY_PATTERN
+
+router = APIRouter()
+
+
+async def answer_conversion(runtime: Registry, events: list[Envelope], status: int) -> Response:
+    proposal_id = next(str(e.payload["proposal_id"]) for e in events if "proposal_id" in e.payload)
+    headers = {"Location": f"/conversions/{proposal_id}"}
+    if await runtime.caught_up(events[-1].checkpoint):
+        view = await runtime.queries.conversion(proposal_id)
+        if view is not None and view.version == own_version(events, conversion_stream(proposal_id)):
+            return json_response(view, status, headers)
+    return Response(status_code=202, headers=headers)
+
+
+@router.post("/communities/{code}/conversions", status_code=201, response_model=ConversionView)
+async def propose_conversion(
+    code: str, body: ProposeConversionRequest, runtime: RegistryDep, ctx: ContextDep
+) -> Response:
+    cmd = ProposeConversion(code=require_valid_code(code), **body.model_dump(exclude={"documents"}),
+                            documents=body.documents)  # fmt: skip
+    events = await runtime.commands.conversions.propose(cmd, ctx)
+    runtime.appended()
+    return await answer_conversion(runtime, events, 201)
+
+
+@router.post("/conversions/{proposal_id}/steps", response_model=ConversionView)
+async def take_conversion_step(
+    proposal_id: str, body: ConversionStepRequest, runtime: RegistryDep, ctx: ContextDep
+) -> Response:
+    step = ConversionStep(**body.model_dump(exclude={"documents"}), documents=body.documents)
+    command = RecordConversionStep(require_proposal_id(proposal_id), step)
+    events = await runtime.commands.conversions.take_step(command, ctx)
+    runtime.appended()
+    return await answer_conversion(runtime, events, 200)
+
+
+@router.get("/conversions/{proposal_id}", response_model=ConversionView)
+async def get_conversion(proposal_id: str, runtime: RegistryDep) -> Response:
+    view = await runtime.queries.conversion(require_proposal_id(proposal_id))
+    if view is None:
+        raise NotFound(f"no conversion proposal {proposal_id}")
+    return json_response(view, 200, {})
+
+
+@router.get("/conversions", response_model=ConversionPage)
+async def list_conversions(
+    runtime: RegistryDep,
+    division_prefix: Annotated[str, Query(pattern=PREFIX_QUERY_PATTERN)],
+    status: ConversionStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> ConversionPage:
+    after = decode_cursor(cursor) if cursor else ""
+    items = await runtime.queries.conversions(division_prefix, status, after, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return ConversionPage(
+        items=items, next_cursor=encode_cursor(items[-1].proposal_id) if more else None
+    )
