@@ -157,7 +157,8 @@ class RegistryUnderTest:
             "subtype": "老城区社区", "indicators": indicators(2000, 6000, Decimal("1.2")),
             **over,
         }  # fmt: skip
-        events = await self.handlers.communities.register_community(RegisterCommunity(**fields), ctx())
+        command = RegisterCommunity(**fields)
+        events = await self.handlers.communities.register_community(command, ctx())
         return str(events[0].payload["code"])
 
 
