@@ -34,8 +34,8 @@ from services.registry.web import (
     IfMatch,
     RegistryDep,
     decode_cursor,
-    encode_cursor,
     json_response,
+    page,
 )
 from shared.errors import NotFound
 from shared.eventstore import Envelope
@@ -162,10 +162,8 @@ async def list_communities(
     cursor: str | None = None,
 ) -> CommunityPage:
     after = decode_cursor(cursor) if cursor else ""
-    items = await runtime.queries.list_by_division(division_prefix, after, limit + 1)
-    more = len(items) > limit
-    items = items[:limit]
-    next_cursor = encode_cursor(items[-1].code) if more else None
+    found = await runtime.queries.list_by_division(division_prefix, after, limit + 1)
+    items, next_cursor = page(found, limit, lambda item: item.code)
     return CommunityPage(items=items, next_cursor=next_cursor)
 
 

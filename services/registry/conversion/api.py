@@ -26,10 +26,11 @@ from services.registry.runtime import Registry
 from services.registry.web import (
     ContextDep,
     RegistryDep,
+    answer_case,
     decode_cursor,
-    encode_cursor,
     json_response,
-    own_version,
+    page,
+    proposal_of,
 )
 from shared.errors import NotFound
 from shared.eventstore import Envelope
@@ -39,13 +40,12 @@ router = APIRouter()
 
 
 async def answer_conversion(runtime: Registry, events: list[Envelope], status: int) -> Response:
-    proposal_id = next(str(e.payload["proposal_id"]) for e in events if "proposal_id" in e.payload)
-    headers = {"Location": f"/conversions/{proposal_id}"}
-    if await runtime.caught_up(events[-1].checkpoint):
-        view = await runtime.queries.conversion(proposal_id)
-        if view is not None and view.version == own_version(events, conversion_stream(proposal_id)):
-            return json_response(view, status, headers)
-    return Response(status_code=202, headers=headers)
+    """The proposal after a command, once the read model shows it."""
+    proposal_id = proposal_of(events)
+    return await answer_case(
+        runtime, events, status, f"/conversions/{proposal_id}", conversion_stream(proposal_id),
+        lambda: runtime.queries.conversion(proposal_id),
+    )  # fmt: skip
 
 
 @router.post("/communities/{code}/conversions", status_code=201, response_model=ConversionView)
@@ -87,9 +87,6 @@ async def list_conversions(
     cursor: str | None = None,
 ) -> ConversionPage:
     after = decode_cursor(cursor) if cursor else ""
-    items = await runtime.queries.conversions(division_prefix, status, after, limit + 1)
-    more = len(items) > limit
-    items = items[:limit]
-    return ConversionPage(
-        items=items, next_cursor=encode_cursor(items[-1].proposal_id) if more else None
-    )
+    found = await runtime.queries.conversions(division_prefix, status, after, limit + 1)
+    items, next_cursor = page(found, limit, lambda item: item.proposal_id)
+    return ConversionPage(items=items, next_cursor=next_cursor)

@@ -27,10 +27,11 @@ from services.registry.runtime import Registry
 from services.registry.web import (
     ContextDep,
     RegistryDep,
+    answer_case,
     decode_cursor,
-    encode_cursor,
     json_response,
-    own_version,
+    page,
+    proposal_of,
 )
 from shared.errors import NotFound
 from shared.eventstore import Envelope
@@ -40,16 +41,12 @@ router = APIRouter()
 
 
 async def answer_establishment(runtime: Registry, events: list[Envelope], status: int) -> Response:
-    """The proposal after a step, once the read model shows it."""
-    proposal_id = next(str(e.payload["proposal_id"]) for e in events if "proposal_id" in e.payload)
-    headers = {"Location": f"/establishments/{proposal_id}"}
-    if await runtime.caught_up(events[-1].checkpoint):
-        view = await runtime.queries.establishment(proposal_id)
-        if view is not None and view.version == own_version(
-            events, establishment_stream(proposal_id)
-        ):
-            return json_response(view, status, headers)
-    return Response(status_code=202, headers=headers)
+    """The proposal after a command, once the read model shows it."""
+    proposal_id = proposal_of(events)
+    return await answer_case(
+        runtime, events, status, f"/establishments/{proposal_id}",
+        establishment_stream(proposal_id), lambda: runtime.queries.establishment(proposal_id),
+    )  # fmt: skip
 
 
 @router.post("/establishments", status_code=201, response_model=EstablishmentView)
@@ -92,9 +89,6 @@ async def list_establishments(
     cursor: str | None = None,
 ) -> EstablishmentPage:
     after = decode_cursor(cursor) if cursor else ""
-    items = await runtime.queries.establishments(division_prefix, status, after, limit + 1)
-    more = len(items) > limit
-    items = items[:limit]
-    return EstablishmentPage(
-        items=items, next_cursor=encode_cursor(items[-1].proposal_id) if more else None
-    )
+    found = await runtime.queries.establishments(division_prefix, status, after, limit + 1)
+    items, next_cursor = page(found, limit, lambda item: item.proposal_id)
+    return EstablishmentPage(items=items, next_cursor=next_cursor)
