@@ -1,8 +1,8 @@
 """A command's 2xx answer is that command's own result (issue 9, point 7).
 
-Guards the registry routes' answers (services/registry/*/api.py): they used to be whatever the read model held once
-it had caught up with the command, so when two writers' events were applied in one projector
-batch, both answers showed the later writer's values.
+Guards the registry routes' answers (services/registry/*/api.py): they used to be whatever
+the read model held once it had caught up with the command, so when two writers' events were
+applied in one projector batch, both answers showed the later writer's values.
 """
 
 from __future__ import annotations

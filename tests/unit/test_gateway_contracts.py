@@ -109,3 +109,22 @@ def test_the_registry_contract_names_where_each_district_is_found() -> None:
         Route("x", "GET", "/x/{who}", "read", None, CommunityView, "x", ("x",))
     with pytest.raises(ValueError, match="can be hot"):
         Route("x", "GET", "/x", "read", BodyField("d"), CommunityView, "x", ("x",), hot=True)
+
+
+def test_every_contract_route_is_a_route_the_registry_serves() -> None:
+    """The contract and the registry's routes are written apart (the gateway may import only
+    the contract): each public route must be one the service runs, answering the same model."""
+    from services.registry.app import create_app as registry_app
+    from services.registry.contract import CONTRACT
+    from shared.settings import KernelSettings
+
+    paths = registry_app(KernelSettings(service="registry")).openapi()["paths"]
+    for route in CONTRACT.routes:
+        operation = paths.get(route.path, {}).get(route.method.lower())
+        assert operation is not None, f"{route.method} {route.path}"
+        if route.response_model is not None:
+            success = operation["responses"][str(route.status_code or 200)]
+            schema = success["content"]["application/json"]["schema"]
+            models = getattr(route.response_model, "__args__", (route.response_model,))
+            for model in models:  # a union: each of its models
+                assert model.__name__ in str(schema), route.path
