@@ -49,33 +49,51 @@ async def record(
     )
 
 
-async def find_losses(conn: asyncpg.Connection, relay: str, reported: dict[int, int]) -> list[Loss]:
-    """The partitions in `reported` holding less than the broker acknowledged.
+async def acknowledged(conn: asyncpg.Connection, relay: str) -> dict[int, int]:
+    """The highest end offset the broker acknowledged, per partition the relay wrote to."""
+    rows = await conn.fetch(
+        "SELECT partition, max(end_offset) AS acked FROM relay_offsets WHERE relay = $1"
+        " GROUP BY partition",
+        relay,
+    )
+    return {row["partition"]: row["acked"] for row in rows}
+
+
+def lost_partitions(acked: dict[int, int], reported: dict[int, int]) -> list[int]:
+    """The partitions in `reported` holding less than the broker acknowledged: pure, so the
+    relay checks every batch against what it keeps in memory, with no database round trip."""
+    return [p for p, now in reported.items() if p in acked and now < acked[p]]
+
+
+async def find_losses(
+    conn: asyncpg.Connection,
+    relay: str,
+    reported: dict[int, int],
+    acked: dict[int, int] | None = None,
+) -> list[Loss]:
+    """The partitions in `reported` holding less than the broker acknowledged, each with where
+    to republish from.
 
     `reported` is either the broker's end offsets, or the base offsets the broker gave the
     batch just sent: below an acknowledged end, that too shows the broker lost records (a
     restart between a check and a send, or a truncated partition refilled meanwhile).
+    `acked` is what `acknowledged` returned, when the caller already holds it.
     """
-    rows = await conn.fetch(  # one index lookup per partition: this runs after every batch
-        "SELECT p AS partition, (SELECT max(end_offset) FROM relay_offsets"
-        " WHERE relay = $1 AND partition = p) AS acked FROM unnest($2::int[]) AS p",
-        relay,
-        list(reported),
-    )
+    if acked is None:
+        acked = await acknowledged(conn, relay)
     losses = []
-    for row in rows:
-        now = reported[row["partition"]]
-        if row["acked"] is not None and now < row["acked"]:
-            kept = await conn.fetchrow(
-                "SELECT transaction_id, position FROM relay_offsets"
-                " WHERE relay = $1 AND partition = $2 AND end_offset <= $3"
-                " ORDER BY end_offset DESC LIMIT 1",
-                relay,
-                row["partition"],
-                now,
-            )
-            start = Checkpoint(kept["transaction_id"], kept["position"]) if kept else Checkpoint()
-            losses.append(Loss(row["partition"], row["acked"], now, start))
+    for partition in lost_partitions(acked, reported):
+        now = reported[partition]
+        kept = await conn.fetchrow(
+            "SELECT transaction_id, position FROM relay_offsets"
+            " WHERE relay = $1 AND partition = $2 AND end_offset <= $3"
+            " ORDER BY end_offset DESC LIMIT 1",
+            relay,
+            partition,
+            now,
+        )
+        start = Checkpoint(kept["transaction_id"], kept["position"]) if kept else Checkpoint()
+        losses.append(Loss(partition, acked[partition], now, start))
     return losses
 
 
