@@ -1,4 +1,5 @@
-"""Policy packs: the registry's rules as versioned data, one pack per region and version.
+"""Policy packs: the registry's rules as versioned data, one pack per region and version
+(the mechanism is the kernel's: shared/policy_packs.py).
 
 A pack lives in `services/registry/policies/<region>.json`, is validated by the models below,
 and names the seed section each number comes from. Every decision records the pack's region
@@ -7,17 +8,16 @@ and version, so "why is this community 较大?" can be answered years later.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.eventstore.hashing import canonical_json
+from shared import policy_packs as kernel_packs
+from shared.policy_packs import NoRegion, PackBase
+
+__all__ = ["NoRegion", "PolicyBook", "PolicyPack", "pack_for", "packs"]
 
 Tier = Literal["一般", "较大", "特大"]
 TIERS: tuple[Tier, ...] = ("一般", "较大", "特大")
@@ -112,109 +112,26 @@ class GridRules(BaseModel):
     industrial_grid: IndustrialGridGuide = IndustrialGridGuide()
 
 
-class PolicyPack(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    region: str
-    name: str
-    version: str
-    effective_from: date
-    division_prefixes: list[str]
-    sources: dict[str, str]
+class PolicyPack(PackBase):
     tier: dict[Literal["urban_rural", "industrial"], TierRules]
-    size_rules: list[SizeRule] = []
+    size_rules: list[SizeRule] = Field(default_factory=list)
     grids: GridRules = GridRules()
-
-    @property
-    def ref(self) -> str:
-        return f"{self.region}@{self.version}"
-
-    def content_sha256(self) -> str:
-        """SHA-256 of the pack's canonical JSON: what its publication records, and what anyone
-        can recompute from `GET /v1/policy-packs/{region}/{version}`."""
-        return hashlib.sha256(canonical_json(self.model_dump(mode="json"))).hexdigest()
 
     def tier_rules(self, major_type: str) -> TierRules:
         return self.tier["industrial" if major_type == "industrial" else "urban_rural"]
 
 
-class NoRegion(LookupError):
-    pass
-
-
-class PolicyBook:
-    """Every pack version of every region; answers which one is in force for a community.
-
-    A region may hold several versions. The latest file whose `effective_from` has come is
-    what `wuding policy publish` publishes (`in_force`); a decision uses only the latest
-    *published* one (`deciding`), so a file that is merely present decides nothing. A new
-    version changes no existing decision by itself: communities are re-evaluated explicitly
-    (`wuding policy reevaluate`), and that is recorded.
-    """
-
-    def __init__(self, packs: list[PolicyPack]) -> None:
-        self.packs = packs
-        self.sha256 = {(p.region, p.version): p.content_sha256() for p in packs}
+class PolicyBook(kernel_packs.PolicyBook[PolicyPack]):
+    """The registry's packs (shared/policy_packs.py)."""
 
     @classmethod
     def shipped(cls) -> PolicyBook:
         return cls(list(packs()))
 
-    def region_of(self, division_code: str) -> str:
-        """The region whose division prefix is the longest match for the code."""
-        matches = [
-            (len(prefix), pack.region)
-            for pack in self.packs
-            for prefix in pack.division_prefixes
-            if division_code.startswith(prefix)
-        ]
-        if not matches:
-            raise NoRegion(f"no policy region covers division code {division_code}")
-        return max(matches)[1]
-
-    def in_force(self, region: str, on: date | None = None) -> PolicyPack:
-        day = on or date.today()
-        candidates = [p for p in self.packs if p.region == region and p.effective_from <= day]
-        if not candidates:
-            raise NoRegion(f"no pack of region {region} is in force on {day.isoformat()}")
-        return max(candidates, key=lambda p: p.effective_from)
-
-    def pack_for(self, division_code: str, on: date | None = None) -> PolicyPack:
-        return self.in_force(self.region_of(division_code), on)
-
-    def deciding(
-        self, region: str, published: Mapping[str, str], on: date | None = None
-    ) -> PolicyPack | None:
-        """The pack a decision in `region` uses on `on`: the latest version in force whose
-        file still has the content its publication recorded (`published`: version → SHA-256).
-
-        Before the region's first publication: its baseline, the earliest version (the rules
-        the region started with; a later file still waits for `wuding policy publish`).
-        None: every published version's file has changed since (decide nothing on it).
-        """
-        versions = [p for p in self.packs if p.region == region]
-        if not versions:
-            raise NoRegion(f"no policy pack of region {region}")
-        if not published:
-            return min(versions, key=lambda p: p.effective_from)
-        day = on or date.today()
-        candidates = [
-            p
-            for p in versions
-            if p.effective_from <= day
-            and published.get(p.version) == self.sha256[p.region, p.version]
-        ]
-        return max(candidates, key=lambda p: p.effective_from) if candidates else None
-
 
 @cache
 def packs() -> tuple[PolicyPack, ...]:
-    folder = resources.files("services.registry") / "policies"
-    return tuple(
-        PolicyPack.model_validate_json(item.read_text(encoding="utf-8"))
-        for item in sorted(folder.iterdir(), key=lambda p: p.name)
-        if item.name.endswith(".json")
-    )
+    return kernel_packs.load_packs("services.registry", PolicyPack)
 
 
 def pack_for(division_code: str) -> PolicyPack:
