@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from services.registry.community.code import require_valid_code
 from services.registry.community.schemas import (
     CommandAccepted,
     CommunityHistory,
@@ -49,6 +48,7 @@ from services.registry.grids.schemas import (
 from services.registry.params import PATH_PARAMETERS
 from services.registry.policy.schemas import PolicyPackDocument, PolicyPackList
 from services.registry.runtime import registry_catalog
+from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
 from shared.service_contract import (
     BodyField,

@@ -13,8 +13,8 @@ from multidict import CIMultiDict
 from services.gateway.app import create_app as gateway_app
 from services.gateway.auth import hash_key
 from services.gateway.settings import GatewaySettings
-from services.registry.community.code import check_digit, is_valid_code, issue_code
 from services.registry.community.schemas import CommunityView
+from shared.community_code import check_digit, is_valid_code, issue_code
 from shared.stack.embedded import free_port
 from tests.e2e.conftest import Platform, community, new_division, new_town, serve
 

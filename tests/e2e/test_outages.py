@@ -212,7 +212,7 @@ async def test_the_hot_read_path_calls_a_failing_registry_once(
         registry_url=f"http://127.0.0.1:{stub_port}", forward_timeout_seconds=2,
     )), port)  # fmt: skip
     try:
-        from services.registry.community.code import issue_code
+        from shared.community_code import issue_code
 
         code = issue_code(new_division(), "urban")
         async with aiohttp.ClientSession() as http:

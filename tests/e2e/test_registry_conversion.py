@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.registry.community.code import is_valid_code
 from services.registry.conversion.workflow import renamed_committee
+from shared.community_code import is_valid_code
 from tests.e2e.conftest import Platform, community, new_division, new_town
 from tests.integration.kafka_helpers import event_types_for
 

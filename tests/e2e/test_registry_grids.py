@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.registry.community.code import is_valid_code
+from shared.community_code import is_valid_code
 from tests.e2e.conftest import Platform, community, new_division
 from tests.integration.kafka_helpers import event_types_for
 

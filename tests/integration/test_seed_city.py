@@ -13,8 +13,8 @@ import sys
 
 import asyncpg
 
-from services.registry.community.code import is_valid_code
 from services.registry.seed import plan_ningbo
+from shared.community_code import is_valid_code
 
 
 def test_the_plan_has_seed_004s_shape() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.registry.community.code import (
+from shared.community_code import (
     check_digit,
     is_valid_code,
     issue_code,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from services.registry.community.code import check_digit, is_valid_code, issue_code
 from services.registry.community.findings import breaches, grid_breaches
 from services.registry.community.rules import (
     catalogue,
@@ -34,6 +33,7 @@ from services.registry.establishment.workflow import (
 )
 from services.registry.grids.model import GridFigures, GridSpec, grid_code
 from services.registry.policy.packs import pack_for
+from shared.community_code import check_digit, is_valid_code, issue_code
 
 NINGBO, XIXIAN = pack_for("330211004001"), pack_for("610400100200")
 

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from starlette.types import Scope
 
-from services.registry.community.code import is_valid_code, require_valid_code
 from services.registry.community.commands import (
     EstablishResidentsCommittee,
     RegisterCommunity,
@@ -37,6 +36,7 @@ from services.registry.web import (
     json_response,
     page,
 )
+from shared.community_code import is_valid_code, require_valid_code
 from shared.errors import NotFound
 from shared.eventstore import Envelope
 from shared.hot_routes import HotResponse, HotRoute

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from services.registry.community import decide
 from services.registry.community.aggregate import Community
-from services.registry.community.code import issue_code
 from services.registry.community.commands import (
     AlreadyRegistered,
     CommunityEnded,
@@ -24,6 +23,7 @@ from services.registry.policy.in_force import PolicyInForce
 from services.registry.policy.packs import NoRegion, PolicyPack
 from services.registry.recording import recorded
 from shared.commands import CommandContext
+from shared.community_code import issue_code
 from shared.errors import (
     ConcurrencyConflict,
     FieldProblem,

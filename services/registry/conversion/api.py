@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.registry.community.code import require_valid_code
 from services.registry.conversion.commands import ProposeConversion, RecordConversionStep
 from services.registry.conversion.schemas import (
     ConversionPage,
@@ -32,6 +31,7 @@ from services.registry.web import (
     page,
     proposal_of,
 )
+from shared.community_code import require_valid_code
 from shared.errors import NotFound
 from shared.eventstore import Envelope
 from shared.values import PREFIX_QUERY_PATTERN

@@ -10,7 +10,6 @@ from __future__ import annotations
 from itertools import count
 from uuid import UUID, uuid5
 
-from services.registry.community.code import issue_code
 from services.registry.community.commands import AlreadyRegistered
 from services.registry.community.events import community_stream
 from services.registry.community.handlers import load_community_at, registration
@@ -25,6 +24,7 @@ from services.registry.conversion.workflow import Conversion, conversion_stream
 from services.registry.policy.in_force import PolicyInForce
 from services.registry.recording import recorded
 from shared.commands import CommandContext
+from shared.community_code import issue_code
 from shared.errors import ConcurrencyConflict, NotFound, StreamPosition, ValidationFailed
 from shared.eventstore import Envelope
 from shared.pipeline import Change, CommandPipeline, Refused

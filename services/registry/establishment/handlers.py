@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from uuid import uuid5
 
-from services.registry.community.code import issue_code
 from services.registry.community.commands import AlreadyRegistered
 from services.registry.community.events import community_stream
 from services.registry.community.handlers import registration
@@ -20,6 +19,7 @@ from services.registry.establishment.workflow import Proposal, establishment_str
 from services.registry.policy.in_force import PolicyInForce
 from services.registry.recording import recorded
 from shared.commands import CommandContext
+from shared.community_code import issue_code
 from shared.errors import NotFound, StreamPosition, ValidationFailed
 from shared.eventstore import Envelope
 from shared.eventstore.store import head_of

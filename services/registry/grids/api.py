@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.registry.community.code import require_valid_code
 from services.registry.community.schemas import (
     CommandAccepted,
 )
@@ -31,6 +30,7 @@ from services.registry.grids.schemas import (
 from services.registry.runtime import Registry
 from services.registry.web import ContextDep, IfMatch, RegistryDep, json_response
 from shared.commands import CommandContext
+from shared.community_code import require_valid_code
 from shared.errors import NotFound
 from shared.eventstore import Envelope
 from shared.http_inputs import Moment, parse_if_match

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from services.registry.community.code import check_digit
+from shared.community_code import check_digit
 from shared.errors import FieldProblem
 from shared.values import Area, CommunityCode, Count, Name, Record
 
