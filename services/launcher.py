@@ -96,7 +96,9 @@ def spawn_service(
         "WUDING_DATABASE_URL": database_url,
         "WUDING_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
         "WUDING_HTTP_PORT": str(ports[name]),
-        "WUDING_REGISTRY_URL": f"http://127.0.0.1:{ports['registry']}",
+        "WUDING_SERVICE_URLS": json.dumps(
+            {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
+        ),
         "WUDING_CLIENTS_FILE": str(clients_file),
         **extra_env,
     }
@@ -171,10 +173,15 @@ def run_everything(state_dir: Path) -> int:
         for port in ports.values():
             wait_for_port(port, timeout=60)
         gateway = f"http://127.0.0.1:{ports['gateway']}"
+        internal = "".join(
+            f"  {name:<8} http://127.0.0.1:{port} (internal)\n"
+            for name, port in ports.items()
+            if name != "gateway"
+        )
+        topics = ", ".join(f"{name}.events" for name in SERVICES if SERVICES[name].event_sourced)
         print(
-            f"\nWuding is running.\n  gateway  {gateway}   docs {gateway}/docs\n"
-            f"  registry http://127.0.0.1:{ports['registry']} (internal)\n"
-            f"  kafka    {bootstrap}   topic registry.events\n  postgres {admin_url}\n\n"
+            f"\nWuding is running.\n  gateway  {gateway}   docs {gateway}/docs\n{internal}"
+            f"  kafka    {bootstrap}   topics {topics}\n  postgres {admin_url}\n\n"
             f"Development API keys (in {state_dir}/dev-keys.json):\n"
             f"  district 330211 (镇海区): {keys['district']}\n"
             f"  city platform:      {keys['city']}\n\n"

@@ -69,6 +69,14 @@ SERVICES: dict[str, ServiceSpec] = {
             cli="services.registry.cli:add_commands",
         ),
         ServiceSpec(
+            "staffing",
+            "services.staffing.app:create_app",
+            "shared.settings:KernelSettings",
+            8102,
+            True,
+            contract="services.staffing.contract",
+        ),
+        ServiceSpec(
             "gateway",
             "services.gateway.app:create_app",
             "services.gateway.settings:GatewaySettings",

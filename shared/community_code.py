@@ -74,3 +74,15 @@ def undetected_transposition(digits: str, index: int) -> bool:
     a, b = int(digits[index]), int(digits[index + 1])
     state = _state_before(digits[:index])
     return a != b and _step(_step(state, a), b) == _step(_step(state, b), a)
+
+
+# The code as a path parameter in every service's OpenAPI document: what a pattern can say
+# (17 ASCII digits, the 13th the urban/rural class 1-3); the check digit is checked by
+# `require_valid_code`.
+CODE_PATH_PARAMETER: dict[str, object] = {
+    "pattern": r"^[0-9]{12}[123][0-9]{4}$",
+    "minLength": 17,
+    "maxLength": 17,
+    "description": "17-digit community code (12-digit division code, class 1-3, serial,"
+    " MOD 11,10 check digit).",
+}

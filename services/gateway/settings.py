@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from shared.settings import KernelSettings
 
@@ -17,6 +17,9 @@ class GatewaySettings(KernelSettings):
     service: str = "gateway"
     http_port: int = 8000
     registry_url: str = "http://127.0.0.1:8101"  # a service's URL: `<name>_url` (below)
+    # Any service's URL by name (WUDING_SERVICE_URLS='{"staffing": "http://staffing:8102"}'):
+    # a new service needs no setting of its own here.
+    service_urls: dict[str, str] = Field(default_factory=dict)
     # A JSON file listing the clients and the SHA-256 of their API keys (never the keys).
     clients_file: Path | None = None
     idempotency_ttl_hours: int = 24
@@ -30,7 +33,8 @@ class GatewaySettings(KernelSettings):
         return self
 
     def service_url(self, spec: ServiceSpec) -> str:
-        """Where a service behind the gateway listens: its `<name>_url` setting if it has
-        one (WUDING_REGISTRY_URL), else its default port on loopback."""
-        url = getattr(self, f"{spec.name}_url", None)
+        """Where a service behind the gateway listens: its entry in `service_urls`, its
+        `<name>_url` setting if it has one (WUDING_REGISTRY_URL), else its default port on
+        loopback."""
+        url = self.service_urls.get(spec.name) or getattr(self, f"{spec.name}_url", None)
         return str(url) if url else f"http://127.0.0.1:{spec.default_port}"

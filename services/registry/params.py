@@ -11,15 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from services.registry.establishment.workflow import PROPOSAL_ID
+from shared.community_code import CODE_PATH_PARAMETER
 
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
-    "code": {
-        "pattern": r"^[0-9]{12}[123][0-9]{4}$",
-        "minLength": 17,
-        "maxLength": 17,
-        "description": "17-digit community code (12-digit division code, class 1-3, serial,"
-        " MOD 11,10 check digit).",
-    },
+    "code": CODE_PATH_PARAMETER,
     "proposal_id": {
         "pattern": PROPOSAL_ID.pattern,
         "minLength": 21,

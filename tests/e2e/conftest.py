@@ -24,6 +24,7 @@ from services.gateway.app import create_app as gateway_app
 from services.gateway.auth import hash_key, new_key
 from services.gateway.settings import GatewaySettings
 from services.registry.app import create_app as registry_app
+from services.staffing.app import create_app as staffing_app
 from shared.http_server import CoalescingHttpToolsProtocol
 from shared.settings import KernelSettings
 from shared.stack.embedded import free_port
@@ -36,6 +37,8 @@ class Platform:
     registry: str
     registry_db: str
     gateway_db: str
+    staffing: str
+    staffing_db: str
     bootstrap_servers: str
     keys: dict[str, str]  # client name -> API key
     http: aiohttp.ClientSession
@@ -104,22 +107,44 @@ async def platform(
             seal_interval_seconds=1.0,  # seals soon after activity (the default is a minute)
         )
     )
+    staffing_db = await new_database(stack, "staffing")
+    staffing_port = free_port()
+    staffing = staffing_app(
+        KernelSettings(
+            env="test",
+            service="staffing",
+            database_url=staffing_db,
+            kafka_bootstrap_servers=stack.bootstrap_servers,
+            poll_interval_seconds=0.05,
+            seal_signing_key=SEAL_SIGNING_KEY,
+            seal_interval_seconds=1.0,
+        )
+    )
     gateway_db = await new_database(stack, "gateway")
     gateway = gateway_app(
         GatewaySettings(
             env="test",
             database_url=gateway_db,
-            registry_url=f"http://127.0.0.1:{registry_port}",
+            service_urls={
+                "registry": f"http://127.0.0.1:{registry_port}",
+                "staffing": f"http://127.0.0.1:{staffing_port}",
+            },
             clients_file=clients_file,
         )
     )
-    servers = [await serve(registry, registry_port), await serve(gateway, gateway_port)]
+    servers = [
+        await serve(registry, registry_port),
+        await serve(staffing, staffing_port),
+        await serve(gateway, gateway_port),
+    ]
     async with aiohttp.ClientSession() as http:
         yield Platform(
             gateway=f"http://127.0.0.1:{gateway_port}",
             registry=f"http://127.0.0.1:{registry_port}",
             registry_db=registry_db,
             gateway_db=gateway_db,
+            staffing=f"http://127.0.0.1:{staffing_port}",
+            staffing_db=staffing_db,
             bootstrap_servers=stack.bootstrap_servers,
             keys=keys,
             http=http,

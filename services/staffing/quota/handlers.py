@@ -1,0 +1,60 @@
+"""Reactions to the registry's events: staffing's view of each community and its quota.
+
+Each runs on the pipeline bound to the inbox's transaction (shared/subscribers.py): the view,
+the quota and the inbox row commit together, so a redelivered event changes nothing.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from services.staffing.quota.decide import CommunityQuota, decide, observed
+from services.staffing.quota.events import community_stream
+from services.staffing.quota.packs import StaffingBook, StaffingPack
+from shared.cloudevents import IncomingEvent
+from shared.inbox import PoisonEvent
+from shared.pipeline import Change, CommandPipeline
+from shared.policy_packs import NoRegion
+from shared.subscribers import reaction_context
+
+CONSUMER = "staffing"
+
+
+class QuotaHandlers:
+    def __init__(self, book: StaffingBook | None = None) -> None:
+        self.book = book or StaffingBook.shipped()
+
+    def pack_for(self, division_code: str) -> StaffingPack | None:
+        """The pack deciding for a division. Staffing's packs have no publication step yet:
+        each region's baseline (its earliest version) decides (docs/staffing.md)."""
+        try:
+            return self.book.deciding(self.book.region_of(division_code), {})
+        except NoRegion:
+            return None
+
+    async def observe(self, event: IncomingEvent, pipeline: CommandPipeline) -> None:
+        """ObserveCommunity: follow a registry event; re-decide the quota when it matters."""
+        code = str(event.data.get("code") or event.subject)
+        stream = community_stream(code)
+        state, head = await pipeline.fold(stream, CommunityQuota())
+        try:
+            facts = observed(event.type, event.data, state.facts)
+        except ValidationError as exc:
+            raise PoisonEvent(f"{event.type} {event.event_id}: {exc.errors()[0]['msg']}") from exc
+        if facts is None:
+            return
+        pack = self.pack_for(facts.division_code)
+        ctx = reaction_context(event, CONSUMER)
+        ref = pack.ref if pack is not None else None
+        new = [
+            pipeline.new_event(
+                e,
+                "ObserveCommunity",
+                ctx,
+                subject=code,
+                division_code=facts.division_code,
+                policy_pack=ref if e.is_decision else None,
+            )
+            for e in decide(facts, state, pack)
+        ]
+        await pipeline.save(ctx, Change(stream, head, new))

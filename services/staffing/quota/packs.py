@@ -1,0 +1,92 @@
+"""Staffing's policy packs: the quota (员额) rules per region, as versioned data.
+
+One JSON file per region in `services/staffing/policies/`, on the kernel's pack mechanism
+(shared/policy_packs.py), with the seed section of every number. Where a seed gives a bound
+but no formula (Zhenhai's "by the composite index"), the formula's parameters are the pack's
+and say so in `sources`; a major type a seed gives no rule for has none (no quota is set).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import policy_packs as kernel_packs
+from shared.policy_packs import PackBase
+
+Rounding = Literal["half_up", "ceil", "floor"]
+_ROUNDING = {"half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
+
+
+def rounded(value: Decimal, rounding: Rounding) -> int:
+    return int(value.to_integral_value(rounding=_ROUNDING[rounding]))
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+
+
+class PerResidents(_Rule):
+    """`per_10000` full-time workers per 10,000 residents (Ningbo's 员额池, seed 004 §四)."""
+
+    kind: Literal["per_residents"] = "per_residents"
+    per_10000: Decimal = Field(gt=0)
+    rounding: Rounding = "half_up"
+    minimum: int = Field(default=0, ge=0)
+
+
+class ByHouseholds(_Rule):
+    """A base for the first `base_households`, one more per further full `step_households`,
+    at most `maximum` (the development zone's work station, seed 001 §二(三)1)."""
+
+    kind: Literal["by_households"] = "by_households"
+    base: int = Field(ge=0)
+    base_households: int = Field(gt=0)
+    step_households: int = Field(gt=0)
+    maximum: int = Field(gt=0)
+
+
+class ByCompositeIndex(_Rule):
+    """`per_score` workers per 1.0 of the registry's composite index (the tier score), at
+    least `minimum`, at most `maximum` except in `uncapped_tiers` (Zhenhai, seed 000 §二(四)2)."""
+
+    kind: Literal["by_composite_index"] = "by_composite_index"
+    per_score: Decimal = Field(gt=0)
+    rounding: Rounding = "half_up"
+    minimum: int = Field(ge=0)
+    maximum: int = Field(gt=0)
+    uncapped_tiers: list[str] = Field(default_factory=list)
+
+
+QuotaRule = Annotated[PerResidents | ByHouseholds | ByCompositeIndex, Field(discriminator="kind")]
+
+
+class Band(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    source: str
+
+
+class StaffingPack(PackBase):
+    quotas: dict[Literal["urban", "rural", "industrial"], QuotaRule]
+    district_floor_per_10000: Decimal = Field(gt=0)
+    district_floor_source: str
+    bodies: dict[str, Band] = Field(default_factory=dict)
+
+
+class StaffingBook(kernel_packs.PolicyBook[StaffingPack]):
+    @classmethod
+    def shipped(cls) -> StaffingBook:
+        return cls(list(packs()))
+
+
+@cache
+def packs() -> tuple[StaffingPack, ...]:
+    return kernel_packs.load_packs("services.staffing", StaffingPack)

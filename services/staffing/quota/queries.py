@@ -1,0 +1,65 @@
+"""Reads of the quotas: the read model for now, the log for history and time travel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.staffing.quota.decide import CommunityQuota
+from services.staffing.quota.events import community_stream
+from services.staffing.quota.packs import StaffingBook
+from services.staffing.quota.schemas import (
+    BodyBand,
+    CommunityStaffing,
+    QuotaDecisionView,
+    StaffingExplanation,
+)
+from shared.errors import NotFound
+from shared.eventstore import Envelope
+from shared.queries import Queries
+
+
+class QuotaQueries(Queries):
+    book = StaffingBook.shipped()
+
+    async def staffing(self, code: str, as_of: datetime | None = None) -> CommunityStaffing:
+        """The community's quota now, or as it stood at `as_of` (folded from the log)."""
+        envelopes = await self.store.read_stream(community_stream(code), until=as_of)
+        state = CommunityQuota()
+        for envelope in envelopes:
+            state.apply(self.catalog.decode(envelope))
+        if state.facts is None:
+            raise NotFound(f"staffing knows no community {code}")
+        facts, quota = state.facts, state.quota
+        pack = None
+        try:
+            pack = self.book.deciding(self.book.region_of(facts.division_code), {})
+        except LookupError:
+            pass
+        bodies = {k: BodyBand(**b.model_dump()) for k, b in (pack.bodies if pack else {}).items()}
+        decided = [e for e in envelopes if e.event_type == "QuotaSet"]
+        return CommunityStaffing(
+            code=code, division_code=facts.division_code, major_type=facts.major_type,
+            status=facts.status, quota=quota.quota if quota else None,
+            rule=quota.rule if quota else None,
+            policy_pack=decided[-1].metadata.get("policy_pack") if decided else None,
+            bodies=bodies, version=envelopes[-1].stream_version, as_of=as_of,
+        )  # fmt: skip
+
+    async def explain(self, code: str) -> StaffingExplanation:
+        """Every quota decision with its inputs, rule, pack and cause: "why 33?"."""
+        envelopes = await self.store.read_stream(community_stream(code))
+        if not envelopes:
+            raise NotFound(f"staffing knows no community {code}")
+        decisions = [_decision(e) for e in envelopes if e.event_type == "QuotaSet"]
+        return StaffingExplanation(
+            code=code, quota=decisions[-1].quota if decisions else None, decisions=decisions
+        )
+
+
+def _decision(e: Envelope) -> QuotaDecisionView:
+    p = e.payload
+    return QuotaDecisionView(
+        quota=p["quota"], previous=p["previous"], rule=p["rule"], source=p["source"],
+        inputs=p["inputs"], policy_pack=e.metadata.get("policy_pack"), decided_at=e.recorded_at,
+        caused_by=e.metadata.get("causation_id"), event_id=str(e.event_id),
+    )  # fmt: skip

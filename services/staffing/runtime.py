@@ -1,0 +1,40 @@
+"""Staffing's composition root: what its process runs, built from settings."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.staffing.quota.events import QUOTA_EVENT_TYPES
+from services.staffing.quota.handlers import QuotaHandlers
+from services.staffing.quota.projections import QuotasProjection
+from services.staffing.quota.queries import QuotaQueries
+from services.staffing.subscribers import subscription
+from shared.db import create_pool
+from shared.eventstore import EventCatalog
+from shared.runtime import ServiceRuntime
+from shared.settings import KernelSettings
+
+
+def staffing_catalog() -> EventCatalog:
+    catalog = EventCatalog(source="/wuding/staffing")
+    catalog.register(*QUOTA_EVENT_TYPES)
+    return catalog
+
+
+class StaffingQueries(QuotaQueries):
+    """Every read of staffing, one object (one slice so far)."""
+
+
+class Staffing(ServiceRuntime):
+    def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
+        self.quotas = QuotaHandlers()
+        super().__init__(
+            settings, pool, staffing_catalog(), [QuotasProjection()], [subscription(self.quotas)]
+        )
+        self.queries = StaffingQueries(pool, self.store, self.catalog)
+
+
+async def bootstrap(settings: KernelSettings) -> Staffing:
+    production = settings.env == "production"
+    url = settings.resolved_database_url()
+    return Staffing(settings, await create_pool(url, least_privilege=production))
