@@ -10,11 +10,10 @@ from pydantic import ValidationError
 
 from services.staffing.quota.decide import CommunityQuota, decide, observed
 from services.staffing.quota.events import community_stream
-from services.staffing.quota.packs import StaffingBook, StaffingPack
+from services.staffing.quota.packs import StaffingBook
 from shared.cloudevents import IncomingEvent
 from shared.inbox import PoisonEvent
 from shared.pipeline import Change, CommandPipeline
-from shared.policy_packs import NoRegion
 from shared.subscribers import reaction_context
 
 CONSUMER = "staffing"
@@ -23,14 +22,6 @@ CONSUMER = "staffing"
 class QuotaHandlers:
     def __init__(self, book: StaffingBook | None = None) -> None:
         self.book = book or StaffingBook.shipped()
-
-    def pack_for(self, division_code: str) -> StaffingPack | None:
-        """The pack deciding for a division. Staffing's packs have no publication step yet:
-        each region's baseline (its earliest version) decides (docs/staffing.md)."""
-        try:
-            return self.book.deciding(self.book.region_of(division_code), {})
-        except NoRegion:
-            return None
 
     async def observe(self, event: IncomingEvent, pipeline: CommandPipeline) -> None:
         """ObserveCommunity: follow a registry event; re-decide the quota when it matters."""
@@ -43,7 +34,7 @@ class QuotaHandlers:
             raise PoisonEvent(f"{event.type} {event.event_id}: {exc.errors()[0]['msg']}") from exc
         if facts is None:
             return
-        pack = self.pack_for(facts.division_code)
+        pack = self.book.deciding_for(facts.division_code)
         ctx = reaction_context(event, CONSUMER)
         ref = pack.ref if pack is not None else None
         new = [

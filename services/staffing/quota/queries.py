@@ -30,11 +30,7 @@ class QuotaQueries(Queries):
         if state.facts is None:
             raise NotFound(f"staffing knows no community {code}")
         facts, quota = state.facts, state.quota
-        pack = None
-        try:
-            pack = self.book.deciding(self.book.region_of(facts.division_code), {})
-        except LookupError:
-            pass
+        pack = self.book.deciding_for(facts.division_code)
         bodies = {k: BodyBand(**b.model_dump()) for k, b in (pack.bodies if pack else {}).items()}
         decided = [e for e in envelopes if e.event_type == "QuotaSet"]
         return CommunityStaffing(
