@@ -110,3 +110,33 @@ def test_every_shipped_staffing_pack_names_a_source_for_each_major_type() -> Non
         assert {"urban", "rural", "industrial"} <= set(pack.sources), pack.ref
         for rule in pack.quotas.values():
             assert rule.source.startswith("seed")
+
+
+async def test_a_malformed_registry_event_is_a_poison_event_and_appends_nothing() -> None:
+    """What a broken or hostile producer puts on the registry's topic (a count that is text,
+    arbitrary Unicode where a code belongs) is refused as a PoisonEvent, which the inbox parks
+    and dead-letters; nothing reaches staffing's log."""
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from services.staffing.quota.handlers import QuotaHandlers
+    from services.staffing.runtime import staffing_catalog
+    from shared.cloudevents import IncomingEvent
+    from shared.eventstore.memory import MemoryEventStore
+    from shared.inbox import PoisonEvent
+    from shared.pipeline import CommandPipeline
+
+    store = MemoryEventStore()
+    pipeline = CommandPipeline(store, staffing_catalog())
+    data = {
+        "code": "33021100400110006", "division_code": "330211004001", "major_type": "urban",
+        "status": "active", "residents": "许多", "households": 1,
+    }  # fmt: skip
+    event = IncomingEvent(
+        event_id=uuid4(), source="/wuding/registry", type="CommunityRegistered",
+        schema_version=1, subject="33021100400110006", time=datetime.now(UTC), data=data,
+        headers={},
+    )  # fmt: skip
+    with pytest.raises(PoisonEvent, match="CommunityRegistered"):
+        await QuotaHandlers().observe(event, pipeline)
+    assert await store.read_stream("community-33021100400110006") == []
