@@ -75,6 +75,7 @@ SERVICES: dict[str, ServiceSpec] = {
             8102,
             True,
             contract="services.staffing.contract",
+            cli="services.staffing.cli:add_commands",
         ),
         ServiceSpec(
             "gateway",

@@ -45,7 +45,7 @@ class PrefixQuery:
 
 District = PathCode | BodyField | PrefixQuery
 # The gateway's own parameters of every endpoint: no path or query parameter may take them.
-RESERVED = frozenset({"body", "gw", "who", "idempotency_key", "if_match"})
+RESERVED = frozenset({"body", "gw", "who", "idempotency_key", "if_match", "purpose"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,9 @@ class Route:
     # Answered beneath the framework when it can be (shared/hot_routes.py): without a query
     # string, within the client's scope; anything else is the app's to answer.
     hot: bool = False
+    # A read of personal data: the client states its purpose (X-Purpose, shared/purpose.py),
+    # and the read is audited with it whatever its outcome, before it is answered.
+    purpose: bool = False
 
     def __post_init__(self) -> None:
         if self.kind == "command" and self.district is None:
@@ -86,6 +89,8 @@ class Route:
             raise ValueError(f"{self.name}: {sorted(clash)} are the gateway's parameter names")
         if self.hot and not (self.kind == "read" and isinstance(self.district, PathCode)):
             raise ValueError(f"{self.name}: only a read of one path-coded resource can be hot")
+        if self.purpose and (self.kind != "read" or self.hot or self.district is None):
+            raise ValueError(f"{self.name}: a purpose is stated for a district-scoped read")
 
     @property
     def path_params(self) -> list[str]:

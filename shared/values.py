@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -152,6 +153,10 @@ Reference = Annotated[str, Text(LINE_PATTERN, 0, 200, _ONE_LINE)]
 Note = Annotated[str, Text(TEXT_PATTERN, 0, 2000, _FREE_TEXT)]
 # A JSON number, not `true` nor "12": integer columns hold up to 2^31-1.
 Count = Annotated[int, Strict(), Field(ge=0, le=10_000_000)]
+# A calendar day a rule or a record is effective from: within the People's Republic's years.
+Day = Annotated[date, Field(ge=date(1949, 10, 1), le=date(2099, 12, 31))]
+Year = Annotated[int, Strict(), Field(ge=1949, le=2099)]
+Fen = Annotated[int, Strict(), Field(ge=0, le=100_000_000_000)]  # money: integer fen
 Flag = Annotated[bool, Strict()]
 
 

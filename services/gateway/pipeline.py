@@ -8,6 +8,7 @@ the forward and the audit. No route has code of its own.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 from uuid import uuid4
 
 from fastapi import Response
@@ -63,16 +64,22 @@ async def relay_read(
     params: dict[str, Any] | None = None,
     *,
     audited_division: str | None = None,
+    purpose: str | None = None,
 ) -> Response:
     """A read the client may make (scope checked by the caller), forwarded as it is. A read
     the service refuses (a bad cursor, say) is audited like the gateway's own refusals; a 404
-    is an answer, not a refusal."""
-    forwarded = await service.send("GET", path, headers=internal_headers(who), params=params)
-    if 400 <= forwarded.status < 500 and forwarded.status != 404:
+    is an answer, not a refusal. A read of personal data (`purpose` stated) is audited
+    whatever its outcome, and answered only once its audit row is written."""
+    extra = {"x-purpose": quote(purpose, safe="")} if purpose else {}
+    headers = internal_headers(who, **extra)
+    forwarded = await service.send("GET", path, headers=headers, params=params)
+    refused = 400 <= forwarded.status < 500 and forwarded.status != 404
+    if refused or purpose:
         await gw.audit_command(
             client_id=who.client_id, client_kind=who.kind, method="GET", path=path,
             status=forwarded.status, correlation_id=correlation_id.get(), command_id=None,
-            idempotency_key=None, refusal=refusal_of(forwarded), division_code=audited_division,
+            idempotency_key=None, refusal=refusal_of(forwarded) if refused else None,
+            division_code=audited_division, purpose=purpose, required=purpose is not None,
         )  # fmt: skip
     return relay_response(forwarded)
 

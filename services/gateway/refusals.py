@@ -19,7 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.auth import Client, Forbidden
 from services.gateway.idempotency import command_id_for
+from shared.errors import ValidationFailed
 from shared.observability.context import correlation_id
+from shared.purpose import stated_purpose
 
 _KEPT = ("type", "title", "detail", "errors")
 
@@ -63,4 +65,16 @@ async def audit_refusal(request: Request, exc: Exception, response: JSONResponse
         idempotency_key=key,
         refusal=problem_fields(bytes(response.body)),
         division_code=_division_tried(exc),
+        purpose=_purpose_stated(request),
     )
+
+
+def _purpose_stated(request: Request) -> str | None:
+    """The purpose a refused read of personal data stated, as well as it can be read."""
+    raw = request.headers.get("x-purpose")
+    if raw is None:
+        return None
+    try:
+        return stated_purpose(raw)
+    except ValidationFailed:
+        return raw[:200]

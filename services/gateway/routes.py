@@ -26,6 +26,7 @@ from services.gateway.runtime import Gateway
 from shared.contracts import asyncapi_document
 from shared.errors import FieldProblem, ValidationFailed, WudingError
 from shared.hot_routes import HotResponse, HotRoute
+from shared.purpose import stated_purpose
 from shared.service_contract import (
     BodyField,
     District,
@@ -67,6 +68,14 @@ async def client(request: Request, gw: GatewayDep, _: Annotated[Any, Security(BE
 
 
 ClientDep = Annotated[Client, Depends(client)]
+PurposeHeader = Annotated[
+    str | None,
+    Header(
+        alias="X-Purpose",
+        description="Why you read this personal data: 5-200 characters, UTF-8 (raw or"
+        " percent-encoded). Required; audited with the read, granted or refused.",
+    ),
+]
 IfMatch = Annotated[
     str | None,
     Header(description='The strong ETag you read, e.g. "3"; 409 if it changed, 412 if weak.'),
@@ -134,9 +143,12 @@ async def serve(gw: Gateway, service: str, route: Route, args: dict[str, Any]) -
     path = route.service_path.format(**values)
     forwarder = gw.forwarders[service]
     if route.kind == "read":
+        purpose = stated_purpose(args["purpose"]) if route.purpose else None
         if district is not None:
             who.require_read(district)
-        return await relay_read(gw, forwarder, who, path, params, audited_division=district)
+        return await relay_read(
+            gw, forwarder, who, path, params, audited_division=district, purpose=purpose
+        )
     assert district is not None  # a contract's command names its district (Route checks)
     return await command(
         gw,
@@ -167,6 +179,8 @@ def _parameters(route: Route) -> list[Parameter]:
         out.append(param("idempotency_key", IdempotencyKey, None))
     if route.if_match:
         out.append(param("if_match", IfMatch, None))
+    if route.purpose:
+        out.append(param("purpose", PurposeHeader, None))
     return out
 
 

@@ -16,11 +16,17 @@ from services.gateway.idempotency import SWEEP_BATCH, IdempotencyStore
 from services.gateway.settings import GatewaySettings
 from services.topology import SERVICES
 from shared.db import create_pool
+from shared.errors import DependencyUnavailable
 from shared.http import dependency_down
 from shared.supervisor import Supervisor
 from shared.values import storable
 
 log = structlog.get_logger("wuding.gateway")
+
+
+class AuditUnavailable(DependencyUnavailable):
+    slug = "audit-unavailable"
+    title = "The read cannot be audited now, so it is not answered"
 
 
 class Gateway:
@@ -86,36 +92,43 @@ class Gateway:
         idempotency_key: str | None,
         refusal: dict[str, Any] | None = None,
         division_code: str | None = None,
+        purpose: str | None = None,
+        required: bool = False,
     ) -> None:
         """One audit row: every command, and every request the gateway refused (reads too).
 
         When the gateway's database is down the row cannot be written; it is logged whole
-        instead (nothing in it is secret), and the caller's answer does not change.
+        instead (nothing in it is secret), and the caller's answer does not change, unless
+        the row is `required` (a read of personal data): then the DependencyUnavailable is
+        raised and nothing is answered but a 503.
         """
         # What a client sent is recorded whatever it held (a NUL in a path is escaped).
-        client_id, path, idempotency_key, refusal, division_code = storable(
-            (client_id, path, idempotency_key, refusal, division_code)
+        client_id, path, idempotency_key, refusal, division_code, purpose = storable(
+            (client_id, path, idempotency_key, refusal, division_code, purpose)
         )
         row = (
             client_id, client_kind, method, path, status, correlation_id, command_id,
             idempotency_key, json.dumps(refusal, ensure_ascii=False) if refusal else None,
-            division_code,
+            division_code, purpose,
         )  # fmt: skip
         try:
             await self.pool.execute(
                 "INSERT INTO command_audit (client_id, client_kind, method, path, status,"
-                " correlation_id, command_id, idempotency_key, refusal, division_code)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10)",
+                " correlation_id, command_id, idempotency_key, refusal, division_code, purpose)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::jsonb,$10,$11)",
                 *row,
             )
         except Exception as exc:
             if not dependency_down(exc):
                 raise
+            if required:
+                raise AuditUnavailable("the read cannot be audited now") from exc
             log.error(
                 "audit.unwritten", error=type(exc).__name__, client_id=client_id,
                 client_kind=client_kind, method=method, path=path, status=status,
                 command_id=str(command_id) if command_id else None,
                 idempotency_key=idempotency_key, refusal=refusal, division_code=division_code,
+                purpose=purpose,
             )  # fmt: skip
 
 

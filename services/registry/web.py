@@ -5,54 +5,23 @@ from __future__ import annotations
 import base64
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Protocol, TypeVar
-from uuid import UUID
 
-from fastapi import Depends, Header, Request, Response
-from pydantic import BaseModel
+from fastapi import Depends, Request, Response
 
 from services.registry.runtime import Registry
-from shared.commands import CommandContext
 from shared.errors import FieldProblem, ValidationFailed
 from shared.eventstore import Envelope
-from shared.observability.context import correlation_id
+from shared.service_web import ContextDep, IfMatch, json_response
+
+__all__ = ["ContextDep", "IfMatch", "RegistryDep", "json_response"]
 
 
-# Dependencies are `async def`: FastAPI runs plain `def` ones in a thread pool, a thread
-# hand-off per request that cost more than the request's own work.
 async def registry(request: Request) -> Registry:
     runtime: Registry = request.app.state.registry
     return runtime
 
 
-async def command_context(
-    x_actor_id: Annotated[str, Header()] = "anonymous",
-    x_actor_kind: Annotated[str, Header()] = "internal",
-    x_district: Annotated[str | None, Header()] = None,
-    x_command_id: Annotated[UUID | None, Header()] = None,
-) -> CommandContext:
-    kwargs = {"command_id": x_command_id} if x_command_id else {}
-    return CommandContext(
-        actor_id=x_actor_id,
-        actor_kind=x_actor_kind,
-        district=x_district,
-        correlation_id=correlation_id.get(),
-        **kwargs,
-    )
-
-
 RegistryDep = Annotated[Registry, Depends(registry)]
-
-
-ContextDep = Annotated[CommandContext, Depends(command_context)]
-
-
-def json_response(model: BaseModel | CaseView, status: int, headers: dict[str, str]) -> Response:
-    return Response(
-        model.model_dump_json(), status_code=status, headers=headers, media_type="application/json"
-    )
-
-
-IfMatch = Annotated[str | None, Header()]
 
 
 def own_version(events: list[Envelope], stream: str) -> int:

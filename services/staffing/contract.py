@@ -5,6 +5,7 @@ The gateway imports this module and nothing else of staffing (services/topology.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query
@@ -12,11 +13,31 @@ from fastapi import Query
 from services.staffing.app import PATH_PARAMETERS
 from services.staffing.quota.schemas import CommunityStaffing, StaffingExplanation
 from services.staffing.runtime import staffing_catalog
+from services.staffing.workforce import schemas as w
+from services.staffing.workforce.ids import (
+    POSITION_PATTERN,
+    WORKER_PATTERN,
+    require_position_id,
+    require_worker_id,
+)
 from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
-from shared.service_contract import PathCode, QueryParam, Route, ServiceContract
+from shared.service_contract import (
+    BodyField,
+    PathCode,
+    PrefixQuery,
+    QueryParam,
+    Route,
+    ServiceContract,
+)
+from shared.values import PREFIX_QUERY_PATTERN
 
 COMMUNITY = PathCode("code", require_valid_code, r"[0-9]{17}")
+# A position id begins with its community's code, a worker id with its division (ids.py).
+POSITION = PathCode("position_id", require_position_id, POSITION_PATTERN)
+WORKER = PathCode("worker_id", require_worker_id, WORKER_PATTERN)
+DIVISION = BodyField("division_code")
+PREFIX = PrefixQuery("division_prefix")
 AS_OF = QueryParam(
     "as_of",
     Annotated[
@@ -26,6 +47,32 @@ AS_OF = QueryParam(
         ),
     ],
 )
+
+ON = QueryParam(
+    "on", Annotated[date | None, Query(description="The day the counts are for (today if absent)")]
+)
+WORKER_QUERY = (
+    QueryParam(
+        "division_prefix",
+        Annotated[str | None, Query(pattern=PREFIX_QUERY_PATTERN,
+                                    description="Workers of divisions under it (default: yours)")],
+    ),
+    QueryParam(
+        "status",
+        Annotated[str | None, Query(pattern="^(pool|assigned|on_leave|departed)$",
+                                    description="pool: the reserve pool (蓄水池)")],
+    ),
+    QueryParam("limit", Annotated[int | None, Query(ge=1, le=500)]),
+    QueryParam("cursor", Annotated[str | None, Query(max_length=25)]),
+)  # fmt: skip
+
+
+def _worker_command(name: str, action: str, model: type[w.BaseModel], summary: str) -> Route:
+    return Route(
+        name, "POST", f"/workers/{{worker_id}}/{action}", "command", WORKER, w.WorkerView,
+        summary, ("workers",), request_model=model,
+    )  # fmt: skip
+
 
 ROUTES = (
     Route(
@@ -40,6 +87,53 @@ ROUTES = (
         "Why a community has its quota: each decision's inputs, rule, policy pack and cause",
         ("staffing",),
     ),
+    Route(
+        "community_positions", "GET", "/communities/{code}/positions", "read", COMMUNITY,
+        w.CommunityPositionsView,
+        "A community's positions: authorised, filled, vacant on a day, each with its worker",
+        ("positions",), query=(ON,),
+    ),
+    Route(
+        "authorise_position", "POST", "/communities/{code}/positions", "command", COMMUNITY,
+        w.CommunityPositionsView,
+        "Authorise a position of the post catalogue; refused beyond the quota, with the rule",
+        ("positions",), request_model=w.AuthorisePositionRequest, status_code=201,
+    ),
+    Route(
+        "abolish_position", "POST", "/positions/{position_id}/abolish", "command", POSITION,
+        w.CommunityPositionsView, "Abolish a vacant position from a day", ("positions",),
+        request_model=w.AbolishPositionRequest,
+    ),
+    Route(
+        "recruit_worker", "POST", "/workers", "command", DIVISION, w.WorkerView,
+        "Recruit a worker into a division's reserve pool (蓄水池); name and ID number sealed",
+        ("workers",), request_model=w.RecruitWorkerRequest, status_code=201,
+    ),
+    Route(
+        "list_workers", "GET", "/workers", "read", PREFIX, w.WorkerPage,
+        "A division's workers (pseudonymous); status=pool lists the reserve pool",
+        ("workers",), query=WORKER_QUERY, purpose=True,
+    ),
+    Route(
+        "worker_record", "GET", "/workers/{worker_id}", "read", WORKER, w.WorkerRecord,
+        "A worker's record with name and ID number: state X-Purpose; the read is audited",
+        ("workers",), purpose=True,
+    ),
+    _worker_command("assign_worker", "assign", w.PlaceWorkerRequest,
+                    "Fill a vacancy with a worker from the reserve pool (随缺随补)"),
+    _worker_command("transfer_worker", "transfer", w.PlaceWorkerRequest,
+                    "Move an assigned worker to a vacancy; the old position becomes vacant"),
+    _worker_command("start_leave", "leave", w.StartLeaveRequest,
+                    "A leave: the worker keeps the position (filled, not vacant)"),
+    _worker_command("end_leave", "return", w.EndLeaveRequest, "Back from leave"),
+    _worker_command("depart_worker", "depart", w.DepartWorkerRequest,
+                    "The worker leaves; their position becomes vacant"),
+    _worker_command("appraise_worker", "appraisals", w.AppraiseWorkerRequest,
+                    "The yearly appraisal (优秀/合格/基本合格/不合格) and its consequence"),
+    _worker_command("record_pay", "pay", w.RecordPayRequest,
+                    "The year's pay in fen, checked against the pay floor"),
+    _worker_command("record_qualification", "qualifications", w.RecordQualificationRequest,
+                    "A social work qualification obtained (the funding service pays its bonus)"),
 )  # fmt: skip
 
 CONTRACT = ServiceContract("staffing", ROUTES, staffing_catalog, PATH_PARAMETERS)

@@ -9,6 +9,10 @@ from services.staffing.quota.handlers import QuotaHandlers
 from services.staffing.quota.projections import QuotasProjection
 from services.staffing.quota.queries import QuotaQueries
 from services.staffing.subscribers import subscription
+from services.staffing.workforce.events import POSITION_EVENT_TYPES, WORKER_EVENT_TYPES
+from services.staffing.workforce.handlers import WorkforceHandlers
+from services.staffing.workforce.projections import WorkforceProjection
+from services.staffing.workforce.queries import WorkforceQueries
 from shared.db import create_pool
 from shared.eventstore import EventCatalog
 from shared.runtime import ServiceRuntime
@@ -17,20 +21,25 @@ from shared.settings import KernelSettings
 
 def staffing_catalog() -> EventCatalog:
     catalog = EventCatalog(source="/wuding/staffing")
-    catalog.register(*QUOTA_EVENT_TYPES)
+    catalog.register(*QUOTA_EVENT_TYPES, *POSITION_EVENT_TYPES, *WORKER_EVENT_TYPES)
     return catalog
 
 
-class StaffingQueries(QuotaQueries):
-    """Every read of staffing, one object (one slice so far)."""
+class StaffingQueries(QuotaQueries, WorkforceQueries):
+    """Every read of staffing, one object."""
 
 
 class Staffing(ServiceRuntime):
     def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
         self.quotas = QuotaHandlers()
         super().__init__(
-            settings, pool, staffing_catalog(), [QuotasProjection()], [subscription(self.quotas)]
+            settings,
+            pool,
+            staffing_catalog(),
+            [QuotasProjection(), WorkforceProjection()],
+            [subscription(self.quotas)],
         )
+        self.workforce = WorkforceHandlers(self.pipeline, pool)
         self.queries = StaffingQueries(pool, self.store, self.catalog)
 
 

@@ -46,6 +46,20 @@ OPERATIONS = {
     ("GET", "/v1/policy-packs/{region}/{version}"): "policyPack",
     ("GET", "/v1/communities/{code}/staffing"): "getStaffing",
     ("GET", "/v1/communities/{code}/staffing/explain"): "explainStaffing",
+    ("GET", "/v1/communities/{code}/positions"): "communityPositions",
+    ("POST", "/v1/communities/{code}/positions"): "authorisePosition",
+    ("POST", "/v1/positions/{position_id}/abolish"): "abolishPosition",
+    ("POST", "/v1/workers"): "recruitWorker",
+    ("GET", "/v1/workers"): "listWorkers",
+    ("GET", "/v1/workers/{worker_id}"): "workerRecord",
+    ("POST", "/v1/workers/{worker_id}/assign"): "assignWorker",
+    ("POST", "/v1/workers/{worker_id}/transfer"): "transferWorker",
+    ("POST", "/v1/workers/{worker_id}/leave"): "startLeave",
+    ("POST", "/v1/workers/{worker_id}/return"): "endLeave",
+    ("POST", "/v1/workers/{worker_id}/depart"): "departWorker",
+    ("POST", "/v1/workers/{worker_id}/appraisals"): "appraiseWorker",
+    ("POST", "/v1/workers/{worker_id}/pay"): "recordPay",
+    ("POST", "/v1/workers/{worker_id}/qualifications"): "recordQualification",
 }
 
 

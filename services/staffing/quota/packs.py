@@ -74,11 +74,27 @@ class Band(BaseModel):
     source: str
 
 
+class Post(BaseModel):
+    """A post of the catalogue (岗位目录, seed 000 §二(四)1): name, duties, qualifications."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    duties: str
+    qualifications: list[str] = Field(default_factory=list)
+    source: str
+
+
+AppraisalResult = Literal["优秀", "合格", "基本合格", "不合格"]  # seed 000 §二(四)4
+
+
 class StaffingPack(PackBase):
     quotas: dict[Literal["urban", "rural", "industrial"], QuotaRule]
     district_floor_per_10000: Decimal = Field(gt=0)
     district_floor_source: str
     bodies: dict[str, Band] = Field(default_factory=dict)
+    posts: dict[str, Post] = Field(min_length=1)
+    appraisal: dict[AppraisalResult, str]  # each result's consequence
 
 
 class StaffingBook(kernel_packs.PolicyBook[StaffingPack]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from services.staffing.quota.decide import CommunityQuota
 from services.staffing.quota.events import community_stream
@@ -13,6 +13,7 @@ from services.staffing.quota.schemas import (
     QuotaDecisionView,
     StaffingExplanation,
 )
+from services.staffing.workforce.decide import CommunityPositions
 from shared.errors import NotFound
 from shared.eventstore import Envelope
 from shared.queries import Queries
@@ -24,9 +25,12 @@ class QuotaQueries(Queries):
     async def staffing(self, code: str, as_of: datetime | None = None) -> CommunityStaffing:
         """The community's quota now, or as it stood at `as_of` (folded from the log)."""
         envelopes = await self.store.read_stream(community_stream(code), until=as_of)
-        state = CommunityQuota()
+        state, positions = CommunityQuota(), CommunityPositions()
         for envelope in envelopes:
-            state.apply(self.catalog.decode(envelope))
+            event = self.catalog.decode(envelope)
+            state.apply(event)
+            positions.apply(event)
+        authorised, filled = positions.counts_on((as_of or datetime.now(UTC)).date())
         if state.facts is None:
             raise NotFound(f"staffing knows no community {code}")
         facts, quota = state.facts, state.quota
@@ -38,7 +42,8 @@ class QuotaQueries(Queries):
             status=facts.status, quota=quota.quota if quota else None,
             rule=quota.rule if quota else None,
             policy_pack=decided[-1].metadata.get("policy_pack") if decided else None,
-            bodies=bodies, version=envelopes[-1].stream_version, as_of=as_of,
+            bodies=bodies, authorised=authorised, filled=filled, vacant=authorised - filled,
+            version=envelopes[-1].stream_version, as_of=as_of,
         )  # fmt: skip
 
     async def explain(self, code: str) -> StaffingExplanation:

@@ -22,6 +22,9 @@ class CommunityStaffing(BaseModel):
     rule: str | None
     policy_pack: str | None
     bodies: dict[str, BodyBand] = Field(description="Size bands of the community's bodies")
+    authorised: int = Field(description="Positions in effect (position control)")
+    filled: int
+    vacant: int = Field(description="authorised − filled")
     version: int
     as_of: datetime | None = None
 
