@@ -24,15 +24,22 @@ def stated_purpose(raw: str | None) -> str:
     """The purpose as text, or the ValidationFailed a client gets."""
     if raw is None:
         raise _refused("required: state why you read this personal data (5 to 200 characters)")
-    try:
-        text = unquote(raw.encode("latin-1").decode("utf-8"), errors="strict")
-    except UnicodeError:
-        raise _refused("not UTF-8 (send it raw or percent-encoded)") from None
+    text = decoded(raw)
+    if text is None:
+        raise _refused("not UTF-8 (send it raw or percent-encoded)")
     if not 5 <= len(text) <= 200:
         raise _refused("5 to 200 characters")
     if not _LINE.fullmatch(text):
         raise _refused("one line, no leading or trailing space, no control or format character")
     return text
+
+
+def decoded(raw: str) -> str | None:
+    """The header's text (None: not UTF-8), as HTTP handed it over (latin-1 of its bytes)."""
+    try:
+        return unquote(raw.encode("latin-1").decode("utf-8"), errors="strict")
+    except UnicodeError:
+        return None
 
 
 def _refused(reason: str) -> ValidationFailed:

@@ -19,9 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.auth import Client, Forbidden
 from services.gateway.idempotency import command_id_for
-from shared.errors import ValidationFailed
 from shared.observability.context import correlation_id
-from shared.purpose import stated_purpose
+from shared.purpose import decoded
 
 _KEPT = ("type", "title", "detail", "errors")
 
@@ -74,7 +73,4 @@ def _purpose_stated(request: Request) -> str | None:
     raw = request.headers.get("x-purpose")
     if raw is None:
         return None
-    try:
-        return stated_purpose(raw)
-    except ValidationFailed:
-        return raw[:200]
+    return (decoded(raw) or raw)[:200]

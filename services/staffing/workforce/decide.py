@@ -40,8 +40,19 @@ class WorkforceConflict(Conflict):
 class Position:
     post: str
     effective_from: date
-    worker_id: str | None = None
     abolished_from: date | None = None
+    # Who held it from which day (None: vacated), in the order recorded.
+    holders: list[tuple[date, str | None]] = field(default_factory=list)
+
+    @property
+    def worker_id(self) -> str | None:
+        """Who holds it now (the last fill or vacancy recorded)."""
+        return self.holders[-1][1] if self.holders else None
+
+    def holder_on(self, day: date) -> str | None:
+        """Who held it on `day`, by the days the fills and vacancies took effect."""
+        held = [who for since, who in sorted(self.holders, key=lambda h: h[0]) if since <= day]
+        return held[-1] if held else None
 
     def active_on(self, day: date) -> bool:
         return self.effective_from <= day and (
@@ -69,18 +80,20 @@ class CommunityPositions:
         elif isinstance(event, PositionAbolished):
             self.positions[event.position_id].abolished_from = event.effective_from
         elif isinstance(event, PositionFilled):
-            self.positions[event.position_id].worker_id = event.worker_id
+            self.positions[event.position_id].holders.append(
+                (event.effective_from, event.worker_id)
+            )
         elif isinstance(event, PositionVacated):
-            self.positions[event.position_id].worker_id = None
+            self.positions[event.position_id].holders.append((event.effective_from, None))
 
     def standing(self) -> list[Position]:
         """Positions not abolished: what the quota bounds."""
         return [p for p in self.positions.values() if p.abolished_from is None]
 
     def counts_on(self, day: date) -> tuple[int, int]:
-        """(authorised, filled) on `day`."""
+        """(authorised, filled) on `day`, by the days each took effect."""
         active = [p for p in self.positions.values() if p.active_on(day)]
-        return len(active), sum(1 for p in active if p.worker_id is not None)
+        return len(active), sum(1 for p in active if p.holder_on(day) is not None)
 
 
 WorkerStatus = Literal["pool", "assigned", "on_leave", "departed"]

@@ -44,16 +44,17 @@ class WorkforceQueries(Queries):
         views = []
         for pid, p in community.positions.items():
             post = pack.posts.get(p.post) if pack else None
+            holder = p.holder_on(day)
             state = (
                 "abolished" if p.abolished_from is not None and p.abolished_from <= day
                 else "not_yet_effective" if p.effective_from > day
-                else "filled" if p.worker_id else "vacant"
+                else "filled" if holder else "vacant"
             )  # fmt: skip
             views.append(
                 PositionView(
                     position_id=pid, post=p.post, post_name=post.name if post else None,
                     effective_from=p.effective_from, abolished_from=p.abolished_from,
-                    worker_id=p.worker_id, state=state,  # type: ignore[arg-type]
+                    worker_id=holder, state=state,  # type: ignore[arg-type]
                 )
             )  # fmt: skip
         return CommunityPositionsView(

@@ -1,0 +1,286 @@
+"""Position control, the workforce and workers' personal data, through the gateway with
+district-scoped clients, against the real PostgreSQL and broker (issue 10, capabilities 3, 5,
+7 and 8)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from services import cli
+from shared.audit import verify
+from shared.id_card import check_character
+from tests.e2e.conftest import Platform, community, new_division
+
+NAME = "王晓梅"
+
+
+def id_number(sequence: int = 123) -> str:
+    first17 = f"33021119880521{sequence:03d}"
+    return first17 + check_character(first17)
+
+
+async def call(
+    platform: Platform, client: str, method: str, path: str, body: Any = None,
+    purpose: str | None = None,
+) -> tuple[int, Any]:  # fmt: skip
+    headers = platform.auth(client)
+    if purpose is not None:
+        headers["X-Purpose"] = quote(purpose)
+    async with platform.http.request(
+        method, f"{platform.gateway}/v1{path}", json=body, headers=headers
+    ) as r:
+        return r.status, await r.json(content_type=None)
+
+
+async def community_with_quota(platform: Platform, residents: int, quota: int) -> str:
+    """A fresh Zhenhai urban community, once staffing has decided its quota."""
+    division = new_division()
+    status, body = await call(
+        platform, "zhenhai", "POST", "/communities", community(division, residents=residents)
+    )
+    assert status == 201, body
+    code: str = body["code"]
+    deadline = asyncio.get_running_loop().time() + 20
+    while (await call(platform, "zhenhai", "GET", f"/communities/{code}/staffing"))[1].get(
+        "quota"
+    ) != quota:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.1)
+    return code
+
+
+async def recruit(platform: Platform, division: str, sequence: int = 123) -> str:
+    body = {"division_code": division, "name": NAME, "id_number": id_number(sequence),
+            "effective_from": "2025-03-01"}  # fmt: skip
+    status, worker = await call(platform, "zhenhai", "POST", "/workers", body)
+    assert status == 201, worker
+    assert worker["status"] == "pool" and re.fullmatch(
+        r"[0-9]{12}-[0-9a-f]{12}", worker["worker_id"]
+    )
+    assert NAME not in json.dumps(worker, ensure_ascii=False)  # pseudonymous
+    return str(worker["worker_id"])
+
+
+async def staffing_topic(bootstrap: str, key: str, count: int) -> list[tuple[str, bytes]]:
+    """The first `count` (CloudEvents type, raw value) on `staffing.events` keyed by `key`."""
+    consumer = AIOKafkaConsumer(
+        "staffing.events", bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[tuple[str, bytes]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(found) < count:
+            assert asyncio.get_running_loop().time() < deadline, found
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    if r.key == key.encode():
+                        ce_type = dict(r.headers)["ce_type"].decode()
+                        found.append((ce_type.split(".")[-2], r.value or b""))
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_positions_within_the_quota_filled_from_the_reserve_pool(platform: Platform) -> None:
+    """1,400 residents × 22 / 10,000 = 3.08 → a quota of 3 (seed 004 §四): three positions are
+    authorised, a fourth is refused with the rule; workers recruited into the pool fill
+    vacancies, move, go on leave (the position stays filled) and depart (it is vacant again)."""
+    code = await community_with_quota(platform, 1400, 3)
+    positions = f"/communities/{code}/positions"
+    for post in ("grid_worker", "social_worker", "committee_member"):
+        status, view = await call(platform, "zhenhai", "POST", positions,
+                                  {"post": post, "effective_from": "2025-01-01"})  # fmt: skip
+        assert status == 201, view
+    assert (view["authorised"], view["filled"], view["vacant"], view["quota"]) == (3, 0, 3, 3)
+    first, second = (p["position_id"] for p in view["positions"][:2])
+    assert first == f"{code}-001" and view["positions"][0]["post_name"] == "专职网格员"
+
+    fourth = {"post": "grid_worker", "effective_from": "2025-01-01"}
+    status, problem = await call(platform, "zhenhai", "POST", positions, fourth)
+    assert status == 422
+    reason = problem["errors"][0]["reason"]
+    assert "beyond the quota: 3 positions are authorised and the quota is 3" in reason
+    assert "22 per 10,000 residents" in reason
+    status, problem = await call(platform, "zhenhai", "POST", positions,
+                                 {"post": "astronaut", "effective_from": "2025-01-01"})  # fmt: skip
+    assert status == 422 and "not in the post catalogue" in problem["errors"][0]["reason"]
+
+    division = code[:12]
+    alice, bob = await recruit(platform, division, 101), await recruit(platform, division, 102)
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:  # the list is a read model: it shows them once its projector applied them
+        status, page = await call(platform, "zhenhai", "GET",
+                                  f"/workers?division_prefix={division}&status=pool",
+                                  purpose="核定社区员额缺口")  # fmt: skip
+        assert status == 200, page
+        if {w["worker_id"] for w in page["items"]} == {alice, bob}:
+            break
+        assert asyncio.get_running_loop().time() < deadline, page
+        await asyncio.sleep(0.1)
+
+    on = {"effective_from": "2025-04-01"}
+    status, worker = await call(platform, "zhenhai", "POST", f"/workers/{alice}/assign",
+                                {"position_id": first, **on})  # fmt: skip
+    assert status == 200 and worker["status"] == "assigned" and worker["position_id"] == first
+    status, problem = await call(platform, "zhenhai", "POST", f"/workers/{bob}/assign",
+                                 {"position_id": first, **on})  # fmt: skip
+    assert status == 409 and f"position {first} is filled by {alice}" in problem["detail"]
+    status, problem = await call(platform, "zhenhai", "POST", f"/workers/{alice}/assign",
+                                 {"position_id": second, **on})  # fmt: skip
+    assert status == 409 and "only a worker in the pool" in problem["detail"]
+
+    status, staffing = await call(platform, "zhenhai", "GET", f"/communities/{code}/staffing")
+    assert (staffing["authorised"], staffing["filled"], staffing["vacant"]) == (3, 1, 2)
+
+    later = {"effective_from": "2025-06-01"}
+    assert (await call(platform, "zhenhai", "POST", f"/workers/{alice}/transfer",
+                       {"position_id": second, **later}))[0] == 200  # fmt: skip
+    _, view = await call(platform, "zhenhai", "GET", positions)
+    states = {p["position_id"]: (p["state"], p["worker_id"]) for p in view["positions"]}
+    assert states[first] == ("vacant", None) and states[second] == ("filled", alice)
+    assert (await call(platform, "zhenhai", "POST", f"/workers/{alice}/leave",
+                       {"effective_from": "2025-07-01", "until": "2025-09-30",
+                        "reason": "产假"}))[0] == 200  # fmt: skip
+    _, view = await call(platform, "zhenhai", "GET", positions)
+    assert view["filled"] == 1  # on leave, still holding the position
+    assert (await call(platform, "zhenhai", "POST", f"/workers/{alice}/return",
+                       {"effective_from": "2025-10-01"}))[0] == 200  # fmt: skip
+    status, worker = await call(platform, "zhenhai", "POST", f"/workers/{alice}/depart",
+                                {"effective_from": "2025-12-31", "reason": "辞职"})  # fmt: skip
+    assert status == 200 and worker["status"] == "departed" and worker["position_id"] is None
+    _, view = await call(platform, "zhenhai", "GET", positions)
+    assert (view["filled"], view["vacant"]) == (0, 3)
+    # The counts are effective-dated: on 2025-05-01 Alice held the first position.
+    _, then = await call(platform, "zhenhai", "GET", f"{positions}?on=2025-05-01")
+    assert (then["authorised"], then["filled"]) == (3, 1)
+    assert then["positions"][0]["worker_id"] == alice
+
+    # Another district may neither act on these positions and workers nor read them.
+    status, _ = await call(platform, "yinzhou", "POST", f"/workers/{bob}/assign",
+                           {"position_id": first, **on})  # fmt: skip
+    assert status == 403
+    status, _ = await call(platform, "yinzhou", "POST", positions,
+                           {"post": "grid_worker", "effective_from": "2025-01-01"})  # fmt: skip
+    assert status == 403
+
+    published = await staffing_topic(platform.bootstrap_servers, code, 6)
+    kinds = [kind for kind, _ in published]
+    assert kinds[:2] == ["CommunityObserved", "QuotaSet"]
+    assert kinds.count("PositionAuthorised") == 3 and "PositionFilled" in kinds
+    recruited = await staffing_topic(platform.bootstrap_servers, alice, 1)
+    assert recruited[0][0] == "WorkerRecruited"
+    raw = recruited[0][1].decode()
+    assert NAME not in raw and id_number(101) not in raw and '"ciphertext"' in raw
+
+
+async def test_a_worker_record_is_read_for_a_stated_purpose_and_every_read_is_audited(
+    platform: Platform,
+) -> None:
+    division = new_division()
+    worker = await recruit(platform, division, 201)
+    path = f"/workers/{worker}"
+    status, problem = await call(platform, "zhenhai", "GET", path)
+    assert status == 422 and problem["errors"][0]["field"] == "X-Purpose"
+    status, problem = await call(platform, "zhenhai", "GET", path, purpose="查")
+    assert status == 422 and "5 to 200" in problem["errors"][0]["reason"]
+    status, record = await call(platform, "zhenhai", "GET", path, purpose="2025年度薪酬核定")
+    assert status == 200, record
+    assert record["name"] == NAME and record["id_number"] == id_number(201)
+    status, _ = await call(platform, "yinzhou", "GET", path, purpose="跨区调阅测试")
+    assert status == 403
+
+    conn = await asyncpg.connect(platform.gateway_db)
+    try:
+        rows = await conn.fetch(
+            "SELECT client_id, status, purpose FROM command_audit WHERE path = $1 ORDER BY id",
+            path,
+        )
+    finally:
+        await conn.close()
+    assert [(r["client_id"], r["status"], r["purpose"]) for r in rows] == [
+        ("zhenhai", 422, None), ("zhenhai", 422, "查"), ("zhenhai", 200, "2025年度薪酬核定"),
+        ("yinzhou", 403, "跨区调阅测试"),
+    ]  # fmt: skip
+
+    # An ID number whose check character is wrong is refused, and not echoed back.
+    bad = id_number(202)[:17] + ("0" if id_number(202)[17] != "0" else "1")
+    body = {"division_code": division, "name": NAME, "id_number": bad,
+            "effective_from": "2025-03-01"}  # fmt: skip
+    status, problem = await call(platform, "zhenhai", "POST", "/workers", body)
+    assert status == 422 and problem["errors"][0]["field"] == "id_number"
+    assert bad not in json.dumps(problem)
+
+
+async def test_appraisal_pay_and_qualifications_are_recorded_once(platform: Platform) -> None:
+    worker = await recruit(platform, new_division(), 301)
+    base = f"/workers/{worker}"
+    status, _ = await call(platform, "zhenhai", "POST", f"{base}/appraisals",
+                           {"year": 2025, "result": "不合格"})  # fmt: skip
+    assert status == 200
+    status, problem = await call(platform, "zhenhai", "POST", f"{base}/appraisals",
+                                 {"year": 2025, "result": "优秀"})  # fmt: skip
+    assert status == 409 and "already appraised for 2025: 不合格" in problem["detail"]
+    status, problem = await call(platform, "zhenhai", "POST", f"{base}/appraisals",
+                                 {"year": 2025, "result": "很好"})  # fmt: skip
+    assert status == 422
+    assert (await call(platform, "zhenhai", "POST", f"{base}/pay",
+                       {"year": 2025, "annual_pay_fen": 9_876_543}))[0] == 200  # fmt: skip
+    level = {"level": "social_worker", "effective_from": "2025-10-20"}
+    assert (await call(platform, "zhenhai", "POST", f"{base}/qualifications", level))[0] == 200
+    status, problem = await call(platform, "zhenhai", "POST", f"{base}/qualifications", level)
+    assert status == 409 and "recorded once" in problem["detail"]
+
+    _, record = await call(platform, "zhenhai", "GET", base, purpose="年度考核结果核查")
+    assert record["appraisals"] == [{"year": 2025, "result": "不合格", "consequence": "解聘的依据"}]
+    assert record["pay"] == [{"year": 2025, "annual_pay_fen": 9_876_543}]
+    assert record["qualifications"] == [{"level": "social_worker", "effective_from": "2025-10-20"}]
+    kinds = [k for k, _ in await staffing_topic(platform.bootstrap_servers, worker, 4)]
+    assert kinds == ["WorkerRecruited", "WorkerAppraised", "PayRecorded", "QualificationObtained"]
+
+
+async def test_erasing_a_worker_keeps_the_chain_and_hides_the_personal_fields(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`wuding staffing erase-worker` destroys the worker's key: the record shows them erased,
+    their name and ID number are gone from every read, WorkerErased is on the log (audited),
+    and `audit verify` still passes over the unchanged events."""
+    worker = await recruit(platform, new_division(), 401)
+    monkeypatch.setenv("WUDING_DATABASE_URL", platform.staffing_db)
+    with pytest.raises(SystemExit) as done:
+        await asyncio.to_thread(
+            cli.main, ["staffing", "erase-worker", worker, "--reason", "本人申请删除个人信息"]
+        )
+    assert done.value.code == 0 and f"worker {worker} erased" in capsys.readouterr().out
+
+    status, record = await call(platform, "zhenhai", "GET", f"/workers/{worker}",
+                                purpose="删除后核查")  # fmt: skip
+    assert status == 200
+    assert record["erased"] is True and record["name"] is None and record["id_number"] is None
+    with pytest.raises(SystemExit) as again:  # erasing twice is refused
+        await asyncio.to_thread(cli.main, ["staffing", "erase-worker", worker, "--reason", "再次"])
+    assert again.value.code == 2 and "already erased" in capsys.readouterr().err
+
+    conn = await asyncpg.connect(platform.staffing_db)
+    try:
+        report = await verify(conn)
+        events = await conn.fetch(
+            "SELECT event_type, payload::text AS payload, metadata->>'actor' AS actor"
+            " FROM events WHERE stream_id = $1 ORDER BY stream_version",
+            f"worker-{worker}",
+        )
+        keys = await conn.fetchval("SELECT count(*) FROM personal_keys WHERE subject = $1", worker)
+    finally:
+        await conn.close()
+    assert report.ok, report.findings
+    assert [e["event_type"] for e in events] == ["WorkerRecruited", "WorkerErased"]
+    assert events[1]["actor"].startswith("operator:") and keys == 0
+    assert NAME not in events[0]["payload"] and id_number(401) not in events[0]["payload"]
