@@ -11,6 +11,8 @@ from typing import Annotated
 from fastapi import Query
 
 from services.staffing.app import PATH_PARAMETERS
+from services.staffing.district.queries import DISTRICT_PATTERN, require_district
+from services.staffing.district.schemas import DistrictStaffing
 from services.staffing.quota.schemas import CommunityStaffing, StaffingExplanation
 from services.staffing.runtime import staffing_catalog
 from services.staffing.workforce import schemas as w
@@ -37,6 +39,7 @@ COMMUNITY = PathCode("code", require_valid_code, r"[0-9]{17}")
 POSITION = PathCode("position_id", require_position_id, POSITION_PATTERN)
 WORKER = PathCode("worker_id", require_worker_id, WORKER_PATTERN)
 DIVISION = BodyField("division_code")
+DISTRICT = PathCode("prefix", require_district, DISTRICT_PATTERN)
 PREFIX = PrefixQuery("division_prefix")
 AS_OF = QueryParam(
     "as_of",
@@ -85,6 +88,12 @@ ROUTES = (
         "explain_staffing", "GET", "/communities/{code}/staffing/explain", "read", COMMUNITY,
         StaffingExplanation,
         "Why a community has its quota: each decision's inputs, rule, policy pack and cause",
+        ("staffing",),
+    ),
+    Route(
+        "district_staffing", "GET", "/districts/{prefix}/staffing", "read", DISTRICT,
+        DistrictStaffing,
+        "A district's quota, positions, vacancies and the floor of 18 per 10,000 residents",
         ("staffing",),
     ),
     Route(

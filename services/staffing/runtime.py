@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.staffing.district.queries import DistrictQueries
 from services.staffing.quota.events import QUOTA_EVENT_TYPES
 from services.staffing.quota.handlers import QuotaHandlers
 from services.staffing.quota.projections import QuotasProjection
@@ -25,7 +26,7 @@ def staffing_catalog() -> EventCatalog:
     return catalog
 
 
-class StaffingQueries(QuotaQueries, WorkforceQueries):
+class StaffingQueries(QuotaQueries, WorkforceQueries, DistrictQueries):
     """Every read of staffing, one object."""
 
 

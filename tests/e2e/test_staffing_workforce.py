@@ -284,3 +284,58 @@ async def test_erasing_a_worker_keeps_the_chain_and_hides_the_personal_fields(
     assert [e["event_type"] for e in events] == ["WorkerRecruited", "WorkerErased"]
     assert events[1]["actor"].startswith("operator:") and keys == 0
     assert NAME not in events[0]["payload"] and id_number(401) not in events[0]["payload"]
+
+
+async def test_the_district_floor_and_vacancies_are_read_per_district(platform: Platform) -> None:
+    """GET /v1/districts/{prefix}/staffing sums the district's communities (seed 003 §7.1.1:
+    at least 18 per 10,000 residents, rounded up) and lists the communities with vacancies."""
+
+    async def district() -> dict[str, Any]:
+        status, body = await call(platform, "zhenhai", "GET", "/districts/330211/staffing")
+        assert status == 200, body
+        return body  # type: ignore[no-any-return]
+
+    code = await community_with_quota(platform, 1400, 3)
+    positions = f"/communities/{code}/positions"
+    for _ in range(2):
+        assert (
+            await call(
+                platform,
+                "zhenhai",
+                "POST",
+                positions,
+                {"post": "grid_worker", "effective_from": "2025-01-01"},
+            )
+        )[0] == 201
+    worker = await recruit(platform, code[:12], 501)
+    assert (
+        await call(
+            platform,
+            "zhenhai",
+            "POST",
+            f"/workers/{worker}/assign",
+            {"position_id": f"{code}-001", "effective_from": "2025-02-01"},
+        )
+    )[0] == 200
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:  # read models: wait until they show this community's positions
+        body = await district()
+        mine = [v for v in body["vacancies"] if v["code"] == code]
+        if mine and mine[0]["filled"] == 1:
+            break
+        assert asyncio.get_running_loop().time() < deadline, body
+        await asyncio.sleep(0.1)
+    assert mine[0] == {"code": code, "quota": 3, "authorised": 2, "filled": 1, "vacant": 1}
+    assert body["floor"] == -(-body["residents"] * 18 // 10000)  # rounded up
+    assert body["below_floor"] == (body["filled"] < body["floor"])
+    assert body["vacant"] == body["authorised"] - body["filled"]
+    assert body["policy_pack"] == "ningbo@2023.1" and "seed 003 §7.1.1" in body["floor_rule"]
+    if body["below_floor"]:
+        assert f"{body['filled']} filled positions, below the floor of" in body["finding"]
+
+    status, _ = await call(platform, "zhenhai", "GET", "/districts/330212/staffing")
+    assert status == 403
+    assert (await call(platform, "city", "GET", "/districts/330211/staffing"))[0] == 200
+    status, problem = await call(platform, "city", "GET", "/districts/3302x1/staffing")
+    assert status == 422 and problem["errors"][0]["field"] == "prefix"

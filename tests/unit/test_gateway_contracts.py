@@ -47,6 +47,7 @@ OPERATIONS = {
     ("GET", "/v1/communities/{code}/staffing"): "getStaffing",
     ("GET", "/v1/communities/{code}/staffing/explain"): "explainStaffing",
     ("GET", "/v1/communities/{code}/positions"): "communityPositions",
+    ("GET", "/v1/districts/{prefix}/staffing"): "districtStaffing",
     ("POST", "/v1/communities/{code}/positions"): "authorisePosition",
     ("POST", "/v1/positions/{position_id}/abolish"): "abolishPosition",
     ("POST", "/v1/workers"): "recruitWorker",
