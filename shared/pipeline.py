@@ -121,6 +121,16 @@ class CommandPipeline:
             state.apply(self.catalog.decode(envelope))
         return state, head_of(envelopes)
 
+    async def fold_many(self, stream_id: str, *states: State) -> StreamPosition:
+        """Every state given, folded from the one stream (views of it by several slices), and
+        the stream's head."""
+        envelopes = await self.load(stream_id)
+        for envelope in envelopes:
+            event = self.catalog.decode(envelope)
+            for state in states:
+                state.apply(event)
+        return head_of(envelopes)
+
     async def replay(self, ctx: CommandContext) -> list[Envelope]:
         """The events this command appended the first time, if it did ([] if not)."""
         return await self.store.events_of_command(ctx.command_id, conn=self.conn)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.staffing.district import api as district
+from services.staffing.grids import api as grids
 from services.staffing.quota import api as quota
 from services.staffing.runtime import Staffing, bootstrap
 from services.staffing.workforce import api as workforce
@@ -19,6 +20,7 @@ PATH_PARAMETERS: dict[str, Any] = {
     "code": CODE_PATH_PARAMETER,
     "position_id": {"type": "string", "pattern": f"^{POSITION_PATTERN}$",
                     "examples": ["33021100100110003-001"]},
+    "grid": CODE_PATH_PARAMETER,
     "prefix": {"type": "string", "pattern": "^[0-9]{6}$", "examples": ["330211"]},
     "worker_id": {"type": "string", "pattern": f"^{WORKER_PATTERN}$",
                   "examples": ["330211001001-0123456789ab"]},
@@ -33,6 +35,6 @@ def create_app(settings: KernelSettings, runtime: Staffing | None = None) -> Fas
         " the workforce. Called by the gateway.",
         bootstrap=lambda: bootstrap(settings),
         runtime=runtime,
-        routers=[quota.router, workforce.router, district.router],
+        routers=[quota.router, workforce.router, grids.router, district.router],
         path_parameters=PATH_PARAMETERS,
     )

@@ -13,6 +13,7 @@ from fastapi import Query
 from services.staffing.app import PATH_PARAMETERS
 from services.staffing.district.queries import DISTRICT_PATTERN, require_district
 from services.staffing.district.schemas import DistrictStaffing
+from services.staffing.grids import schemas as g
 from services.staffing.quota.schemas import CommunityStaffing, StaffingExplanation
 from services.staffing.runtime import staffing_catalog
 from services.staffing.workforce import schemas as w
@@ -89,6 +90,27 @@ ROUTES = (
         StaffingExplanation,
         "Why a community has its quota: each decision's inputs, rule, policy pack and cause",
         ("staffing",),
+    ),
+    Route(
+        "staffing_findings", "GET", "/communities/{code}/staffing/findings", "read", COMMUNITY,
+        g.StaffingFindings,
+        "Staffing findings: grids missing any of the 1+3 (open, resolved), a quota overrun",
+        ("staffing",),
+    ),
+    Route(
+        "grid_team", "GET", "/communities/{code}/grids/{grid}/team", "read", COMMUNITY,
+        g.GridTeamView, "A grid's team (1+3+N) and the roles it is missing", ("grid teams",),
+    ),
+    Route(
+        "join_grid_team", "POST", "/communities/{code}/grids/{grid}/team", "command", COMMUNITY,
+        g.GridTeamView,
+        "A member joins a grid's team: leader, full-time, part-time, instructor or other",
+        ("grid teams",), request_model=g.JoinTeamRequest, status_code=201,
+    ),
+    Route(
+        "leave_grid_team", "POST", "/communities/{code}/grids/{grid}/team/leave", "command",
+        COMMUNITY, g.GridTeamView, "A member leaves a grid's team", ("grid teams",),
+        request_model=g.LeaveTeamRequest,
     ),
     Route(
         "district_staffing", "GET", "/districts/{prefix}/staffing", "read", DISTRICT,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncpg
 
 from services.staffing.district.queries import DistrictQueries
+from services.staffing.grids.events import GRID_EVENT_TYPES
+from services.staffing.grids.handlers import GridHandlers, GridObserver
+from services.staffing.grids.queries import GridQueries
 from services.staffing.quota.events import QUOTA_EVENT_TYPES
 from services.staffing.quota.handlers import QuotaHandlers
 from services.staffing.quota.projections import QuotasProjection
@@ -22,25 +25,29 @@ from shared.settings import KernelSettings
 
 def staffing_catalog() -> EventCatalog:
     catalog = EventCatalog(source="/wuding/staffing")
-    catalog.register(*QUOTA_EVENT_TYPES, *POSITION_EVENT_TYPES, *WORKER_EVENT_TYPES)
+    catalog.register(
+        *QUOTA_EVENT_TYPES, *POSITION_EVENT_TYPES, *WORKER_EVENT_TYPES, *GRID_EVENT_TYPES
+    )
     return catalog
 
 
-class StaffingQueries(QuotaQueries, WorkforceQueries, DistrictQueries):
+class StaffingQueries(QuotaQueries, WorkforceQueries, GridQueries, DistrictQueries):
     """Every read of staffing, one object."""
 
 
 class Staffing(ServiceRuntime):
     def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
         self.quotas = QuotaHandlers()
+        self.grid_observer = GridObserver()
         super().__init__(
             settings,
             pool,
             staffing_catalog(),
             [QuotasProjection(), WorkforceProjection()],
-            [subscription(self.quotas)],
+            [subscription(self.quotas, self.grid_observer)],
         )
         self.workforce = WorkforceHandlers(self.pipeline, pool)
+        self.grids = GridHandlers(self.pipeline)
         self.queries = StaffingQueries(pool, self.store, self.catalog)
 
 

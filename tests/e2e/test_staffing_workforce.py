@@ -339,3 +339,137 @@ async def test_the_district_floor_and_vacancies_are_read_per_district(platform: 
     assert (await call(platform, "city", "GET", "/districts/330211/staffing"))[0] == 200
     status, problem = await call(platform, "city", "GET", "/districts/3302x1/staffing")
     assert status == 422 and problem["errors"][0]["field"] == "prefix"
+
+
+async def team_once(platform: Platform, path: str, **expected: Any) -> dict[str, Any]:
+    """A grid's team through the gateway, once staffing shows `expected`."""
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        status, body = await call(platform, "zhenhai", "GET", path)
+        if status == 200 and all(body[k] == v for k, v in expected.items()):
+            return body  # type: ignore[no-any-return]
+        assert asyncio.get_running_loop().time() < deadline, (status, body)
+        await asyncio.sleep(0.1)
+
+
+async def test_a_grid_team_missing_any_of_1_plus_3_is_a_finding_until_filled(
+    platform: Platform,
+) -> None:
+    """A grid the registry creates (its event, on the registry's topic) has a team in staffing
+    with an open finding naming the four missing roles; filling them resolves it; the leader
+    departing opens it again. Seed 000 §二(四)3: the leader is a leadership member, the
+    part-time grid worker leads a micro-grid."""
+    code = await community_with_quota(platform, 1400, 3)
+    grid_body = {
+        "name": "第一网格",
+        "kind": "residential",
+        "figures": {"households": 400, "population": 1200},
+        "micro_grids": [{"name": "1幢", "kind": "residential", "households": 60}],
+    }
+    status, grids = await call(platform, "zhenhai", "POST", f"/communities/{code}/grids",
+                               grid_body)  # fmt: skip
+    assert status == 201, grids
+    grid, micro = grids["grids"][0]["grid"], grids["grids"][0]["micro_grids"][0]["id"]
+    team_path = f"/communities/{code}/grids/{grid}/team"
+    team = await team_once(platform, team_path, finding_open=True)
+    assert team["missing"] == ["leader", "full_time", "part_time", "instructor"]
+
+    positions = f"/communities/{code}/positions"
+    for post in ("party_secretary", "grid_worker"):
+        assert (
+            await call(
+                platform,
+                "zhenhai",
+                "POST",
+                positions,
+                {"post": post, "effective_from": "2025-01-01"},
+            )
+        )[0] == 201
+    secretary, gridder = (await recruit(platform, code[:12], 601),
+                          await recruit(platform, code[:12], 602))  # fmt: skip
+    for worker, number in ((secretary, 1), (gridder, 2)):
+        assert (
+            await call(
+                platform,
+                "zhenhai",
+                "POST",
+                f"/workers/{worker}/assign",
+                {"position_id": f"{code}-00{number}", "effective_from": "2025-02-01"},
+            )
+        )[0] == 200
+
+    day = {"effective_from": "2025-03-01"}
+    status, problem = await call(
+        platform, "zhenhai", "POST", team_path, {"role": "leader", "worker_id": gridder, **day}
+    )
+    assert status == 422 and "leadership member" in problem["errors"][0]["reason"]
+    status, problem = await call(
+        platform,
+        "zhenhai",
+        "POST",
+        team_path,
+        {"role": "part_time", "member_ref": "v-0001", "micro_grid": "no-such", **day},
+    )
+    assert status == 422 and micro in problem["errors"][0]["reason"]
+    status, _ = await call(
+        platform,
+        "zhenhai",
+        "POST",
+        team_path,
+        {"role": "instructor", "member_ref": "王书记", **day},
+    )
+    assert status == 422  # a reference, never a name
+    for member in (
+        {"role": "leader", "worker_id": secretary},
+        {"role": "full_time", "worker_id": gridder},
+        {"role": "part_time", "member_ref": "v-0001", "micro_grid": micro},
+        {"role": "other", "member_ref": "police-17"},
+    ):
+        status, team = await call(platform, "zhenhai", "POST", team_path, {**member, **day})
+        assert status == 201, team
+    assert team["missing"] == ["instructor"] and team["finding_open"] is True
+    status, team = await call(
+        platform,
+        "zhenhai",
+        "POST",
+        team_path,
+        {"role": "instructor", "member_ref": "town-cadre-3", **day},
+    )
+    assert status == 201 and team["missing"] == [] and team["finding_open"] is False
+    status, problem = await call(
+        platform,
+        "zhenhai",
+        "POST",
+        team_path,
+        {"role": "instructor", "member_ref": "town-cadre-4", **day},
+    )
+    assert status == 409 and "they leave first" in problem["detail"]
+
+    _, findings = await call(platform, "zhenhai", "GET", f"/communities/{code}/staffing/findings")
+    assert findings["open"] == 0
+    assert [(f["kind"], f["subject"], f["status"]) for f in findings["findings"]] == [
+        ("grid_team_incomplete", grid, "resolved")
+    ]
+
+    # The leader departs: they leave the team with their position, and the finding reopens.
+    assert (
+        await call(
+            platform,
+            "zhenhai",
+            "POST",
+            f"/workers/{secretary}/depart",
+            {"effective_from": "2025-09-01", "reason": "退休"},
+        )
+    )[0] == 200
+    _, team = await call(platform, "zhenhai", "GET", team_path)
+    assert team["missing"] == ["leader"] and team["finding_open"] is True
+    _, findings = await call(platform, "zhenhai", "GET", f"/communities/{code}/staffing/findings")
+    assert findings["open"] == 1
+    assert [f["status"] for f in findings["findings"]] == ["resolved", "open"]
+    assert "missing leader" in findings["findings"][-1]["detail"]
+    status, _ = await call(platform, "yinzhou", "GET", team_path)
+    assert status == 403
+
+    kinds = [k for k, _ in await staffing_topic(platform.bootstrap_servers, code, 16)]
+    assert kinds.count("GridTeamFindingOpened") == 2
+    assert kinds.count("GridTeamFindingResolved") == 1 and "GridObserved" in kinds

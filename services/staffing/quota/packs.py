@@ -85,6 +85,19 @@ class Post(BaseModel):
     source: str
 
 
+TeamRole = Literal["leader", "full_time", "part_time", "instructor", "other"]
+
+
+class GridTeamRule(BaseModel):
+    """The grid team "1+3+N" (seed 000 §二(四)3, seed 004 §四): the roles a grid must have."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: list[TeamRole]
+    leadership_posts: list[str]  # the posts of a "班子成员", who may lead a grid
+    source: str
+
+
 AppraisalResult = Literal["优秀", "合格", "基本合格", "不合格"]  # seed 000 §二(四)4
 
 
@@ -95,6 +108,7 @@ class StaffingPack(PackBase):
     bodies: dict[str, Band] = Field(default_factory=dict)
     posts: dict[str, Post] = Field(min_length=1)
     appraisal: dict[AppraisalResult, str]  # each result's consequence
+    grid_team: GridTeamRule
 
 
 class StaffingBook(kernel_packs.PolicyBook[StaffingPack]):

@@ -8,9 +8,11 @@ district clerks cannot fill one vacancy, nor place one worker twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import asyncpg
 
+from services.staffing.grids.decide import CommunityGrids, worker_leaves
 from services.staffing.quota.events import community_stream
 from services.staffing.quota.packs import StaffingBook, StaffingPack
 from services.staffing.workforce import decide as rules
@@ -112,9 +114,13 @@ class WorkforceHandlers:
         if isinstance(decision, Refused):
             return await self.pipeline.refuse(ctx, decision)
         heads = {code: target_head}
-        if worker.code is not None and worker.code not in heads and cmd.transfer:
-            heads[worker.code] = (await self._community(worker.code))[1]
         worker_event, *community_events = decision
+        if worker.code is not None and worker.code not in heads and cmd.transfer:
+            # Moving to another community: the worker leaves the old one's grid teams.
+            heads[worker.code], leaving = await self._leaving(
+                worker.code, cmd.worker_id, cmd.effective_from, "transferred"
+            )
+            community_events += leaving
         return await self.pipeline.save(
             ctx,
             Change(worker_stream(cmd.worker_id), worker_head,
@@ -128,9 +134,11 @@ class WorkforceHandlers:
         departed, vacated = rules.depart(worker, cmd.effective_from, cmd.reason)
         changes = []
         if vacated is not None:
-            community_head = (await self._community(vacated.code))[1]
+            head_there, leaving = await self._leaving(
+                vacated.code, cmd.worker_id, cmd.effective_from, "departed"
+            )
             changes = self._community_changes(
-                [vacated], {vacated.code: community_head}, cmd.command_type, ctx
+                [vacated, *leaving], {vacated.code: head_there}, cmd.command_type, ctx
             )
         new = self._new(departed, cmd.command_type, ctx, cmd.worker_id, worker=worker)
         return await self.pipeline.save(
@@ -179,6 +187,15 @@ class WorkforceHandlers:
             raise NotFound(f"staffing knows no community {code}")
         return community, head
 
+    async def _leaving(
+        self, code: str, wid: str, day: date, reason: str
+    ) -> tuple[StreamPosition, list[DomainEvent]]:
+        """The community's head, and the grid team events of `wid` leaving it."""
+        grids, positions = CommunityGrids(), CommunityPositions()
+        head = await self.pipeline.fold_many(community_stream(code), grids, positions)
+        pack = self.book.deciding_for(code[:12])
+        return head, worker_leaves(grids, code, wid, day, reason, pack)
+
     async def _worker(self, wid: str) -> tuple[Worker, StreamPosition]:
         worker, head = await self.pipeline.fold(worker_stream(wid), Worker())
         if worker.status is None:
@@ -192,8 +209,9 @@ class WorkforceHandlers:
         """The community events of one command, one Change per community stream."""
         by_code: dict[str, list[NewEvent]] = {}
         for e in events:
-            code = str(getattr(e, "code"))  # noqa: B009 - every position event names its community
-            by_code.setdefault(code, []).append(self._new(e, command, ctx, code))
+            code = str(getattr(e, "code"))  # noqa: B009 - every community event names it
+            pack = self.book.deciding_for(code[:12])
+            by_code.setdefault(code, []).append(self._new(e, command, ctx, code, pack))
         return [Change(community_stream(c), heads[c], new) for c, new in by_code.items()]
 
     def _new(
