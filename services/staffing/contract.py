@@ -8,11 +8,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from services.staffing.app import PATH_PARAMETERS
 from services.staffing.district.queries import DISTRICT_PATTERN, require_district
-from services.staffing.district.schemas import DistrictStaffing
+from services.staffing.district.schemas import (
+    DistrictIncomeView,
+    DistrictStaffing,
+    RecordIncomeRequest,
+)
 from services.staffing.grids import schemas as g
 from services.staffing.quota.schemas import CommunityStaffing, StaffingExplanation
 from services.staffing.runtime import staffing_catalog
@@ -117,6 +121,13 @@ ROUTES = (
         DistrictStaffing,
         "A district's quota, positions, vacancies and the floor of 18 per 10,000 residents",
         ("staffing",),
+    ),
+    Route(
+        "record_district_income", "PUT", "/districts/{prefix}/incomes/{year}", "command",
+        DISTRICT, DistrictIncomeView,
+        "Record a year's per-capita disposable income of the district (the pay floor's base)",
+        ("staffing",), request_model=RecordIncomeRequest,
+        path_types={"year": Annotated[int, Path(ge=1949, le=2099)]},
     ),
     Route(
         "community_positions", "GET", "/communities/{code}/positions", "read", COMMUNITY,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.staffing.district.events import DISTRICT_EVENT_TYPES
+from services.staffing.district.handlers import DistrictHandlers
+from services.staffing.district.projections import PayProjection
 from services.staffing.district.queries import DistrictQueries
 from services.staffing.grids.events import GRID_EVENT_TYPES
 from services.staffing.grids.handlers import GridHandlers, GridObserver
@@ -26,7 +29,11 @@ from shared.settings import KernelSettings
 def staffing_catalog() -> EventCatalog:
     catalog = EventCatalog(source="/wuding/staffing")
     catalog.register(
-        *QUOTA_EVENT_TYPES, *POSITION_EVENT_TYPES, *WORKER_EVENT_TYPES, *GRID_EVENT_TYPES
+        *QUOTA_EVENT_TYPES,
+        *POSITION_EVENT_TYPES,
+        *WORKER_EVENT_TYPES,
+        *GRID_EVENT_TYPES,
+        *DISTRICT_EVENT_TYPES,
     )
     return catalog
 
@@ -43,11 +50,12 @@ class Staffing(ServiceRuntime):
             settings,
             pool,
             staffing_catalog(),
-            [QuotasProjection(), WorkforceProjection()],
+            [QuotasProjection(), WorkforceProjection(), PayProjection()],
             [subscription(self.quotas, self.grid_observer)],
         )
         self.workforce = WorkforceHandlers(self.pipeline, pool)
         self.grids = GridHandlers(self.pipeline)
+        self.district = DistrictHandlers(self.pipeline)
         self.queries = StaffingQueries(pool, self.store, self.catalog)
 
 

@@ -241,7 +241,7 @@ async def test_appraisal_pay_and_qualifications_are_recorded_once(platform: Plat
 
     _, record = await call(platform, "zhenhai", "GET", base, purpose="年度考核结果核查")
     assert record["appraisals"] == [{"year": 2025, "result": "不合格", "consequence": "解聘的依据"}]
-    assert record["pay"] == [{"year": 2025, "annual_pay_fen": 9_876_543}]
+    assert [(p["year"], p["annual_pay_fen"]) for p in record["pay"]] == [(2025, 9_876_543)]
     assert record["qualifications"] == [{"level": "social_worker", "effective_from": "2025-10-20"}]
     kinds = [k for k, _ in await staffing_topic(platform.bootstrap_servers, worker, 4)]
     assert kinds == ["WorkerRecruited", "WorkerAppraised", "PayRecorded", "QualificationObtained"]
@@ -473,3 +473,43 @@ async def test_a_grid_team_missing_any_of_1_plus_3_is_a_finding_until_filled(
     kinds = [k for k, _ in await staffing_topic(platform.bootstrap_servers, code, 16)]
     assert kinds.count("GridTeamFindingOpened") == 2
     assert kinds.count("GridTeamFindingResolved") == 1 and "GridObserved" in kinds
+
+
+async def test_pay_below_the_floor_is_a_finding_with_the_figures(platform: Platform) -> None:
+    """Ningbo: at least 1.4 × the district's prior-year urban per-capita disposable income
+    (seed 004 §五). The income is recorded per district and year with its source."""
+    division = new_division()
+    low, fair = await recruit(platform, division, 701), await recruit(platform, division, 702)
+    for worker, fen in ((low, 10_000_000), (fair, 10_600_000)):
+        assert (
+            await call(
+                platform,
+                "zhenhai",
+                "POST",
+                f"/workers/{worker}/pay",
+                {"year": 2025, "annual_pay_fen": fen},
+            )
+        )[0] == 200
+    income = {"urban_per_capita_fen": 7_500_000, "rural_per_capita_fen": 4_200_000,
+              "source": "镇海区2024年国民经济和社会发展统计公报"}  # fmt: skip
+    status, recorded = await call(platform, "zhenhai", "PUT", "/districts/330211/incomes/2024",
+                                  income)  # fmt: skip
+    assert status == 200 and recorded["year"] == 2024, recorded
+    status, _ = await call(platform, "zhenhai", "PUT", "/districts/330212/incomes/2024", income)
+    assert status == 403
+
+    _, record = await call(platform, "zhenhai", "GET", f"/workers/{low}", purpose="薪酬保障核查")
+    (pay,) = record["pay"]
+    assert (pay["floor_fen"], pay["below_floor"]) == (10_500_000, True)
+    assert "镇海区2024年" in pay["floor_rule"] and "seed 004 §五" in pay["floor_rule"]
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:  # the district's view is built from read models
+        _, district = await call(platform, "zhenhai", "GET", "/districts/330211/staffing")
+        mine = {f["worker_id"]: f for f in district["pay_below_floor"]}
+        if low in mine:
+            break
+        assert asyncio.get_running_loop().time() < deadline, district
+        await asyncio.sleep(0.1)
+    assert fair not in mine
+    assert (mine[low]["annual_pay_fen"], mine[low]["floor_fen"]) == (10_000_000, 10_500_000)

@@ -48,6 +48,7 @@ OPERATIONS = {
     ("GET", "/v1/communities/{code}/staffing/explain"): "explainStaffing",
     ("GET", "/v1/communities/{code}/positions"): "communityPositions",
     ("GET", "/v1/districts/{prefix}/staffing"): "districtStaffing",
+    ("PUT", "/v1/districts/{prefix}/incomes/{year}"): "recordDistrictIncome",
     ("GET", "/v1/communities/{code}/staffing/findings"): "staffingFindings",
     ("GET", "/v1/communities/{code}/grids/{grid}/team"): "gridTeam",
     ("POST", "/v1/communities/{code}/grids/{grid}/team"): "joinGridTeam",

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.staffing.district.floor import check_floor
+from services.staffing.district.pay import Income, check_pay
 from services.staffing.quota.events import CommunityObserved, QuotaSet
 from services.staffing.quota.packs import StaffingBook
 from services.staffing.workforce import decide as rules
@@ -157,3 +158,25 @@ def test_sealed_fields_hold_no_plaintext_and_worker_ids_are_well_formed() -> Non
     sealed, key = vault.seal("a", {"name": "王晓梅"})
     assert "王晓梅" not in sealed.model_dump_json() and len(key) == 32
     require_worker_id(worker_id("330211001001", uuid4()))
+
+
+def test_the_pay_floor_is_1_4_times_the_prior_years_urban_income_in_ningbo() -> None:
+    rule = StaffingBook.shipped().deciding_for("330211001001").pay_floor  # type: ignore[union-attr]
+    assert rule is not None
+    incomes = {2024: Income(7_500_000, 4_000_000, "2024年统计公报")}
+    check = check_pay(rule, 2025, 10_499_999, "grid_worker", "urban", incomes)
+    assert (check.floor_fen, check.below) == (10_500_000, True)
+    assert "1.4 × the urban per-capita disposable income of 2024" in check.rule
+    assert not check_pay(rule, 2025, 10_500_000, None, None, incomes).below
+    waiting = check_pay(rule, 2026, 1, None, None, incomes)  # 2025's figure not recorded
+    assert waiting.floor_fen is None and not waiting.below and "2025" in waiting.rule
+
+
+def test_a_village_head_in_the_development_zone_is_measured_against_twice_rural_income() -> None:
+    rule = StaffingBook.shipped().deciding_for("370501001001").pay_floor  # type: ignore[union-attr]
+    assert rule is not None
+    incomes = {2025: Income(5_000_000, 2_000_000, "公报")}
+    head = check_pay(rule, 2025, 3_999_999, "party_secretary", "rural", incomes)
+    assert (head.floor_fen, head.below) == (4_000_000, True) and "village head" in head.rule
+    worker = check_pay(rule, 2025, 5_000_000, "grid_worker", "urban", incomes)
+    assert (worker.floor_fen, worker.below) == (5_000_000, False)

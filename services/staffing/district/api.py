@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
+from fastapi import APIRouter, Path, Request
+
+from services.staffing.district.handlers import RecordDistrictIncome
 from services.staffing.district.queries import require_district
-from services.staffing.district.schemas import DistrictStaffing
+from services.staffing.district.schemas import (
+    DistrictIncomeView,
+    DistrictStaffing,
+    RecordIncomeRequest,
+)
 from services.staffing.runtime import Staffing
+from shared.service_web import ContextDep
 
 router = APIRouter()
 
@@ -15,3 +23,21 @@ router = APIRouter()
 async def district_staffing(prefix: str, request: Request) -> DistrictStaffing:
     runtime: Staffing = request.app.state.staffing
     return await runtime.queries.district(require_district(prefix))
+
+
+@router.put("/districts/{prefix}/incomes/{year}", response_model=DistrictIncomeView)
+async def record_income(
+    prefix: str,
+    year: Annotated[int, Path(ge=1949, le=2099)],
+    body: RecordIncomeRequest,
+    request: Request,
+    ctx: ContextDep,
+) -> DistrictIncomeView:
+    runtime: Staffing = request.app.state.staffing
+    cmd = RecordDistrictIncome(
+        require_district(prefix), year, body.urban_per_capita_fen, body.rural_per_capita_fen,
+        body.source,
+    )  # fmt: skip
+    events = await runtime.district.record_income(cmd, ctx)
+    return DistrictIncomeView(**{k: v for k, v in events[-1].payload.items() if k != "prefix"},
+                              prefix=cmd.prefix)  # fmt: skip

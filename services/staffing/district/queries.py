@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from services.staffing.district.events import district_stream
 from services.staffing.district.floor import check_floor
-from services.staffing.district.schemas import CommunityVacancies, DistrictStaffing
-from services.staffing.quota.packs import StaffingBook
+from services.staffing.district.pay import check_pay, incomes_of
+from services.staffing.district.schemas import CommunityVacancies, DistrictStaffing, PayFinding
+from services.staffing.quota.packs import StaffingBook, StaffingPack
 from shared.errors import FieldProblem, NotFound, ValidationFailed
 from shared.queries import Queries
 
@@ -49,6 +51,7 @@ class DistrictQueries(Queries):
                         pack.district_floor_source)
             if pack else None
         )  # fmt: skip
+        pay = await self._pay_below_floor(prefix, pack)
         return DistrictStaffing(
             prefix=prefix, communities=len(rows), residents=residents,
             quota=sum(r["quota"] or 0 for r in rows), authorised=authorised, filled=filled,
@@ -62,4 +65,27 @@ class DistrictQueries(Queries):
                                    filled=r["filled"], vacant=r["authorised"] - r["filled"])
                 for r in rows if r["authorised"] > r["filled"]
             ],
+            pay_below_floor=pay,
         )  # fmt: skip
+
+    async def _pay_below_floor(self, prefix: str, pack: StaffingPack | None) -> list[PayFinding]:
+        if pack is None or pack.pay_floor is None:
+            return []
+        incomes = incomes_of(await self.store.read_stream(district_stream(prefix)))
+        rows = await self.pool.fetch(
+            """SELECT p.worker_id, p.year, p.annual_pay_fen, pos.post, q.major_type
+               FROM staffing_pay p JOIN staffing_workers w USING (worker_id)
+               LEFT JOIN staffing_positions pos ON pos.position_id = w.position_id
+               LEFT JOIN staffing_quotas q ON q.code = w.code
+               WHERE p.division_code LIKE $1 || '%' ORDER BY p.worker_id, p.year""",
+            prefix,
+        )
+        found = []
+        for r in rows:
+            check = check_pay(pack.pay_floor, r["year"], r["annual_pay_fen"], r["post"],
+                              r["major_type"], incomes)  # fmt: skip
+            if check.below and check.floor_fen is not None:
+                found.append(PayFinding(worker_id=r["worker_id"], year=r["year"],
+                                        annual_pay_fen=r["annual_pay_fen"],
+                                        floor_fen=check.floor_fen, rule=check.rule))  # fmt: skip
+        return found

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.values import Fen, Title
 
 
 class CommunityVacancies(BaseModel):
@@ -11,6 +13,31 @@ class CommunityVacancies(BaseModel):
     authorised: int
     filled: int
     vacant: int
+
+
+class PayFinding(BaseModel):
+    worker_id: str
+    year: int
+    annual_pay_fen: int
+    floor_fen: int
+    rule: str
+
+
+class RecordIncomeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    urban_per_capita_fen: Fen = Field(description="城镇居民人均可支配收入, in fen")
+    rural_per_capita_fen: Fen | None = Field(default=None, description="农村居民人均可支配收入")
+    source: Title = Field(description="Where the figure comes from, e.g. 统计公报")
+
+
+class DistrictIncomeView(BaseModel):
+    prefix: str
+    year: int
+    urban_per_capita_fen: int
+    rural_per_capita_fen: int | None
+    source: str
+    previous_urban_per_capita_fen: int | None
 
 
 class DistrictStaffing(BaseModel):
@@ -27,3 +54,6 @@ class DistrictStaffing(BaseModel):
     finding: str | None = Field(description="Set when filled positions fall below the floor")
     policy_pack: str | None
     vacancies: list[CommunityVacancies] = Field(description="Communities with a vacancy")
+    pay_below_floor: list[PayFinding] = Field(
+        description="Recorded annual pay below the pack's pay floor, with the figures"
+    )

@@ -98,6 +98,20 @@ class GridTeamRule(BaseModel):
     source: str
 
 
+class PayFloorRule(BaseModel):
+    """A worker's annual pay at least `urban_multiple` × the district's urban per-capita
+    disposable income (of the prior or the same year); a village head's at least
+    `village_head_rural_multiple` × the rural one (seed 004 §五, seed 001 §二(三)2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    urban_multiple: Decimal = Field(gt=0)
+    income_year: Literal["prior", "same"]
+    village_head_posts: list[str] = Field(default_factory=list)
+    village_head_rural_multiple: Decimal | None = Field(default=None, gt=0)
+    source: str
+
+
 AppraisalResult = Literal["优秀", "合格", "基本合格", "不合格"]  # seed 000 §二(四)4
 
 
@@ -109,6 +123,7 @@ class StaffingPack(PackBase):
     posts: dict[str, Post] = Field(min_length=1)
     appraisal: dict[AppraisalResult, str]  # each result's consequence
     grid_team: GridTeamRule
+    pay_floor: PayFloorRule | None = None  # None: the region's seed sets none
 
 
 class StaffingBook(kernel_packs.PolicyBook[StaffingPack]):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from services.staffing.district.events import district_stream
+from services.staffing.district.pay import check_pay, incomes_of
 from services.staffing.quota.events import community_stream
 from services.staffing.quota.packs import StaffingBook
 from services.staffing.workforce.decide import CommunityPositions, Worker
@@ -81,12 +83,37 @@ class WorkforceQueries(Queries):
                 AppraisalView(year=y, result=r, consequence=pack.appraisal[r] if pack else "")
                 for y, r in sorted(worker.appraisals.items())
             ],
-            pay=[PayView(year=y, annual_pay_fen=f) for y, f in sorted(worker.pay.items())],
+            pay=await self._pay(worker),
             qualifications=[
                 QualificationView(level=level, effective_from=on)
                 for level, on in worker.qualifications.items()
             ],
         )  # fmt: skip
+
+    async def _pay(self, worker: Worker) -> list[PayView]:
+        """Each recorded year's pay against the pack's floor (seed 004 §五, 001 §二(三)2)."""
+        pack = self.book.deciding_for(worker.division_code)
+        rule = pack.pay_floor if pack else None
+        if rule is None or not worker.pay:
+            return [PayView(year=y, annual_pay_fen=f, floor_fen=None, below_floor=False,
+                            floor_rule=None) for y, f in sorted(worker.pay.items())]  # fmt: skip
+        incomes = incomes_of(
+            await self.store.read_stream(district_stream(worker.division_code[:6]))
+        )
+        post, major_type = None, None
+        if worker.position_id is not None:
+            row = await self.pool.fetchrow(
+                "SELECT p.post, q.major_type FROM staffing_positions p"
+                " LEFT JOIN staffing_quotas q USING (code) WHERE p.position_id = $1",
+                worker.position_id,
+            )
+            post, major_type = (row["post"], row["major_type"]) if row else (None, None)
+        views = []
+        for year, fen in sorted(worker.pay.items()):
+            check = check_pay(rule, year, fen, post, major_type, incomes)
+            views.append(PayView(year=year, annual_pay_fen=fen, floor_fen=check.floor_fen,
+                                 below_floor=check.below, floor_rule=check.rule))  # fmt: skip
+        return views
 
     async def workers(
         self, prefix: str, status: str | None, limit: int, after: str | None

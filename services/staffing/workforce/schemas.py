@@ -104,6 +104,9 @@ class AppraisalView(BaseModel):
 class PayView(BaseModel):
     year: int
     annual_pay_fen: int
+    floor_fen: int | None = Field(description="The pack's pay floor; null: none, or no figure")
+    below_floor: bool
+    floor_rule: str | None
 
 
 class QualificationView(BaseModel):
