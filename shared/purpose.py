@@ -16,7 +16,7 @@ from fastapi import Depends, Header
 from shared.errors import FieldProblem, ValidationFailed
 from shared.values import LINE_PATTERN
 
-HEADER = "X-Purpose"
+HEADER = "header.X-Purpose"  # as FastAPI names a header field in a problem
 _LINE = re.compile(LINE_PATTERN)
 
 

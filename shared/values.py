@@ -153,8 +153,16 @@ Reference = Annotated[str, Text(LINE_PATTERN, 0, 200, _ONE_LINE)]
 Note = Annotated[str, Text(TEXT_PATTERN, 0, 2000, _FREE_TEXT)]
 # A JSON number, not `true` nor "12": integer columns hold up to 2^31-1.
 Count = Annotated[int, Strict(), Field(ge=0, le=10_000_000)]
-# A calendar day a rule or a record is effective from: within the People's Republic's years.
-Day = Annotated[date, Field(ge=date(1949, 10, 1), le=date(2099, 12, 31))]
+# A calendar day a rule or a record is effective from: in the years 1949 to 2099. The year
+# range is published as a pattern (JSON Schema has no bound for a date).
+Day = Annotated[
+    date,
+    Field(
+        ge=date(1949, 1, 1),
+        le=date(2099, 12, 31),
+        json_schema_extra={"pattern": r"^(19(49|[5-9][0-9])|20[0-9]{2})-[0-9]{2}-[0-9]{2}$"},
+    ),
+]
 Year = Annotated[int, Strict(), Field(ge=1949, le=2099)]
 Fen = Annotated[int, Strict(), Field(ge=0, le=100_000_000_000)]  # money: integer fen
 Flag = Annotated[bool, Strict()]

@@ -69,9 +69,10 @@ async def client(request: Request, gw: GatewayDep, _: Annotated[Any, Security(BE
 
 ClientDep = Annotated[Client, Depends(client)]
 PurposeHeader = Annotated[
-    str | None,
+    str,
     Header(
         alias="X-Purpose",
+        json_schema_extra={"minLength": 5, "maxLength": 600},  # 200 characters, encoded
         description="Why you read this personal data: 5-200 characters, UTF-8 (raw or"
         " percent-encoded). Required; audited with the read, granted or refused.",
     ),
@@ -180,7 +181,7 @@ def _parameters(route: Route) -> list[Parameter]:
     if route.if_match:
         out.append(param("if_match", IfMatch, None))
     if route.purpose:
-        out.append(param("purpose", PurposeHeader, None))
+        out.append(param("purpose", PurposeHeader))
     return out
 
 

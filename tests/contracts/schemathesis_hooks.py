@@ -25,6 +25,18 @@ RULES_WITHOUT_SCHEMA = (
     ("", "Input should be a valid integer"),
     # A JSON number's decimal places: multipleOf on binary floats is inexact.
     ("", "Decimal input should have no more than"),
+    # X-Purpose is UTF-8 text of 5-200 characters once decoded (raw or percent-encoded).
+    ("header.X-Purpose", ""),
+    # An identity number's check character and birth date (GB 11643).
+    ("id_number", "its "),
+    # Staffing's domain rules: the post catalogue and the quota, a worker's district, the
+    # grid team's roles, the regions its packs cover.
+    ("post", ""),
+    ("position_id", "in district"),
+    ("worker_id", ""),
+    ("member_ref", ""),
+    ("micro_grid", ""),
+    ("division_code", "no staffing policy region covers it"),
 )
 ACCEPTED = {401, 403, 404, 409, 429}
 

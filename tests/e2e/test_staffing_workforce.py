@@ -189,7 +189,7 @@ async def test_a_worker_record_is_read_for_a_stated_purpose_and_every_read_is_au
     worker = await recruit(platform, division, 201)
     path = f"/workers/{worker}"
     status, problem = await call(platform, "zhenhai", "GET", path)
-    assert status == 422 and problem["errors"][0]["field"] == "X-Purpose"
+    assert status == 422 and problem["errors"][0]["field"] == "header.X-Purpose"
     status, problem = await call(platform, "zhenhai", "GET", path, purpose="查")
     assert status == 422 and "5 to 200" in problem["errors"][0]["reason"]
     status, record = await call(platform, "zhenhai", "GET", path, purpose="2025年度薪酬核定")

@@ -148,7 +148,7 @@ def test_a_purpose_is_5_to_200_characters_of_one_line_or_refused(text: str) -> N
     try:
         purpose = stated_purpose(raw)
     except ValidationFailed as exc:
-        assert exc.errors[0].field == "X-Purpose"
+        assert exc.errors[0].field == "header.X-Purpose"
     else:
         assert 5 <= len(purpose) <= 200 and "\n" not in purpose
 
