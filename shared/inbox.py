@@ -1,49 +1,59 @@
 """Kafka consumers with an inbox: each event's effect happens once, however often it arrives.
 
 The processed event id is written to the `inbox` table in the same transaction as the effect,
-so a redelivered event finds itself there and changes nothing. Acknowledgement is explicit:
-NACK_ON_ERROR commits the offset only after the handler returned, and rewinds on an error, so a
-failed message is retried, never skipped because a later offset was committed (FastStream
-issues #2618, #1980). A message that can never be processed (not a CloudEvent, bad payload) is
-published to the consumer's dead-letter topic with the reason, and the consumer moves on.
-So is an event whose handler fails for good (a constraint it breaks, a bug): it is also parked
-(shared/parking.py: counted, in the health report). A fault of the moment (the database
-restarting) is retried, never dead-lettered.
+so a redelivered event finds itself there and changes nothing. Records are consumed in
+batches (aiokafka's `getmany`): one transaction per batch, each event's effect inside its own
+savepoint, so one bad event is rolled back alone; then the batch's offsets are committed.
+Offsets are committed only after the transaction did, so a failure means a redelivery, never
+a skipped event (what FastStream issues #2618 and #1980 were about); a crash between the two
+redelivers events the inbox already holds. A message that can never be processed (not a
+CloudEvent, bad payload) is published to the consumer's dead-letter topic with the reason,
+and the consumer moves on. So is an event whose handler fails for good (a constraint it
+breaks, a bug): it is also parked (shared/parking.py: counted, in the health report). A
+fault of the moment (the database restarting) rolls the batch back and retries it, never
+dead-letters it. Batching took staffing's catch-up from one transaction and one offset commit
+per event to one per batch (docs/performance.md, "Staffing catching up").
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import ConsumerRecord
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from opentelemetry.trace import TracerProvider
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, TracerProvider
 
 from shared.cloudevents import IncomingEvent, MalformedEvent, from_message
 from shared.kafka import dead_letter_topic, ensure_topics
 from shared.observability import metrics
+from shared.observability.tracing import tracing_enabled
 from shared.parking import describe, is_transient, park
 
 log = structlog.get_logger("wuding.inbox")
 
 EventHandler = Callable[[asyncpg.Connection, IncomingEvent], Awaitable[None]]
+BATCH_RECORDS = 500  # per getmany: large enough to amortise a transaction, small to retry
 
 
 class PoisonEvent(Exception):
     """Raised by a handler for an event it can never process: it goes to the dead-letter topic."""
 
 
-async def _raw_body(message: Any) -> bytes:
-    """Leave decoding to us: a body that is not JSON must reach the dead-letter path, not loop."""
-    return bytes(message.body)
+@dataclass(frozen=True)
+class _Failed:
+    """A record of the batch that goes to the dead-letter topic (and, `event` set, is parked)."""
+
+    record: ConsumerRecord[Any, Any]
+    reason: str
+    event: IncomingEvent | None = None
 
 
 class InboxConsumer:
@@ -60,6 +70,7 @@ class InboxConsumer:
         tracer_provider: TracerProvider | None = None,
         retry_delay: float = 1.0,
         on_commit: Callable[[], None] | None = None,
+        batch_records: int = BATCH_RECORDS,
     ) -> None:
         self.pool = pool
         self.name = name
@@ -69,56 +80,153 @@ class InboxConsumer:
         self.dead_letter_topic = dead_letter_topic(name)
         self.retry_delay = retry_delay
         self.on_commit = on_commit  # wakes the relay and projectors after an effect committed
-        self.broker = KafkaBroker(
-            bootstrap_servers,
-            middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
-            logger=None,
-        )
-        self.broker.subscriber(
-            *self.topics,
-            group_id=name,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            decoder=_raw_body,
-        )(self._on_message)
+        self.batch_records = batch_records
+        self.tracer = trace.get_tracer("wuding.inbox", tracer_provider=tracer_provider)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Connect and consume in the background (`run` is what a supervisor calls)."""
         await ensure_topics(self.bootstrap_servers, *self.topics, self.dead_letter_topic)
-        await self.broker.start()
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all")
+        self._consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await self._producer.start()
+        try:
+            await self._consumer.start()
+        except BaseException:
+            await self._producer.stop()
+            raise
+        self._task = asyncio.create_task(self._consume(), name=f"inbox:{self.name}")
 
     async def stop(self) -> None:
-        await self.broker.stop()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.stop()
+        self._consumer = self._producer = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set: the loop a service's supervisor runs (and restarts)."""
+        """Consume until `stop` is set: the loop a service's supervisor runs (and restarts).
+        A consuming loop that dies raises here, so the supervisor sees it and restarts."""
         await self.start()
         try:
-            await stop.wait()
+            assert self._task is not None
+            stopping = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({stopping, self._task}, return_when="FIRST_COMPLETED")
+            stopping.cancel()
+            if self._task in done:
+                self._task.result()  # its exception, if it failed
         finally:
             await self.stop()
 
-    async def _on_message(self, body: bytes, message: KafkaMessage) -> None:
-        record: ConsumerRecord[Any, Any] = message.raw_message
-        try:
-            event = from_message(record.headers, record.value)
-        except MalformedEvent as exc:
-            await self._dead_letter(record, str(exc))
-            return
-        try:
-            await self._process(event, record.topic)
-        except PoisonEvent as exc:
-            await self._dead_letter(record, str(exc))
-        except Exception as exc:
-            if not is_transient(exc):
-                # It would fail the same way on every redelivery: park it and move on.
-                await self._park(event, describe(exc))
-                await self._dead_letter(record, describe(exc))
-                return
-            # Transient (database down): wait, then let the NACK rewind.
-            log.warning("consumer.retrying", consumer=self.name, error=repr(exc))
-            metrics.CONSUMER_PROCESSED.labels(self.name, "retried").inc()
-            await asyncio.sleep(self.retry_delay)
-            raise
+    async def _consume(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=self.batch_records)
+            records = [r for partition in batches.values() for r in partition]
+            if not records:
+                continue
+            try:
+                await self._process_batch(records)
+            except Exception as exc:
+                if not (is_transient(exc) or isinstance(exc, KafkaError)):
+                    raise
+                # Transient (database or broker down): wait, then read the batch again.
+                log.warning("consumer.retrying", consumer=self.name, error=repr(exc))
+                metrics.CONSUMER_PROCESSED.labels(self.name, "retried").inc(len(records))
+                await asyncio.sleep(self.retry_delay)
+                for tp, partition in batches.items():
+                    self._consumer.seek(tp, partition[0].offset)
+
+    async def _process_batch(self, records: list[ConsumerRecord[Any, Any]]) -> None:
+        """The batch's effects in one transaction, then its dead letters, then its offsets."""
+        failed: list[_Failed] = []
+        events: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]] = []
+        for record in records:
+            try:
+                events.append((record, from_message(record.headers, record.value)))
+            except MalformedEvent as exc:
+                failed.append(_Failed(record, str(exc)))
+        processed = duplicates = 0
+        if events:
+            async with self.pool.acquire() as conn, conn.transaction():
+                seen = set(await conn.fetchval(
+                    "SELECT coalesce(array_agg(event_id), '{}') FROM inbox"
+                    " WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+                    self.name, [e.event_id for _, e in events],
+                ))  # fmt: skip
+                done: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]] = []
+                for record, event in events:
+                    if event.event_id in seen:
+                        duplicates += 1
+                        continue
+                    seen.add(event.event_id)  # the same event twice in one batch: once
+                    if (problem := await self._apply(conn, event, record)) is not None:
+                        failed.append(problem)
+                    else:
+                        done.append((record, event))
+                if done:
+                    await conn.executemany(
+                        "INSERT INTO inbox (consumer, event_id, topic, event_type)"
+                        " VALUES ($1, $2, $3, $4)",
+                        [(self.name, e.event_id, r.topic, e.type) for r, e in done],
+                    )
+                processed = len(done)
+            if processed and self.on_commit is not None:
+                self.on_commit()
+        for problem in failed:
+            if problem.event is not None:
+                await self._park(problem.event, problem.reason)
+            await self._dead_letter(problem.record, problem.reason)
+        assert self._consumer is not None
+        await self._consumer.commit(_next_offsets(records))
+        metrics.CONSUMER_PROCESSED.labels(self.name, "processed").inc(processed)
+        metrics.CONSUMER_PROCESSED.labels(self.name, "duplicate").inc(duplicates)
+        if events:
+            metrics.CONSUMER_LAG_SECONDS.labels(self.name).set(
+                (datetime.now(UTC) - events[-1][1].time).total_seconds()
+            )
+
+    async def _apply(
+        self, conn: asyncpg.Connection, event: IncomingEvent, record: ConsumerRecord[Any, Any]
+    ) -> _Failed | None:
+        """One event's effect in a savepoint: rolled back alone if it fails for good. A fault
+        of the moment propagates and rolls the whole batch back."""
+        span = (
+            self.tracer.start_as_current_span(
+                f"{record.topic} process",
+                kind=SpanKind.CONSUMER,
+                context=propagate.extract(event.headers),
+                attributes={"messaging.system": "kafka", "messaging.destination": record.topic},
+            )
+            if tracing_enabled()
+            else contextlib.nullcontext()
+        )
+        with span:
+            try:
+                # The effect comes first: if it appends events, its append is the
+                # transaction's first write (see EventStore.append); a savepoint writes nothing.
+                async with conn.transaction():
+                    await self.handler(conn, event)
+            except PoisonEvent as exc:
+                return _Failed(record, str(exc))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                return _Failed(record, describe(exc), event)  # the same on every redelivery
+        return None
 
     async def _park(self, event: IncomingEvent, error: str) -> None:
         reader = f"consumer:{self.name}"
@@ -131,48 +239,31 @@ class InboxConsumer:
             )  # fmt: skip
         metrics.PARKED_EVENTS.labels(reader).inc()
 
-    async def _process(self, event: IncomingEvent, topic: str) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            seen = await conn.fetchval(
-                "SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2",
-                self.name,
-                event.event_id,
-            )
-            if seen:
-                metrics.CONSUMER_PROCESSED.labels(self.name, "duplicate").inc()
-                return
-            # The effect comes first: if it appends events, its append must be the
-            # transaction's first write (see EventStore.append).
-            await self.handler(conn, event)
-            await conn.execute(
-                "INSERT INTO inbox (consumer, event_id, topic, event_type) VALUES ($1, $2, $3, $4)",
-                self.name,
-                event.event_id,
-                topic,
-                event.type,
-            )
-        if self.on_commit is not None:
-            self.on_commit()
-        metrics.CONSUMER_PROCESSED.labels(self.name, "processed").inc()
-        metrics.CONSUMER_LAG_SECONDS.labels(self.name).set(
-            (datetime.now(UTC) - event.time).total_seconds()
-        )
-
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
-        headers = {k: v.decode(errors="replace") for k, v in (record.headers or [])}
-        headers.update(
-            {
+        headers = [(k, v) for k, v in (record.headers or []) if not k.startswith("dlt_")]
+        headers += [
+            (k, v.encode())
+            for k, v in {
                 "dlt_reason": reason,
                 "dlt_consumer": self.name,
                 "dlt_topic": record.topic,
                 "dlt_partition": str(record.partition),
                 "dlt_offset": str(record.offset),
-            }
-        )
-        await self.broker.publish(
-            record.value or b"", self.dead_letter_topic, key=record.key, headers=headers
+            }.items()
+        ]
+        assert self._producer is not None
+        await self._producer.send_and_wait(
+            self.dead_letter_topic, record.value or b"", key=record.key, headers=headers
         )
         log.warning(
             "consumer.dead_lettered", consumer=self.name, reason=reason, offset=record.offset
         )
         metrics.CONSUMER_PROCESSED.labels(self.name, "dead_lettered").inc()
+
+
+def _next_offsets(records: list[ConsumerRecord[Any, Any]]) -> dict[TopicPartition, int]:
+    """Per partition, the offset after the last record of the batch (what a commit names)."""
+    offsets: dict[TopicPartition, int] = {}
+    for r in records:
+        offsets[TopicPartition(r.topic, r.partition)] = r.offset + 1
+    return offsets

@@ -116,3 +116,58 @@ async def test_a_consumer_runs_under_the_supervisor_and_backs_off_while_the_brok
     finally:
         await supervisor.stop(10)
     assert supervisor.report()[consumer.name]["state"] == "stopped"
+
+
+async def test_one_failing_event_in_a_batch_is_rolled_back_alone_and_the_rest_commit(
+    pool: asyncpg.Pool, stack: Stack, registry_db: str
+) -> None:
+    """Guards the batched inbox: the events of one batch share a transaction, each in its own
+    savepoint. An event whose handler fails for good (here: after writing, a bug) leaves no
+    effect and is parked and dead-lettered; the events before and after it in the same batch
+    commit; a record whose headers are not UTF-8 is dead-lettered, not a stuck consumer."""
+    topic, name = f"in-{uuid4().hex[:6]}.events", f"consumer-{uuid4().hex[:6]}"
+    owner = await asyncpg.connect(owner_url(stack, registry_db, "registry"))
+    await owner.execute(f"CREATE TABLE effects_{name.replace('-', '_')} (n int)")
+    await owner.close()
+    table = f"effects_{name.replace('-', '_')}"
+
+    async def handler(conn: asyncpg.Connection, event: IncomingEvent) -> None:
+        await conn.execute(f"INSERT INTO {table} VALUES ($1)", event.data["n"])
+        if event.data["n"] == 13:
+            raise RuntimeError("a bug after a write")
+
+    await ensure_topics(stack.bootstrap_servers, topic, partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
+    await producer.start()
+    try:  # all before the consumer starts: they arrive as one batch
+        for n in range(10, 17):
+            value, headers = cloudevent(str(uuid4()), n)
+            await producer.send_and_wait(topic, value, key=b"k", headers=headers)
+        value, headers = cloudevent(str(uuid4()), 99)
+        await producer.send_and_wait(
+            topic, value, key=b"k", headers=[*headers[:-1], ("ce_time", b"\xff\xfe")]
+        )
+    finally:
+        await producer.stop()
+    consumer = InboxConsumer(
+        pool, name=name, topics=[topic], handler=handler, bootstrap_servers=stack.bootstrap_servers
+    )
+    await consumer.start()
+    try:
+        dead = await read_topic(stack.bootstrap_servers, f"{name}.dlt", expect=2)
+
+        async def six_applied() -> bool:
+            return await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", name) == 6
+
+        await until(six_applied)
+    finally:
+        await consumer.stop()
+    applied = sorted(r["n"] for r in await pool.fetch(f"SELECT n FROM {table}"))
+    assert applied == [10, 11, 12, 14, 15, 16]
+    reasons = sorted(dict((k, v.decode(errors="replace")) for k, v in r.headers)["dlt_reason"]
+                     for r in dead)  # fmt: skip
+    assert reasons == ["RuntimeError: a bug after a write", "headers are not UTF-8"]
+    parked = await pool.fetchval(
+        "SELECT count(*) FROM parked_events WHERE reader = $1", f"consumer:{name}"
+    )
+    assert parked == 1
