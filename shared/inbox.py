@@ -41,6 +41,7 @@ log = structlog.get_logger("wuding.inbox")
 
 EventHandler = Callable[[asyncpg.Connection, IncomingEvent], Awaitable[None]]
 BATCH_RECORDS = 500  # per getmany: large enough to amortise a transaction, small to retry
+FETCH_MAX_WAIT_MS = 10
 
 
 class PoisonEvent(Exception):
@@ -96,6 +97,10 @@ class InboxConsumer:
             group_id=self.name,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # A fetch returns when data arrives, or after this wait; the embedded Tansu answers
+            # a waiting fetch only when the wait ends, so aiokafka's 500 ms default was the
+            # floor of every reaction's latency (bench/e2e_latency.py).
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
         await self._producer.start()
         try:
