@@ -5,12 +5,14 @@ consumes the registry topic from the beginning until every community has its quo
 Figures: the relay's publish rate (the baseline), staffing's consume rate (every registry
 event through its inbox, the ignored ones included) and their ratio (target >= 0.5), and the
 time until staffing caught up (target < 30 s at scale 1.0). Prints a table, then a last line
-of JSON. Asserts nothing. `BENCH_SCALE=0.1` for a tenth.
+of JSON. Asserts nothing. `BENCH_SCALE=0.1` for a tenth; `BENCH_PROFILE=/tmp/p.out` to
+profile staffing's part.
 """
 
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import json
 import os
 import sys
@@ -32,6 +34,7 @@ from shared.db import create_pool, ensure_database, migrate
 from shared.settings import KernelSettings
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
+PROFILE = os.environ.get("BENCH_PROFILE")  # a path: cProfile staffing's catching up into it
 
 
 async def new_database(admin_url: str, service: str) -> str:
@@ -74,6 +77,9 @@ async def main() -> None:
             kafka_bootstrap_servers=stack.bootstrap_servers, poll_interval_seconds=0.05,
         )  # fmt: skip
         staffing = Staffing(staffing_settings, await create_pool(staffing_url, max_size=10))
+        profiler = cProfile.Profile() if PROFILE else None
+        if profiler is not None:
+            profiler.enable()
         started = time.perf_counter()
         staffing.start()
         await until_count(staffing.pool, "SELECT count(*) FROM inbox", published)
@@ -81,6 +87,9 @@ async def main() -> None:
         seen = "SELECT count(*) FROM staffing_quotas"  # a row per community observed
         await until_count(staffing.pool, seen, report.communities)
         caught_up_seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(PROFILE)
         quotas = await staffing.pool.fetchval(
             "SELECT count(*) FROM staffing_quotas WHERE quota IS NOT NULL"
         )

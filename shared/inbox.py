@@ -36,6 +36,7 @@ from shared.kafka import dead_letter_topic, ensure_topics
 from shared.observability import metrics
 from shared.observability.tracing import tracing_enabled
 from shared.parking import describe, is_transient, park
+from shared.pipeline import BATCH_CACHE, StreamCache
 
 log = structlog.get_logger("wuding.inbox")
 
@@ -165,32 +166,15 @@ class InboxConsumer:
             except MalformedEvent as exc:
                 failed.append(_Failed(record, str(exc)))
         processed = duplicates = 0
-        if events:
-            async with self.pool.acquire() as conn, conn.transaction():
-                seen = set(await conn.fetchval(
-                    "SELECT coalesce(array_agg(event_id), '{}') FROM inbox"
-                    " WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
-                    self.name, [e.event_id for _, e in events],
-                ))  # fmt: skip
-                done: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]] = []
-                for record, event in events:
-                    if event.event_id in seen:
-                        duplicates += 1
-                        continue
-                    seen.add(event.event_id)  # the same event twice in one batch: once
-                    if (problem := await self._apply(conn, event, record)) is not None:
-                        failed.append(problem)
-                    else:
-                        done.append((record, event))
-                if done:
-                    await conn.executemany(
-                        "INSERT INTO inbox (consumer, event_id, topic, event_type)"
-                        " VALUES ($1, $2, $3, $4)",
-                        [(self.name, e.event_id, r.topic, e.type) for r, e in done],
-                    )
-                processed = len(done)
-            if processed and self.on_commit is not None:
-                self.on_commit()
+        cache = StreamCache()
+        token = BATCH_CACHE.set(cache)
+        try:
+            if events:
+                processed, duplicates = await self._apply_all(events, cache, failed)
+        finally:
+            BATCH_CACHE.reset(token)
+        if processed and self.on_commit is not None:
+            self.on_commit()
         for problem in failed:
             if problem.event is not None:
                 await self._park(problem.event, problem.reason)
@@ -203,6 +187,38 @@ class InboxConsumer:
             metrics.CONSUMER_LAG_SECONDS.labels(self.name).set(
                 (datetime.now(UTC) - events[-1][1].time).total_seconds()
             )
+
+    async def _apply_all(
+        self, events: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]], cache: StreamCache,
+        failed: list[_Failed],
+    ) -> tuple[int, int]:  # fmt: skip
+        """The batch's effects and inbox rows in one transaction: (processed, duplicates)."""
+        duplicates = 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            seen = set(await conn.fetchval(
+                "SELECT coalesce(array_agg(event_id), '{}') FROM inbox"
+                " WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+                self.name, [e.event_id for _, e in events],
+            ))  # fmt: skip
+            done: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]] = []
+            for record, event in events:
+                if event.event_id in seen:
+                    duplicates += 1
+                    continue
+                seen.add(event.event_id)  # the same event twice in one batch: once
+                mark = cache.mark()
+                if (problem := await self._apply(conn, event, record)) is not None:
+                    cache.reset(mark)  # its effect was rolled back to its savepoint
+                    failed.append(problem)
+                else:
+                    done.append((record, event))
+            if done:
+                await conn.executemany(
+                    "INSERT INTO inbox (consumer, event_id, topic, event_type)"
+                    " VALUES ($1, $2, $3, $4)",
+                    [(self.name, e.event_id, r.topic, e.type) for r, e in done],
+                )
+        return len(done), duplicates
 
     async def _apply(
         self, conn: asyncpg.Connection, event: IncomingEvent, record: ConsumerRecord[Any, Any]

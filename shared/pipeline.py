@@ -13,6 +13,7 @@ EventSourcing.NetCore's `GetAndUpdate`. Nothing else calls `store.append`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -87,6 +88,26 @@ class Change:
     events: Sequence[NewEvent]
 
 
+class StreamCache:
+    """The streams one transaction read and appended, decoded: a consumer's batch folds each
+    community's stream once, not once per event (shared/inbox.py sets it for a batch). An
+    entry is replaced, never changed, so `mark`/`reset` undo an event rolled back to its
+    savepoint."""
+
+    def __init__(self) -> None:
+        self.streams: dict[str, tuple[tuple[Envelope, DomainEvent], ...]] = {}
+
+    def mark(self) -> dict[str, tuple[tuple[Envelope, DomainEvent], ...]]:
+        return dict(self.streams)
+
+    def reset(self, mark: dict[str, tuple[tuple[Envelope, DomainEvent], ...]]) -> None:
+        self.streams = mark
+
+
+# The cache of the transaction a consumer's batch runs in (None outside one).
+BATCH_CACHE: ContextVar[StreamCache | None] = ContextVar("wuding_batch_cache", default=None)
+
+
 class CommandPipeline:
     """Load → (the handler decides) → save, for one service's store and catalogue.
 
@@ -107,29 +128,51 @@ class CommandPipeline:
         self.conn = conn
 
     def on(self, conn: asyncpg.Connection) -> CommandPipeline:
-        return CommandPipeline(self.store, self.catalog, None, conn)
+        """This pipeline on `conn`, with the batch's stream cache when a consumer set one."""
+        bound = CommandPipeline(self.store, self.catalog, None, conn)
+        bound.cache = BATCH_CACHE.get()
+        return bound
+
+    cache: StreamCache | None = None
 
     async def load(self, stream_id: str) -> list[Envelope]:
         """A stream's events as stored (its head is `head_of` them)."""
-        return await self.store.read_stream(stream_id, conn=self.conn)
+        return [envelope for envelope, _ in await self._decoded(stream_id)]
 
     async def fold(self, stream_id: str, state: StateT) -> tuple[StateT, StreamPosition]:
         """`state` with every event of the stream applied, and the stream's head (version 0:
         no such stream)."""
-        envelopes = await self.load(stream_id)
-        for envelope in envelopes:
-            state.apply(self.catalog.decode(envelope))
-        return state, head_of(envelopes)
+        return state, await self.fold_many(stream_id, state)
 
     async def fold_many(self, stream_id: str, *states: State) -> StreamPosition:
         """Every state given, folded from the one stream (views of it by several slices), and
         the stream's head."""
-        envelopes = await self.load(stream_id)
-        for envelope in envelopes:
-            event = self.catalog.decode(envelope)
+        decoded = await self._decoded(stream_id)
+        for _, event in decoded:
             for state in states:
                 state.apply(event)
-        return head_of(envelopes)
+        return head_of([envelope for envelope, _ in decoded])
+
+    async def _decoded(self, stream_id: str) -> tuple[tuple[Envelope, DomainEvent], ...]:
+        if self.cache is not None and stream_id in self.cache.streams:
+            return self.cache.streams[stream_id]
+        envelopes = await self.store.read_stream(stream_id, conn=self.conn)
+        decoded = tuple((e, self.catalog.decode(e)) for e in envelopes)
+        if self.cache is not None:
+            self.cache.streams[stream_id] = decoded
+        return decoded
+
+    def _remember(self, recorded: Sequence[Envelope]) -> None:
+        """Appended events join the cached streams they extend (a stream not cached is read
+        from the transaction when next needed)."""
+        if self.cache is None:
+            return
+        for envelope in recorded:
+            cached = self.cache.streams.get(envelope.stream_id)
+            last = cached[-1][0].stream_version if cached else 0
+            if cached is not None and envelope.stream_version > last:  # not a replay
+                pair = (envelope, self.catalog.decode(envelope))
+                self.cache.streams[envelope.stream_id] = (*cached, pair)
 
     async def replay(self, ctx: CommandContext) -> list[Envelope]:
         """The events this command appended the first time, if it did ([] if not)."""
@@ -188,6 +231,7 @@ class CommandPipeline:
                 [(c.stream_id, c.expected, c.events) for c in changes],
                 command_id=ctx.command_id, conn=self.conn,
             )  # fmt: skip
+        self._remember(recorded)
         if self.wake is not None:
             self.wake()
         return recorded

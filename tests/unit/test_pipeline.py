@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
+
+from shared.commands import CommandContext
+from shared.eventstore import DomainEvent, Envelope, EventCatalog
+from shared.eventstore.memory import MemoryEventStore
+from shared.pipeline import BATCH_CACHE, Change, CommandPipeline, StreamCache
 
 ROOT = Path(__file__).parents[2]
 APPENDS = {"append", "append_together"}
@@ -48,3 +54,57 @@ def test_the_check_finds_a_direct_append() -> None:
         assert store_appends(probe) == [2]
     finally:
         probe.unlink()
+
+
+class Counted(DomainEvent):
+    event_type = "Counted"
+    n: int
+
+
+class Total:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def apply(self, event: DomainEvent) -> None:
+        assert isinstance(event, Counted)
+        self.n += event.n
+
+
+class CountingStore(MemoryEventStore):
+    reads = 0
+
+    async def read_stream(self, stream_id: str, **kwargs: Any) -> list[Envelope]:
+        self.reads += 1
+        return await super().read_stream(stream_id, **kwargs)
+
+
+async def test_a_batch_reads_each_stream_once_and_its_cache_follows_appends_and_undo() -> None:
+    """Guards the batch cache (shared/inbox.py sets it): within one batch a stream is read
+    from the store once; what the batch appends joins it; resetting to a mark (an event
+    rolled back to its savepoint) forgets that event's appends."""
+    catalog = EventCatalog(source="/test")
+    catalog.register(Counted)
+    store = CountingStore()
+    cache = StreamCache()
+    token = BATCH_CACHE.set(cache)
+    try:
+        pipeline = CommandPipeline(store, catalog).on(None)  # type: ignore[arg-type]
+        ctx = CommandContext("t", "t")
+        _, head = await pipeline.fold("s", Total())
+        await pipeline.save(
+            ctx, Change("s", head, [pipeline.new_event(Counted(n=2), "C", ctx, subject="s")])
+        )
+        assert (await pipeline.fold("s", Total()))[0].n == 2
+        mark = cache.mark()
+        head = (await pipeline.fold("s", Total()))[1]
+        other = CommandContext("t", "t")
+        await pipeline.save(
+            other, Change("s", head, [pipeline.new_event(Counted(n=5), "C", other, subject="s")])
+        )
+        assert (await pipeline.fold("s", Total()))[0].n == 7
+        cache.reset(mark)
+        assert (await pipeline.fold("s", Total()))[0].n == 2
+        assert store.reads == 1
+    finally:
+        BATCH_CACHE.reset(token)
+    assert CommandPipeline(store, catalog).on(None).cache is None  # type: ignore[arg-type]

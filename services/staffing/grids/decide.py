@@ -3,8 +3,7 @@ pack and a registry grid event or a team command in → the events to append."""
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -58,6 +57,14 @@ class GridTeam:
 class CommunityGrids:
     grids: dict[str, GridTeam] = field(default_factory=dict)
 
+    def copy(self) -> CommunityGrids:
+        """A copy a decision may fold into, leaving this one as it was (cheaper than deepcopy:
+        members are frozen)."""
+        return CommunityGrids({
+            grid: replace(team, micro_grids=list(team.micro_grids), members=list(team.members))
+            for grid, team in self.grids.items()
+        })  # fmt: skip
+
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, GridObserved):
             team = self.grids.setdefault(event.grid, GridTeam(event.name, []))
@@ -97,7 +104,7 @@ def observe_grid(
 ) -> list[DomainEvent]:  # fmt: skip
     """Staffing's events for a registry grid event (none for one it does not follow).
     Raises pydantic's ValidationError on data that is not what the registry publishes."""
-    state = copy.deepcopy(state)
+    state = state.copy()
     opened: list[_GridIn] = []
     closed: list[str] = []
     if event_type == "GridCreated":
@@ -151,7 +158,7 @@ def join(
         code=code, grid=grid, role=member.role, worker_id=member.worker_id,
         member_ref=member.member_ref, micro_grid=member.micro_grid, effective_from=day,
     )  # fmt: skip
-    return _then(copy.deepcopy(state), code, grid, pack, joined)
+    return _then(state.copy(), code, grid, pack, joined)
 
 
 def leave(
@@ -164,7 +171,7 @@ def leave(
     left = TeamMemberLeft(
         code=code, grid=grid, role=role, member=key, effective_from=day, reason=reason
     )
-    return _then(copy.deepcopy(state), code, grid, pack, left)
+    return _then(state.copy(), code, grid, pack, left)
 
 
 def worker_leaves(
@@ -172,7 +179,7 @@ def worker_leaves(
     pack: StaffingPack | None,
 ) -> list[DomainEvent]:  # fmt: skip
     """A worker who leaves the community (departs, transfers) leaves its grid teams too."""
-    state = copy.deepcopy(state)
+    state = state.copy()
     events: list[DomainEvent] = []
     for grid, team in state.grids.items():
         for m in [m for m in team.members if m.worker_id == worker_id]:
