@@ -57,6 +57,13 @@ async def community_with_quota(platform: Platform, residents: int, quota: int) -
     return code
 
 
+async def authorise(platform: Platform, code: str, *posts: str) -> None:
+    for post in posts:
+        status, body = await call(platform, "zhenhai", "POST", f"/communities/{code}/positions",
+                                  {"post": post, "effective_from": "2025-01-01"})  # fmt: skip
+        assert status == 201, body
+
+
 async def recruit(platform: Platform, division: str, sequence: int = 123) -> str:
     body = {"division_code": division, "name": NAME, "id_number": id_number(sequence),
             "effective_from": "2025-03-01"}  # fmt: skip
@@ -296,17 +303,7 @@ async def test_the_district_floor_and_vacancies_are_read_per_district(platform: 
         return body  # type: ignore[no-any-return]
 
     code = await community_with_quota(platform, 1400, 3)
-    positions = f"/communities/{code}/positions"
-    for _ in range(2):
-        assert (
-            await call(
-                platform,
-                "zhenhai",
-                "POST",
-                positions,
-                {"post": "grid_worker", "effective_from": "2025-01-01"},
-            )
-        )[0] == 201
+    await authorise(platform, code, "grid_worker", "grid_worker")
     worker = await recruit(platform, code[:12], 501)
     assert (
         await call(
@@ -374,17 +371,7 @@ async def test_a_grid_team_missing_any_of_1_plus_3_is_a_finding_until_filled(
     team = await team_once(platform, team_path, finding_open=True)
     assert team["missing"] == ["leader", "full_time", "part_time", "instructor"]
 
-    positions = f"/communities/{code}/positions"
-    for post in ("party_secretary", "grid_worker"):
-        assert (
-            await call(
-                platform,
-                "zhenhai",
-                "POST",
-                positions,
-                {"post": post, "effective_from": "2025-01-01"},
-            )
-        )[0] == 201
+    await authorise(platform, code, "party_secretary", "grid_worker")
     secretary, gridder = (await recruit(platform, code[:12], 601),
                           await recruit(platform, code[:12], 602))  # fmt: skip
     for worker, number in ((secretary, 1), (gridder, 2)):

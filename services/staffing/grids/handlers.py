@@ -15,7 +15,7 @@ from services.staffing.workforce.decide import CommunityPositions, Worker
 from services.staffing.workforce.events import worker_stream
 from shared.cloudevents import IncomingEvent
 from shared.commands import CommandContext
-from shared.errors import NotFound
+from shared.errors import NotFound, StreamPosition
 from shared.eventstore import DomainEvent, Envelope, NewEvent
 from shared.inbox import PoisonEvent
 from shared.pipeline import Change, CommandPipeline, Refused
@@ -79,12 +79,7 @@ class GridHandlers:
 
     @refusing_invalid_values
     async def join(self, cmd: JoinTeam, ctx: CommandContext) -> list[Envelope]:
-        stream = community_stream(cmd.code)
-        grids, positions = CommunityGrids(), CommunityPositions()
-        head = await self.pipeline.fold_many(stream, grids, positions)
-        if positions.division_code is None:
-            raise NotFound(f"staffing knows no community {cmd.code}")
-        pack = self.book.deciding_for(positions.division_code)
+        grids, positions, head, pack = await self._community(cmd.code)
         assert pack is not None  # a community with grids is in a region
         worker = None
         if cmd.member.worker_id is not None:
@@ -95,21 +90,30 @@ class GridHandlers:
                        cmd.effective_from, pack)  # fmt: skip
         if isinstance(decided, Refused):
             return await self.pipeline.refuse(ctx, decided)
-        new = [_new(self.pipeline, e, cmd.command_type, ctx, cmd.code, pack) for e in decided]
-        return await self.pipeline.save(ctx, Change(stream, head, new))
+        return await self._save(ctx, cmd.command_type, cmd.code, head, pack, decided)
 
     @refusing_invalid_values
     async def leave(self, cmd: LeaveTeam, ctx: CommandContext) -> list[Envelope]:
-        stream = community_stream(cmd.code)
-        grids, positions = CommunityGrids(), CommunityPositions()
-        head = await self.pipeline.fold_many(stream, grids, positions)
-        if positions.division_code is None:
-            raise NotFound(f"staffing knows no community {cmd.code}")
-        pack = self.book.deciding_for(positions.division_code)
+        grids, _, head, pack = await self._community(cmd.code)
         decided = leave(grids, cmd.code, cmd.grid, cmd.role, cmd.member, cmd.effective_from,
                         cmd.reason, pack)  # fmt: skip
-        new = [_new(self.pipeline, e, cmd.command_type, ctx, cmd.code, pack) for e in decided]
-        return await self.pipeline.save(ctx, Change(stream, head, new))
+        return await self._save(ctx, cmd.command_type, cmd.code, head, pack, decided)
+
+    async def _community(
+        self, code: str
+    ) -> tuple[CommunityGrids, CommunityPositions, StreamPosition, StaffingPack | None]:
+        grids, positions = CommunityGrids(), CommunityPositions()
+        head = await self.pipeline.fold_many(community_stream(code), grids, positions)
+        if positions.division_code is None:
+            raise NotFound(f"staffing knows no community {code}")
+        return grids, positions, head, self.book.deciding_for(positions.division_code)
+
+    async def _save(
+        self, ctx: CommandContext, command: str, code: str, head: StreamPosition,
+        pack: StaffingPack | None, decided: list[DomainEvent],
+    ) -> list[Envelope]:  # fmt: skip
+        new = [_new(self.pipeline, e, command, ctx, code, pack) for e in decided]
+        return await self.pipeline.save(ctx, Change(community_stream(code), head, new))
 
 
 def _new(
