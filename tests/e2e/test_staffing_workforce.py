@@ -272,6 +272,19 @@ async def test_erasing_a_worker_keeps_the_chain_and_hides_the_personal_fields(
                                 purpose="删除后核查")  # fmt: skip
     assert status == 200
     assert record["erased"] is True and record["name"] is None and record["id_number"] is None
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:  # the workers read model shows the erasure too
+        _, page = await call(
+            platform,
+            "zhenhai",
+            "GET",
+            f"/workers?division_prefix={worker[:12]}",
+            purpose="删除后核查",
+        )
+        if page["items"] and page["items"][0]["erased"]:
+            break
+        assert asyncio.get_running_loop().time() < deadline, page
+        await asyncio.sleep(0.1)
     with pytest.raises(SystemExit) as again:  # erasing twice is refused
         await asyncio.to_thread(cli.main, ["staffing", "erase-worker", worker, "--reason", "再次"])
     assert again.value.code == 2 and "already erased" in capsys.readouterr().err

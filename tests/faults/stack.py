@@ -21,7 +21,7 @@ from shared.sealing import new_signing_key
 from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 
 DISTRICT_PREFIX = "330211"
-SERVICES = ("registry", "gateway")
+SERVICES = ("registry", "staffing", "gateway")
 
 
 class KillableBroker(EmbeddedBroker):

@@ -1,7 +1,8 @@
-"""The platform under faults: kill -9 and restart the broker, the registry process and
-PostgreSQL, one after another, while a district system registers communities through the
-gateway (issue 8, "Done means"). Afterwards nothing accepted is lost, the topic holds the log,
-the read model converges, and clients saw only 2xx, 409 or 503."""
+"""The platform under faults: kill -9 and restart the broker, the registry process, the staffing
+process and PostgreSQL, one after another, while a district system registers communities
+through the gateway (issue 8, "Done means"; staffing from issue 10). Afterwards nothing
+accepted is lost, the topic holds the log, the read model converges, staffing has observed
+every community from the topic, every log verifies, and clients saw only 2xx, 409 or 503."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from tests.faults.load import DistrictLoad
 from tests.faults.stack import FaultStack
 
 WARM_UP, DOWN, SETTLE = 5.0, 4.0, 8.0  # seconds: before the first fault, each outage, after each
-FAULTS = ("broker", "registry", "postgres")
+FAULTS = ("broker", "registry", "staffing", "postgres")
 CONVERGE = 60.0  # how long the topic and the read model may take to catch up afterwards
 
 
@@ -104,28 +105,33 @@ async def read_topic(bootstrap: str, topic: str, want: set[str]) -> list[TopicRe
     return records
 
 
+async def verify_log(stack: FaultStack, service: str) -> AuditReport:
+    """`wuding audit verify` on a service's log, with the seals' public key."""
+    conn = await asyncpg.connect(stack.urls[service].owner)
+    try:
+        return await verify(conn, key=signing_key(stack.seal_key).public_key())
+    finally:
+        await conn.close()
+
+
 async def audits(stack: FaultStack) -> tuple[AuditReport, TopicAudit]:
     """`wuding audit verify` on the log and `wuding audit verify-topic` on what a subscriber
     gets, with the seals' public key: a kill during a seal must not break the sealing."""
     key = signing_key(stack.seal_key).public_key()
-    conn = await asyncpg.connect(stack.urls["registry"].owner)
-    try:
-        log_report = await verify(conn, key=key)
-    finally:
-        await conn.close()
+    log_report = await verify_log(stack, "registry")
     received = await read_whole_topic(
         stack.broker.bootstrap_servers, events_topic("registry"), timeout=CONVERGE
     )
     return log_report, check_records(received, key)
 
 
-async def projected_codes(url: str, want: set[str]) -> set[str]:
-    """The communities table's codes once they are `want`, or when CONVERGE seconds passed."""
+async def projected_codes(url: str, want: set[str], table: str = "communities") -> set[str]:
+    """A read model's codes once they are `want`, or when CONVERGE seconds passed."""
     conn = await asyncpg.connect(url)
     try:
         deadline = time.monotonic() + CONVERGE
         while True:
-            codes = {row[0] for row in await conn.fetch("SELECT code FROM communities")}
+            codes = {row[0] for row in await conn.fetch(f"SELECT code FROM {table}")}
             if codes == want or time.monotonic() > deadline:
                 return codes
             await asyncio.sleep(0.5)
@@ -188,10 +194,12 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
 
     log = await read_log(stack.urls["registry"].owner)
     want_codes = {e.code for e in log if e.event_type == "CommunityRegistered" and e.code}
-    records, projected = await asyncio.gather(
+    records, projected, observed = await asyncio.gather(
         read_topic(stack.broker.bootstrap_servers, events_topic("registry"),
                    {e.event_id for e in log}),
         projected_codes(stack.urls["registry"].owner, want_codes),
+        # staffing's own view, from the registry's topic through its inbox
+        projected_codes(stack.urls["staffing"].owner, want_codes, "staffing_quotas"),
     )  # fmt: skip
     topic = compare_topic(log, records)
     histogram = load.histogram()
@@ -206,12 +214,14 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
     not_projected, not_logged = read_model_gap(log, projected)
     exited = stack.exited()
     log_audit, topic_audit = await audits(stack)
+    staffing_audit = await verify_log(stack, "staffing")
 
     summary = (
         f"faults: {len(load.commands)} commands, {len(accepted)} accepted, answers"
         f" {dict(sorted(histogram.items()))}; log {len(log)} events; topic {len(records)} records,"
         f" {len(topic.missing)} missing, {topic.duplicates} duplicates; read model"
-        f" {len(projected)}/{len(want_codes)} communities; {log_audit.seals} seals;"
+        f" {len(projected)}/{len(want_codes)} communities; staffing observed"
+        f" {len(observed)}; {log_audit.seals} seals;"
         f" refusals {dict(load.refusals)}"
     )
     print(summary)
@@ -227,6 +237,9 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
         "streams read out of version order": topic.out_of_order,
         "registered in the log, not in the communities table": not_projected,
         "in the communities table, not in the log": not_logged,
+        "registered in the log, never observed by staffing": sorted(want_codes - observed),
+        "observed by staffing, not registered": sorted(observed - want_codes),
+        "staffing's log does not verify": [f.describe() for f in staffing_audit.findings],
         "service processes that exited (exit code)": sorted(exited.items()),
         "no seal was made": [] if log_audit.seals else ["0 seals"],
         "the log does not verify against its seals": [f.describe() for f in log_audit.findings],
