@@ -2,8 +2,10 @@
 
 The processed event id is written to the `inbox` table in the same transaction as the effect,
 so a redelivered event finds itself there and changes nothing. Records are consumed in
-batches (aiokafka's `getmany`): one transaction per batch, each event's effect inside its own
-savepoint, so one bad event is rolled back alone; then the batch's offsets are committed.
+batches (aiokafka's `getmany`): one transaction per batch, then the batch's offsets are
+committed. When an event of the batch fails for good, the batch runs again with each event in
+its own savepoint, so that one is rolled back alone (savepoints cost two statements an event:
+only the rare batch pays them).
 Offsets are committed only after the transaction did, so a failure means a redelivery, never
 a skipped event (what FastStream issues #2618 and #1980 were about); a crash between the two
 redelivers events the inbox already holds. A message that can never be processed (not a
@@ -47,6 +49,10 @@ FETCH_MAX_WAIT_MS = 10
 
 class PoisonEvent(Exception):
     """Raised by a handler for an event it can never process: it goes to the dead-letter topic."""
+
+
+class _FailedForGood(Exception):
+    """An event of a batch run without savepoints failed for good: run it with them."""
 
 
 @dataclass(frozen=True)
@@ -166,13 +172,13 @@ class InboxConsumer:
             except MalformedEvent as exc:
                 failed.append(_Failed(record, str(exc)))
         processed = duplicates = 0
-        cache = StreamCache()
-        token = BATCH_CACHE.set(cache)
-        try:
-            if events:
-                processed, duplicates = await self._apply_all(events, cache, failed)
-        finally:
-            BATCH_CACHE.reset(token)
+        if events:
+            try:  # the common case: nothing fails, no savepoint is needed
+                processed, duplicates = await self._apply_all(events, failed, savepoints=False)
+            except _FailedForGood:
+                # An event fails for good: the batch again, each event in its own savepoint,
+                # so only that one is rolled back (and parked, dead-lettered).
+                processed, duplicates = await self._apply_all(events, failed, savepoints=True)
         if processed and self.on_commit is not None:
             self.on_commit()
         for problem in failed:
@@ -189,10 +195,23 @@ class InboxConsumer:
             )
 
     async def _apply_all(
-        self, events: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]], cache: StreamCache,
-        failed: list[_Failed],
+        self, events: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]],
+        failed: list[_Failed], *, savepoints: bool,
     ) -> tuple[int, int]:  # fmt: skip
-        """The batch's effects and inbox rows in one transaction: (processed, duplicates)."""
+        """The batch's effects and inbox rows in one transaction: (processed, duplicates).
+        Without `savepoints` an event that fails for good raises _FailedForGood (the whole
+        transaction rolls back); with them it is rolled back alone and added to `failed`."""
+        cache = StreamCache()
+        token = BATCH_CACHE.set(cache)
+        try:
+            return await self._apply_in_transaction(events, failed, cache, savepoints)
+        finally:
+            BATCH_CACHE.reset(token)
+
+    async def _apply_in_transaction(
+        self, events: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]],
+        failed: list[_Failed], cache: StreamCache, savepoints: bool,
+    ) -> tuple[int, int]:  # fmt: skip
         duplicates = 0
         async with self.pool.acquire() as conn, conn.transaction():
             seen = set(await conn.fetchval(
@@ -206,8 +225,10 @@ class InboxConsumer:
                     duplicates += 1
                     continue
                 seen.add(event.event_id)  # the same event twice in one batch: once
-                mark = cache.mark()
-                if (problem := await self._apply(conn, event, record)) is not None:
+                mark = cache.mark() if savepoints else None
+                if (problem := await self._apply(conn, event, record, savepoints)) is not None:
+                    if mark is None:
+                        raise _FailedForGood
                     cache.reset(mark)  # its effect was rolled back to its savepoint
                     failed.append(problem)
                 else:
@@ -221,10 +242,11 @@ class InboxConsumer:
         return len(done), duplicates
 
     async def _apply(
-        self, conn: asyncpg.Connection, event: IncomingEvent, record: ConsumerRecord[Any, Any]
-    ) -> _Failed | None:
-        """One event's effect in a savepoint: rolled back alone if it fails for good. A fault
-        of the moment propagates and rolls the whole batch back."""
+        self, conn: asyncpg.Connection, event: IncomingEvent, record: ConsumerRecord[Any, Any],
+        savepoint: bool,
+    ) -> _Failed | None:  # fmt: skip
+        """One event's effect (in a savepoint, if asked: rolled back alone if it fails for
+        good). A fault of the moment propagates and rolls the whole batch back."""
         span = (
             self.tracer.start_as_current_span(
                 f"{record.topic} process",
@@ -239,7 +261,7 @@ class InboxConsumer:
             try:
                 # The effect comes first: if it appends events, its append is the
                 # transaction's first write (see EventStore.append); a savepoint writes nothing.
-                async with conn.transaction():
+                async with conn.transaction() if savepoint else contextlib.nullcontext():
                     await self.handler(conn, event)
             except PoisonEvent as exc:
                 return _Failed(record, str(exc))
