@@ -64,6 +64,17 @@ async def authorise(platform: Platform, code: str, *posts: str) -> None:
         assert status == 201, body
 
 
+async def assign(platform: Platform, worker: str, position_id: str) -> None:
+    status, body = await call(
+        platform,
+        "zhenhai",
+        "POST",
+        f"/workers/{worker}/assign",
+        {"position_id": position_id, "effective_from": "2025-02-01"},
+    )
+    assert status == 200, body
+
+
 async def recruit(platform: Platform, division: str, sequence: int = 123) -> str:
     body = {"division_code": division, "name": NAME, "id_number": id_number(sequence),
             "effective_from": "2025-03-01"}  # fmt: skip
@@ -318,15 +329,7 @@ async def test_the_district_floor_and_vacancies_are_read_per_district(platform: 
     code = await community_with_quota(platform, 1400, 3)
     await authorise(platform, code, "grid_worker", "grid_worker")
     worker = await recruit(platform, code[:12], 501)
-    assert (
-        await call(
-            platform,
-            "zhenhai",
-            "POST",
-            f"/workers/{worker}/assign",
-            {"position_id": f"{code}-001", "effective_from": "2025-02-01"},
-        )
-    )[0] == 200
+    await assign(platform, worker, f"{code}-001")
 
     deadline = asyncio.get_running_loop().time() + 20
     while True:  # read models: wait until they show this community's positions
@@ -388,15 +391,7 @@ async def test_a_grid_team_missing_any_of_1_plus_3_is_a_finding_until_filled(
     secretary, gridder = (await recruit(platform, code[:12], 601),
                           await recruit(platform, code[:12], 602))  # fmt: skip
     for worker, number in ((secretary, 1), (gridder, 2)):
-        assert (
-            await call(
-                platform,
-                "zhenhai",
-                "POST",
-                f"/workers/{worker}/assign",
-                {"position_id": f"{code}-00{number}", "effective_from": "2025-02-01"},
-            )
-        )[0] == 200
+        await assign(platform, worker, f"{code}-00{number}")
 
     day = {"effective_from": "2025-03-01"}
     status, problem = await call(
