@@ -121,19 +121,17 @@ class CommandPipeline:
         catalog: EventCatalog,
         wake: Callable[[], None] | None = None,
         conn: asyncpg.Connection | None = None,
+        cache: StreamCache | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.wake = wake
         self.conn = conn
+        self.cache = cache
 
     def on(self, conn: asyncpg.Connection) -> CommandPipeline:
         """This pipeline on `conn`, with the batch's stream cache when a consumer set one."""
-        bound = CommandPipeline(self.store, self.catalog, None, conn)
-        bound.cache = BATCH_CACHE.get()
-        return bound
-
-    cache: StreamCache | None = None
+        return CommandPipeline(self.store, self.catalog, None, conn, BATCH_CACHE.get())
 
     async def load(self, stream_id: str) -> list[Envelope]:
         """A stream's events as stored (its head is `head_of` them)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+from fastapi import Request
 
 from services.staffing.district.events import DISTRICT_EVENT_TYPES
 from services.staffing.district.handlers import DistrictHandlers
@@ -57,6 +58,12 @@ class Staffing(ServiceRuntime):
         self.grids = GridHandlers(self.pipeline)
         self.district = DistrictHandlers(self.pipeline)
         self.queries = StaffingQueries(pool, self.store, self.catalog)
+
+
+def staffing_of(request: Request) -> Staffing:
+    """The runtime a staffing route serves from (set on the app by shared/service_app.py)."""
+    runtime: Staffing = request.app.state.staffing
+    return runtime
 
 
 async def bootstrap(settings: KernelSettings) -> Staffing:

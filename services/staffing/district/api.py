@@ -13,7 +13,7 @@ from services.staffing.district.schemas import (
     DistrictStaffing,
     RecordIncomeRequest,
 )
-from services.staffing.runtime import Staffing
+from services.staffing.runtime import staffing_of
 from shared.service_web import ContextDep
 
 router = APIRouter()
@@ -21,7 +21,7 @@ router = APIRouter()
 
 @router.get("/districts/{prefix}/staffing", response_model=DistrictStaffing)
 async def district_staffing(prefix: str, request: Request) -> DistrictStaffing:
-    runtime: Staffing = request.app.state.staffing
+    runtime = staffing_of(request)
     return await runtime.queries.district(require_district(prefix))
 
 
@@ -33,7 +33,7 @@ async def record_income(
     request: Request,
     ctx: ContextDep,
 ) -> DistrictIncomeView:
-    runtime: Staffing = request.app.state.staffing
+    runtime = staffing_of(request)
     cmd = RecordDistrictIncome(
         require_district(prefix), year, body.urban_per_capita_fen, body.rural_per_capita_fen,
         body.source,

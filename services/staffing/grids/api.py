@@ -12,17 +12,12 @@ from services.staffing.grids.schemas import (
     LeaveTeamRequest,
     StaffingFindings,
 )
-from services.staffing.runtime import Staffing
+from services.staffing.runtime import Staffing, staffing_of
 from services.staffing.workforce.ids import require_worker_id
 from shared.community_code import require_valid_code
 from shared.service_web import ContextDep, json_response
 
 router = APIRouter()
-
-
-def _staffing(request: Request) -> Staffing:
-    runtime: Staffing = request.app.state.staffing
-    return runtime
 
 
 async def _answer(runtime: Staffing, code: str, grid: str, status: int) -> Response:
@@ -33,14 +28,16 @@ async def _answer(runtime: Staffing, code: str, grid: str, status: int) -> Respo
 
 @router.get("/communities/{code}/grids/{grid}/team", response_model=GridTeamView)
 async def grid_team(code: str, grid: str, request: Request) -> GridTeamView:
-    return await _staffing(request).queries.team(require_valid_code(code), require_valid_code(grid))
+    return await staffing_of(request).queries.team(
+        require_valid_code(code), require_valid_code(grid)
+    )
 
 
 @router.post("/communities/{code}/grids/{grid}/team", status_code=201, response_model=GridTeamView)
 async def join_team(
     code: str, grid: str, body: JoinTeamRequest, request: Request, ctx: ContextDep
 ) -> Response:
-    runtime = _staffing(request)
+    runtime = staffing_of(request)
     code, grid = require_valid_code(code), require_valid_code(grid)
     worker = require_worker_id(body.worker_id) if body.worker_id else None
     member = Member(body.role, worker, body.member_ref, body.micro_grid)
@@ -52,7 +49,7 @@ async def join_team(
 async def leave_team(
     code: str, grid: str, body: LeaveTeamRequest, request: Request, ctx: ContextDep
 ) -> Response:
-    runtime = _staffing(request)
+    runtime = staffing_of(request)
     code, grid = require_valid_code(code), require_valid_code(grid)
     cmd = LeaveTeam(code, grid, body.role, body.member, body.effective_from, body.reason)
     await runtime.grids.leave(cmd, ctx)
@@ -61,4 +58,4 @@ async def leave_team(
 
 @router.get("/communities/{code}/staffing/findings", response_model=StaffingFindings)
 async def staffing_findings(code: str, request: Request) -> StaffingFindings:
-    return await _staffing(request).queries.findings(require_valid_code(code))
+    return await staffing_of(request).queries.findings(require_valid_code(code))

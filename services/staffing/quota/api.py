@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from services.staffing.quota.schemas import CommunityStaffing, StaffingExplanation
+from services.staffing.runtime import staffing_of
 from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
 
@@ -17,11 +18,11 @@ router = APIRouter()
 async def get_staffing(
     code: str, request: Request, as_of: Annotated[Moment | None, Query()] = None
 ) -> CommunityStaffing:
-    staffing = request.app.state.staffing
+    staffing = staffing_of(request)
     return await staffing.queries.staffing(require_valid_code(code), as_of)
 
 
 @router.get("/communities/{code}/staffing/explain", response_model=StaffingExplanation)
 async def explain_staffing(code: str, request: Request) -> StaffingExplanation:
-    staffing = request.app.state.staffing
+    staffing = staffing_of(request)
     return await staffing.queries.explain(require_valid_code(code))

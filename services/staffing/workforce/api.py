@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from services.staffing.runtime import Staffing
+from services.staffing.runtime import Staffing, staffing_of
 from services.staffing.workforce import commands as c
 from services.staffing.workforce.ids import require_position_id, require_worker_id
 from services.staffing.workforce.schemas import (
@@ -36,11 +36,6 @@ router = APIRouter()
 WorkerStatus = Annotated[str | None, Query(pattern="^(pool|assigned|on_leave|departed)$")]
 
 
-def _staffing(request: Request) -> Staffing:
-    runtime: Staffing = request.app.state.staffing
-    return runtime
-
-
 async def _answer_positions(runtime: Staffing, code: str, status: int) -> Response:
     view = await runtime.queries.positions(code)
     headers = {"Location": f"/communities/{code}/positions", "ETag": f'"{view.version}"'}
@@ -57,7 +52,7 @@ async def _answer_worker(runtime: Staffing, events: list[Envelope], status: int)
 async def community_positions(
     code: str, request: Request, on: Annotated[date | None, Query()] = None
 ) -> CommunityPositionsView:
-    return await _staffing(request).queries.positions(require_valid_code(code), on)
+    return await staffing_of(request).queries.positions(require_valid_code(code), on)
 
 
 @router.post(
@@ -66,7 +61,7 @@ async def community_positions(
 async def authorise_position(
     code: str, body: AuthorisePositionRequest, request: Request, ctx: ContextDep
 ) -> Response:
-    runtime = _staffing(request)
+    runtime = staffing_of(request)
     cmd = c.AuthorisePosition(require_valid_code(code), body.post, body.effective_from)
     await runtime.workforce.authorise(cmd, ctx)
     return await _answer_positions(runtime, cmd.code, 201)
@@ -76,7 +71,7 @@ async def authorise_position(
 async def abolish_position(
     position_id: str, body: AbolishPositionRequest, request: Request, ctx: ContextDep
 ) -> Response:
-    runtime = _staffing(request)
+    runtime = staffing_of(request)
     pid = require_position_id(position_id)
     await runtime.workforce.abolish(c.AbolishPosition(pid, body.effective_from, body.reason), ctx)
     return await _answer_positions(runtime, pid[:17], 200)
@@ -84,7 +79,7 @@ async def abolish_position(
 
 @router.post("/workers", status_code=201, response_model=WorkerView)
 async def recruit_worker(body: RecruitWorkerRequest, request: Request, ctx: ContextDep) -> Response:
-    runtime = _staffing(request)
+    runtime = staffing_of(request)
     cmd = c.RecruitWorker(body.division_code, body.name, body.id_number, body.effective_from)
     return await _answer_worker(runtime, await runtime.workforce.recruit(cmd, ctx), 201)
 
@@ -99,18 +94,18 @@ async def list_workers(
     cursor: Annotated[str | None, Query(max_length=25)] = None,
 ) -> WorkerPage:
     after = require_worker_id(cursor) if cursor else None
-    return await _staffing(request).queries.workers(division_prefix, status, limit, after)
+    return await staffing_of(request).queries.workers(division_prefix, status, limit, after)
 
 
 @router.get("/workers/{worker_id}", response_model=WorkerRecord)
 async def worker_record(worker_id: str, request: Request, _purpose: Purpose) -> WorkerRecord:
-    return await _staffing(request).queries.worker_record(require_worker_id(worker_id))
+    return await staffing_of(request).queries.worker_record(require_worker_id(worker_id))
 
 
 async def _place(
     worker_id: str, body: PlaceWorkerRequest, request: Request, ctx: ContextDep, transfer: bool
 ) -> Response:
-    runtime = _staffing(request)
+    runtime = staffing_of(request)
     cmd = c.PlaceWorker(
         require_worker_id(worker_id), require_position_id(body.position_id), body.effective_from,
         transfer,
@@ -136,13 +131,13 @@ async def transfer_worker(
 async def depart_worker(
     worker_id: str, body: DepartWorkerRequest, request: Request, ctx: ContextDep
 ) -> Response:
-    runtime = _staffing(request)
+    runtime = staffing_of(request)
     cmd = c.DepartWorker(require_worker_id(worker_id), body.effective_from, body.reason)
     return await _answer_worker(runtime, await runtime.workforce.depart(cmd, ctx), 200)
 
 
 async def _record(request: Request, cmd: c.WorkerRecord, ctx: ContextDep) -> Response:
-    runtime = _staffing(request)
+    runtime = staffing_of(request)
     return await _answer_worker(runtime, await runtime.workforce.record(cmd, ctx), 200)
 
 
