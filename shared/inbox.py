@@ -3,9 +3,13 @@
 The processed event id is written to the `inbox` table in the same transaction as the effect,
 so a redelivered event finds itself there and changes nothing. Records are consumed in
 batches (aiokafka's `getmany`): one transaction per batch, then the batch's offsets are
-committed. When an event of the batch fails for good, the batch runs again with each event in
-its own savepoint, so that one is rolled back alone (savepoints cost two statements an event:
-only the rare batch pays them).
+committed. A handler may also work once per batch (`BatchHandler`: shared/subscribers.py's
+reactions read their streams in one query before the first event and write every append
+they decided in one statement after the last). When an event of the batch fails for good,
+the batch runs again with each event in its own savepoint and its appends made at once, so
+that one is rolled back alone (savepoints cost two statements an event: only the rare batch
+pays them). A batch whose appends meet another writer's (an HTTP command on the same
+stream) rolls back and runs again on the new state.
 Offsets are committed only after the transaction did, so a failure means a redelivery, never
 a skipped event (what FastStream issues #2618 and #1980 were about); a crash between the two
 redelivers events the inbox already holds. A message that can never be processed (not a
@@ -13,8 +17,9 @@ CloudEvent, bad payload) is published to the consumer's dead-letter topic with t
 and the consumer moves on. So is an event whose handler fails for good (a constraint it
 breaks, a bug): it is also parked (shared/parking.py: counted, in the health report). A
 fault of the moment (the database restarting) rolls the batch back and retries it, never
-dead-letters it. Batching took staffing's catch-up from one transaction and one offset commit
-per event to one per batch (docs/performance.md, "Staffing catching up").
+dead-letters it. Batching took staffing's catch-up from one transaction, one offset commit
+and one append per event to one of each per batch (docs/performance.md, "Staffing catching
+up").
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import structlog
@@ -34,6 +39,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, TracerProvider
 
 from shared.cloudevents import IncomingEvent, MalformedEvent, from_message
+from shared.errors import ConcurrencyConflict
 from shared.kafka import dead_letter_topic, ensure_topics
 from shared.observability import metrics
 from shared.observability.tracing import tracing_enabled
@@ -45,6 +51,35 @@ log = structlog.get_logger("wuding.inbox")
 EventHandler = Callable[[asyncpg.Connection, IncomingEvent], Awaitable[None]]
 BATCH_RECORDS = 500  # per getmany: large enough to amortise a transaction, small to retry
 FETCH_MAX_WAIT_MS = 10
+CONFLICT_RETRIES = 5  # a batch that meets another writer runs again at once, this often
+
+
+class BatchHandler(Protocol):
+    """A handler that also works once per batch (shared/subscribers.py's reactions): `begin`
+    before the batch's first event (read what it needs at once), `end` after its last (write
+    what it deferred: the transaction's first write)."""
+
+    async def __call__(self, conn: asyncpg.Connection, event: IncomingEvent) -> None: ...
+
+    async def begin(self, conn: asyncpg.Connection, events: Sequence[IncomingEvent]) -> None: ...
+
+    async def end(self, conn: asyncpg.Connection) -> None: ...
+
+
+@dataclass(frozen=True)
+class _PerEvent:
+    """A plain EventHandler as a BatchHandler: nothing to do per batch."""
+
+    handle: EventHandler
+
+    async def __call__(self, conn: asyncpg.Connection, event: IncomingEvent) -> None:
+        await self.handle(conn, event)
+
+    async def begin(self, conn: asyncpg.Connection, events: Sequence[IncomingEvent]) -> None:
+        return None
+
+    async def end(self, conn: asyncpg.Connection) -> None:
+        return None
 
 
 class PoisonEvent(Exception):
@@ -53,6 +88,11 @@ class PoisonEvent(Exception):
 
 class _FailedForGood(Exception):
     """An event of a batch run without savepoints failed for good: run it with them."""
+
+
+class _MetAnotherWriter(Exception):
+    """A stream the batch appends to moved on since the batch read it (an HTTP command on the
+    same community): roll back and run the batch again, on the new state."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +113,7 @@ class InboxConsumer:
         *,
         name: str,
         topics: Sequence[str],
-        handler: EventHandler,
+        handler: EventHandler | BatchHandler,
         bootstrap_servers: str,
         tracer_provider: TracerProvider | None = None,
         retry_delay: float = 1.0,
@@ -83,7 +123,9 @@ class InboxConsumer:
         self.pool = pool
         self.name = name
         self.topics = tuple(topics)
-        self.handler = handler
+        self.handler: BatchHandler = (
+            handler if hasattr(handler, "begin") else _PerEvent(handler)  # type: ignore[assignment]
+        )
         self.bootstrap_servers = bootstrap_servers
         self.dead_letter_topic = dead_letter_topic(name)
         self.retry_delay = retry_delay
@@ -173,12 +215,7 @@ class InboxConsumer:
                 failed.append(_Failed(record, str(exc)))
         processed = duplicates = 0
         if events:
-            try:  # the common case: nothing fails, no savepoint is needed
-                processed, duplicates = await self._apply_all(events, failed, savepoints=False)
-            except _FailedForGood:
-                # An event fails for good: the batch again, each event in its own savepoint,
-                # so only that one is rolled back (and parked, dead-lettered).
-                processed, duplicates = await self._apply_all(events, failed, savepoints=True)
+            processed, duplicates = await self._apply_batch(events, failed)
         if processed and self.on_commit is not None:
             self.on_commit()
         for problem in failed:
@@ -194,23 +231,51 @@ class InboxConsumer:
                 (datetime.now(UTC) - events[-1][1].time).total_seconds()
             )
 
+    async def _apply_batch(
+        self, events: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]],
+        failed: list[_Failed],
+    ) -> tuple[int, int]:  # fmt: skip
+        """The batch's effects: (processed, duplicates); what fails for good joins `failed`."""
+        malformed = list(failed)
+        for _ in range(CONFLICT_RETRIES):
+            failed[:] = malformed
+            try:
+                try:  # the common case: nothing fails, no savepoint, one write at the end
+                    return await self._apply_all(events, failed, savepoints=False)
+                except _FailedForGood:
+                    # An event fails for good: the batch again, each event in its own
+                    # savepoint, so only that one is rolled back (and parked, dead-lettered).
+                    return await self._apply_all(events, failed, savepoints=True)
+            except _MetAnotherWriter:
+                log.info("consumer.conflict_retry", consumer=self.name)
+                metrics.CONSUMER_PROCESSED.labels(self.name, "conflict_retried").inc(len(events))
+        # Conflicting every time: each event alone, a conflict then failing it for good.
+        failed[:] = malformed
+        return await self._apply_all(events, failed, savepoints=True, conflicts_fail=True)
+
     async def _apply_all(
         self, events: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]],
-        failed: list[_Failed], *, savepoints: bool,
+        failed: list[_Failed], *, savepoints: bool, conflicts_fail: bool = False,
     ) -> tuple[int, int]:  # fmt: skip
         """The batch's effects and inbox rows in one transaction: (processed, duplicates).
-        Without `savepoints` an event that fails for good raises _FailedForGood (the whole
-        transaction rolls back); with them it is rolled back alone and added to `failed`."""
-        cache = StreamCache()
+        Without `savepoints` the batch's appends are deferred to its end and an event that
+        fails for good raises _FailedForGood (the whole transaction rolls back); with them it
+        is rolled back alone and added to `failed`. A conflict with another writer raises
+        _MetAnotherWriter, unless `conflicts_fail`."""
+        cache = StreamCache(deferred=not savepoints)
         token = BATCH_CACHE.set(cache)
         try:
-            return await self._apply_in_transaction(events, failed, cache, savepoints)
+            return await self._apply_in_transaction(
+                events, failed, cache, savepoints, conflicts_fail
+            )
+        except ConcurrencyConflict as exc:  # deferred appends at the batch's end
+            raise _MetAnotherWriter from exc
         finally:
             BATCH_CACHE.reset(token)
 
     async def _apply_in_transaction(
         self, events: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]],
-        failed: list[_Failed], cache: StreamCache, savepoints: bool,
+        failed: list[_Failed], cache: StreamCache, savepoints: bool, conflicts_fail: bool,
     ) -> tuple[int, int]:  # fmt: skip
         duplicates = 0
         async with self.pool.acquire() as conn, conn.transaction():
@@ -219,34 +284,42 @@ class InboxConsumer:
                 " WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
                 self.name, [e.event_id for _, e in events],
             ))  # fmt: skip
-            done: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]] = []
+            fresh: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]] = []
             for record, event in events:
                 if event.event_id in seen:
                     duplicates += 1
-                    continue
-                seen.add(event.event_id)  # the same event twice in one batch: once
+                else:
+                    seen.add(event.event_id)  # the same event twice in one batch: once
+                    fresh.append((record, event))
+            await self.handler.begin(conn, [e for _, e in fresh])
+            done: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]] = []
+            for record, event in fresh:
                 mark = cache.mark() if savepoints else None
-                if (problem := await self._apply(conn, event, record, savepoints)) is not None:
-                    if mark is None:
-                        raise _FailedForGood
+                problem = await self._apply(conn, event, record, savepoints, conflicts_fail)
+                if problem is None:
+                    done.append((record, event))
+                elif mark is None:
+                    raise _FailedForGood
+                else:
                     cache.reset(mark)  # its effect was rolled back to its savepoint
                     failed.append(problem)
-                else:
-                    done.append((record, event))
+            await self.handler.end(conn)  # deferred appends: the transaction's first write
             if done:
-                await conn.executemany(
+                await conn.execute(
                     "INSERT INTO inbox (consumer, event_id, topic, event_type)"
-                    " VALUES ($1, $2, $3, $4)",
-                    [(self.name, e.event_id, r.topic, e.type) for r, e in done],
-                )
+                    " SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])",
+                    self.name, [e.event_id for _, e in done], [r.topic for r, _ in done],
+                    [e.type for _, e in done],
+                )  # fmt: skip
         return len(done), duplicates
 
     async def _apply(
         self, conn: asyncpg.Connection, event: IncomingEvent, record: ConsumerRecord[Any, Any],
-        savepoint: bool,
+        savepoint: bool, conflicts_fail: bool,
     ) -> _Failed | None:  # fmt: skip
         """One event's effect (in a savepoint, if asked: rolled back alone if it fails for
-        good). A fault of the moment propagates and rolls the whole batch back."""
+        good). A fault of the moment, or meeting another writer, propagates and rolls the
+        whole batch back."""
         span = (
             self.tracer.start_as_current_span(
                 f"{record.topic} process",
@@ -265,6 +338,10 @@ class InboxConsumer:
                     await self.handler(conn, event)
             except PoisonEvent as exc:
                 return _Failed(record, str(exc))
+            except ConcurrencyConflict as exc:
+                if not conflicts_fail:
+                    raise _MetAnotherWriter from exc
+                return _Failed(record, describe(exc), event)
             except Exception as exc:
                 if is_transient(exc):
                     raise

@@ -24,7 +24,7 @@ from shared.commands import CommandContext
 from shared.errors import ConcurrencyConflict, FieldProblem, StreamPosition, ValidationFailed
 from shared.eventstore.catalog import DomainEvent, EventCatalog
 from shared.eventstore.envelope import Envelope, NewEvent
-from shared.eventstore.store import head_of
+from shared.eventstore.store import PendingAppend, head_of, seal_pending
 
 
 class Store(Protocol):
@@ -55,6 +55,14 @@ class Store(Protocol):
     async def events_of_command(
         self, command_id: UUID, *, conn: asyncpg.Connection | None = None
     ) -> list[Envelope]: ...
+
+    async def read_streams(
+        self, stream_ids: Sequence[str], *, conn: Any = None
+    ) -> dict[str, list[Envelope]]: ...
+
+    async def write_pending(
+        self, pending: Sequence[PendingAppend], *, conn: Any = None
+    ) -> None: ...
 
 
 class State(Protocol):
@@ -92,10 +100,18 @@ class StreamCache:
     """The streams one transaction read and appended, decoded: a consumer's batch folds each
     community's stream once, not once per event (shared/inbox.py sets it for a batch). An
     entry is replaced, never changed, so `mark`/`reset` undo an event rolled back to its
-    savepoint."""
+    savepoint.
 
-    def __init__(self) -> None:
+    `deferred`: saves are sealed and kept in `pending`, and the batch writes them all in one
+    statement at its end (`CommandPipeline.flush`): a batch of 500 reactions is one write, not
+    500. Only a batch without savepoints defers (a savepoint cannot undo what is not written).
+    """
+
+    def __init__(self, *, deferred: bool = False) -> None:
         self.streams: dict[str, tuple[tuple[Envelope, DomainEvent], ...]] = {}
+        self.deferred = deferred
+        self.pending: list[PendingAppend] = []
+        self.commands: dict[UUID, list[Envelope]] = {}  # command id → its pending events
 
     def mark(self) -> dict[str, tuple[tuple[Envelope, DomainEvent], ...]]:
         return dict(self.streams)
@@ -149,7 +165,7 @@ class CommandPipeline:
         for _, event in decoded:
             for state in states:
                 state.apply(event)
-        return head_of([envelope for envelope, _ in decoded])
+        return _head(decoded)
 
     async def _decoded(self, stream_id: str) -> tuple[tuple[Envelope, DomainEvent], ...]:
         if self.cache is not None and stream_id in self.cache.streams:
@@ -159,6 +175,26 @@ class CommandPipeline:
         if self.cache is not None:
             self.cache.streams[stream_id] = decoded
         return decoded
+
+    async def preload(self, stream_ids: Sequence[str]) -> None:
+        """Read the streams a batch will fold into its cache, in one query (no-op without one)."""
+        if self.cache is None:
+            return
+        missing = [s for s in dict.fromkeys(stream_ids) if s not in self.cache.streams]
+        if not missing:
+            return
+        for stream_id, envelopes in (
+            await self.store.read_streams(missing, conn=self.conn)
+        ).items():
+            self.cache.streams[stream_id] = tuple((e, self.catalog.decode(e)) for e in envelopes)
+
+    async def flush(self) -> None:
+        """Write the batch's deferred saves in one statement; ConcurrencyConflict if a stream
+        moved on since it was read (another writer: the batch runs again)."""
+        if self.cache is None or not self.cache.pending:
+            return
+        await self.store.write_pending(self.cache.pending, conn=self.conn)
+        self.cache.pending, self.cache.commands = [], {}
 
     def _remember(self, recorded: Sequence[Envelope]) -> None:
         """Appended events join the cached streams they extend (a stream not cached is read
@@ -219,6 +255,8 @@ class CommandPipeline:
         changes = tuple(c for c in changes if c.events)
         if not changes:
             return []
+        if self.cache is not None and self.cache.deferred:
+            return await self._defer(ctx, changes)
         if len(changes) == 1:
             (c,) = changes
             recorded = await self.store.append(
@@ -233,3 +271,27 @@ class CommandPipeline:
         if self.wake is not None:
             self.wake()
         return recorded
+
+    async def _defer(self, ctx: CommandContext, changes: Sequence[Change]) -> list[Envelope]:
+        """`save` in a deferring batch: checked against the cached heads now, sealed, written
+        by `flush`. The envelopes returned are not yet placed (position 0)."""
+        assert self.cache is not None
+        if (first := self.cache.commands.get(ctx.command_id)) is not None:
+            return first  # the same command twice: its first save stands, as append's replay
+        sealed: list[PendingAppend] = []
+        for i, c in enumerate(changes):
+            head = _head(await self._decoded(c.stream_id))
+            if head != c.expected:
+                raise ConcurrencyConflict(c.stream_id, c.expected.version, head.version)
+            command_id = ctx.command_id if i == 0 else None
+            sealed.append(seal_pending(c.stream_id, c.expected, c.events, command_id))
+        self.cache.pending += sealed
+        recorded = [envelope for p in sealed for envelope in p.envelopes]
+        self.cache.commands[ctx.command_id] = recorded
+        self._remember(recorded)
+        return recorded
+
+
+def _head(decoded: Sequence[tuple[Envelope, DomainEvent]]) -> StreamPosition:
+    """`head_of` a decoded stream."""
+    return head_of([decoded[-1][0]] if decoded else [])

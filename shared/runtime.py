@@ -22,7 +22,7 @@ from shared.projections import Projection, Projector
 from shared.relay import Relay
 from shared.sealing import LogSealed, Sealer, signing_key
 from shared.settings import KernelSettings
-from shared.subscribers import Subscription, inbox_handler
+from shared.subscribers import ReactionHandler, Subscription
 from shared.supervisor import Loop, Supervisor
 
 
@@ -70,7 +70,7 @@ class ServiceRuntime:
             self.pool,
             name=subscription.name,
             topics=subscription.topics,
-            handler=inbox_handler(subscription.handlers, self.pipeline),
+            handler=ReactionHandler(subscription, self.pipeline),
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             on_commit=self.appended,
         )

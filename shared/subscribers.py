@@ -8,6 +8,11 @@ and the inbox row that marks the incoming event processed commit together or not
 redelivery finds the row and changes nothing, a failure leaves neither. Types the map does not
 name are marked processed and change nothing (a topic carries every event of its service).
 `ServiceRuntime` runs each subscription's consumer under its supervisor.
+
+A batch's reactions read and write together: `stream_of` names the stream a reaction to an
+event folds, so the batch reads all of them in one query before its first event, and the
+appends the reactions decide are written in one statement after its last
+(shared/pipeline.py, StreamCache; docs/performance.md, "Staffing catching up").
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import asyncpg
 
 from shared.cloudevents import IncomingEvent
 from shared.commands import CommandContext
-from shared.inbox import EventHandler
 from shared.pipeline import CommandPipeline
 
 Reaction = Callable[[IncomingEvent, CommandPipeline], Awaitable[None]]
@@ -32,6 +36,8 @@ class Subscription:
     name: str  # the consumer group, and the inbox's `consumer`
     topics: Sequence[str]
     handlers: Mapping[str, Reaction]  # a service's EVENT_HANDLERS
+    # The stream a reaction to the event folds (None: none), read for a whole batch at once.
+    stream_of: Callable[[IncomingEvent], str | None] = lambda event: None
 
 
 @dataclass(frozen=True)
@@ -57,12 +63,29 @@ def reaction_context(event: IncomingEvent, consumer: str) -> CommandContext:
     )
 
 
-def inbox_handler(handlers: Mapping[str, Reaction], pipeline: CommandPipeline) -> EventHandler:
-    """The InboxConsumer handler running `handlers` on the inbox's connection."""
+class ReactionHandler:
+    """The InboxConsumer handler (a shared/inbox.py BatchHandler) running a subscription's
+    reactions on the inbox's connection."""
 
-    async def handle(conn: asyncpg.Connection, event: IncomingEvent) -> None:
-        reaction = handlers.get(event.type)
+    def __init__(self, subscription: Subscription, pipeline: CommandPipeline) -> None:
+        self.subscription = subscription
+        self.pipeline = pipeline
+
+    async def __call__(self, conn: asyncpg.Connection, event: IncomingEvent) -> None:
+        reaction = self.subscription.handlers.get(event.type)
         if reaction is not None:
-            await reaction(event, pipeline.on(conn))
+            await reaction(event, self.pipeline.on(conn))
 
-    return handle
+    async def begin(self, conn: asyncpg.Connection, events: Sequence[IncomingEvent]) -> None:
+        """Read every stream the batch's reactions fold, in one query."""
+        streams = [
+            stream
+            for event in events
+            if event.type in self.subscription.handlers
+            and (stream := self.subscription.stream_of(event)) is not None
+        ]
+        await self.pipeline.on(conn).preload(streams)
+
+    async def end(self, conn: asyncpg.Connection) -> None:
+        """Write every append the batch's reactions deferred, in one statement."""
+        await self.pipeline.on(conn).flush()

@@ -12,7 +12,7 @@ import pytest
 from shared.errors import ConcurrencyConflict, StreamPosition
 from shared.eventstore import NewEvent
 from shared.eventstore.hashing import recompute_hash
-from shared.eventstore.store import head_of
+from shared.eventstore.store import head_of, seal_pending
 from shared.pipeline import Store
 
 
@@ -98,3 +98,30 @@ class EventStoreContract:
         moment = datetime.now(UTC)
         await store.append("s-8", head_of(first), [ev(2)])
         assert [e.payload["n"] for e in await store.read_stream("s-8", until=moment)] == [1]
+
+    async def test_pending_appends_are_written_together_all_or_none(self, store: Store) -> None:
+        """Guards write_pending (a consumer's batch: appends sealed as its reactions decide,
+        written at its end): several streams and two appends to one stream land in one
+        transaction, chained and placed in order; if any stream moved on since, nothing of
+        the batch is written."""
+        await store.append("p-b", StreamPosition(), [ev(1)])
+        first = seal_pending("p-a", StreamPosition(), [ev(1), ev(2)], uuid4())
+        then = seal_pending("p-a", head_of(first.envelopes), [ev(3)], uuid4())
+        b_head = head_of(await store.read_stream("p-b"))
+        other = seal_pending("p-b", b_head, [ev(2)], None)
+        await store.write_pending([first, other, then])
+        streams = await store.read_streams(["p-a", "p-b", "p-none"])
+        assert [e.payload["n"] for e in streams["p-a"]] == [1, 2, 3]
+        assert [e.payload["n"] for e in streams["p-b"]] == [1, 2]
+        assert streams["p-none"] == []
+        assert all(recompute_hash(e) == e.hash for e in streams["p-a"] + streams["p-b"])
+        assert streams["p-a"][2].prev_hash == streams["p-a"][1].hash
+        assert len({e.transaction_id for e in streams["p-a"] + streams["p-b"][1:]}) == 1
+        assert [e.event_id for e in await store.events_of_command(then.command_id)] == [
+            then.envelopes[0].event_id
+        ]
+        stale = seal_pending("p-b", b_head, [ev(99)], None)  # p-b moved on since
+        fresh = seal_pending("p-c", StreamPosition(), [ev(1)], uuid4())
+        with pytest.raises(ConcurrencyConflict):
+            await store.write_pending([fresh, stale])
+        assert (await store.read_streams(["p-b", "p-c"])) == {"p-b": streams["p-b"], "p-c": []}

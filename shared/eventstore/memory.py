@@ -16,14 +16,14 @@ from uuid import UUID
 
 from shared.errors import ConcurrencyConflict, StreamPosition
 from shared.eventstore.envelope import Envelope, NewEvent
-from shared.eventstore.store import head_of, seal
+from shared.eventstore.store import PendingAppend, head_of, seal
 
 
 class MemoryEventStore:
     def __init__(self) -> None:
         self.streams: dict[str, list[Envelope]] = {}
-        self.commands: dict[UUID, int] = {}  # command id → transaction id
-        self.transactions: dict[int, list[Envelope]] = {}
+        self.commands: dict[UUID, list[Envelope]] = {}  # command id → the events it appended
+        self.transactions = 0
         self.position = 0
 
     async def append(
@@ -47,13 +47,14 @@ class MemoryEventStore:
         conn: Any = None,
     ) -> list[Envelope]:
         if command_id is not None and command_id in self.commands:
-            return list(self.transactions[self.commands[command_id]])
+            return list(self.commands[command_id])
         for stream_id, expected, events in appends:
             if events and head_of(self.streams.get(stream_id, [])) != expected:
                 raise ConcurrencyConflict(stream_id, expected.version)
         if not any(events for _, _, events in appends):
             return []
-        transaction_id = len(self.transactions) + 1
+        self.transactions += 1
+        transaction_id = self.transactions
         recorded: list[Envelope] = []
         for stream_id, expected, events in appends:
             placed = []
@@ -64,10 +65,32 @@ class MemoryEventStore:
                 )
             self.streams.setdefault(stream_id, []).extend(placed)
             recorded += placed
-        self.transactions[transaction_id] = recorded
         if command_id is not None:
-            self.commands[command_id] = transaction_id
+            self.commands[command_id] = recorded
         return list(recorded)
+
+    async def write_pending(self, pending: Sequence[PendingAppend], *, conn: Any = None) -> None:
+        heads: dict[str, StreamPosition] = {}  # all or none: check every append first
+        for p in pending:
+            head = heads.get(p.stream_id) or head_of(self.streams.get(p.stream_id, []))
+            if head != p.expected or (p.command_id is not None and p.command_id in self.commands):
+                raise ConcurrencyConflict(p.stream_id, p.expected.version)
+            heads[p.stream_id] = head_of(p.envelopes)
+        self.transactions += 1
+        command: list[Envelope] = []  # a pending without a command id joins the one before
+        for p in pending:
+            if p.command_id is not None:
+                command = self.commands[p.command_id] = []
+            for envelope in p.envelopes:
+                self.position += 1
+                placed = envelope._replace(position=self.position, transaction_id=self.transactions)
+                self.streams.setdefault(p.stream_id, []).append(placed)
+                command.append(placed)
+
+    async def read_streams(
+        self, stream_ids: Sequence[str], *, conn: Any = None
+    ) -> dict[str, list[Envelope]]:
+        return {s: list(self.streams.get(s, [])) for s in stream_ids}
 
     async def read_stream(
         self, stream_id: str, *, until: datetime | None = None, conn: Any = None
@@ -77,5 +100,4 @@ class MemoryEventStore:
         ]
 
     async def events_of_command(self, command_id: UUID, *, conn: Any = None) -> list[Envelope]:
-        transaction_id = self.commands.get(command_id)
-        return [] if transaction_id is None else list(self.transactions[transaction_id])
+        return list(self.commands.get(command_id, []))

@@ -61,6 +61,42 @@ RETURNING event_id, position, transaction_id
 """
 
 
+# Many appends (several commands, several streams) in one statement: a consumer's batch
+# (shared/pipeline.py, StreamCache). Each stream's first row checks its predecessor's hash;
+# its later rows' predecessors are in this statement, and the unique (stream_id,
+# stream_version) index refuses a version another transaction took.
+_WRITE_PENDING = """
+WITH written AS (
+INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version,
+                    payload, metadata, recorded_at, command_id, prev_hash, hash)
+SELECT e.event_id, e.stream_id, e.stream_version, e.event_type, e.schema_version,
+       e.payload, e.metadata, e.recorded_at, e.command_id, e.prev_hash, e.hash
+FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::json[],
+            $7::json[], $8::timestamptz[], $9::uuid[], $10::bytea[], $11::bytea[],
+            $12::bool[])
+     AS e(event_id, stream_id, stream_version, event_type, schema_version, payload,
+          metadata, recorded_at, command_id, prev_hash, hash, first)
+WHERE NOT e.first
+   OR (SELECT p.hash FROM events p
+       WHERE p.stream_id = e.stream_id AND p.stream_version = e.stream_version - 1)
+      IS NOT DISTINCT FROM e.prev_hash
+RETURNING 1)
+SELECT count(*) FROM written
+"""
+
+
+_EVENTS_OF_COMMAND = f"""
+SELECT {ENVELOPE_COLUMNS} FROM events
+WHERE transaction_id = (SELECT c.transaction_id FROM events c WHERE c.command_id = $1)
+  AND position >= (SELECT c.position FROM events c WHERE c.command_id = $1)
+  AND position < coalesce(
+      (SELECT min(n.position) FROM events c JOIN events n USING (transaction_id)
+       WHERE c.command_id = $1 AND n.position > c.position AND n.command_id IS NOT NULL),
+      9223372036854775807)
+ORDER BY position
+"""
+
+
 def envelopes_from_rows(rows: Iterable[asyncpg.Record]) -> list[Envelope]:
     """Rows selected with ENVELOPE_COLUMNS (same order as Envelope's fields) as Envelopes."""
     # Unpacked in the loop's target: no tuple copy and no indexing per row (readers build one
@@ -161,6 +197,55 @@ class EventStore:
                 )  # fmt: skip
         return recorded
 
+    async def write_pending(
+        self, pending: Sequence[PendingAppend], *, conn: asyncpg.Connection | None = None
+    ) -> None:
+        """Write appends sealed earlier (`seal_pending`), all or none, in one statement (with
+        `conn`, inside the caller's transaction); raise ConcurrencyConflict if any stream
+        moved on since.
+
+        Must be the transaction's first write, as `append` must.
+        """
+        if not pending:
+            return
+        if conn is None:
+            async with self.pool.acquire() as own:
+                return await self.write_pending(pending, conn=own)
+        started = time.perf_counter()
+        rows: list[tuple[_Sealed, str, UUID | None, bool]] = []
+        streams: set[str] = set()
+        for p in pending:
+            for i, s in enumerate(p.sealed):
+                rows.append((s, p.stream_id, p.command_id if i == 0 else None,
+                             p.stream_id not in streams))  # fmt: skip
+                streams.add(p.stream_id)
+        columns = _columns([s for s, _, _, _ in rows])
+        try:
+            written = await conn.fetchval(
+                _WRITE_PENDING, columns[0], [r[1] for r in rows], *columns[1:7],
+                [r[2] for r in rows], columns[7], columns[8], [r[3] for r in rows],
+            )  # fmt: skip
+        except asyncpg.UniqueViolationError as exc:
+            raise ConcurrencyConflict(_stream_of(exc, pending), 0) from exc
+        if written != len(rows):
+            raise ConcurrencyConflict(pending[0].stream_id, pending[0].expected.version)
+        metrics.APPEND_SECONDS.observe(time.perf_counter() - started)
+
+    async def read_streams(
+        self, stream_ids: Sequence[str], *, conn: Executor | None = None
+    ) -> dict[str, list[Envelope]]:
+        """Several streams in one query: each id given → its events in version order."""
+        executor = conn if conn is not None else self.pool
+        rows = await executor.fetch(
+            f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE stream_id = ANY($1::text[])"
+            " ORDER BY stream_id, stream_version",
+            list(stream_ids),
+        )
+        streams: dict[str, list[Envelope]] = {stream_id: [] for stream_id in stream_ids}
+        for envelope in envelopes_from_rows(rows):
+            streams[envelope.stream_id].append(envelope)
+        return streams
+
     async def read_stream(
         self, stream_id: str, *, until: datetime | None = None, conn: Executor | None = None
     ) -> list[Envelope]:
@@ -179,14 +264,10 @@ class EventStore:
     ) -> list[Envelope]:
         """The events a command appended, if it did: replays answer from these."""
         # Only the command's first event carries the command id; the rest of its events (of
-        # one stream, or of several with `append_together`) share its transaction.
+        # one stream, or of several with `append_together`) follow it in its transaction, up
+        # to the next command's first event (a consumer's batch is one transaction of many).
         executor: Executor = conn if conn is not None else self.pool
-        rows = await executor.fetch(
-            f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE transaction_id ="
-            " (SELECT transaction_id FROM events WHERE command_id = $1)"
-            " ORDER BY position",
-            command_id,
-        )
+        rows = await executor.fetch(_EVENTS_OF_COMMAND, command_id)
         return envelopes_from_rows(rows)
 
 
@@ -204,6 +285,35 @@ class _Sealed:
     envelope: Envelope
     payload_json: str
     metadata_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAppend:
+    """One command's events for one stream, sealed now and written later with others
+    (`EventStore.write_pending`): a consumer's batch writes all its appends at once."""
+
+    stream_id: str
+    expected: StreamPosition
+    sealed: list[_Sealed]
+    command_id: UUID | None
+
+    @property
+    def envelopes(self) -> list[Envelope]:
+        return [s.envelope for s in self.sealed]
+
+
+def seal_pending(
+    stream_id: str, expected: StreamPosition, events: Sequence[NewEvent],
+    command_id: UUID | None,
+) -> PendingAppend:  # fmt: skip
+    """The append `EventStore.append` would make, sealed (ids, versions, hashes) but unwritten."""
+    return PendingAppend(stream_id, expected, _seal(stream_id, expected, events), command_id)
+
+
+def _stream_of(exc: asyncpg.UniqueViolationError, pending: Sequence[PendingAppend]) -> str:
+    """The stream a unique violation names in its detail, if one of ours (for the message)."""
+    detail = getattr(exc, "detail", "") or ""
+    return next((p.stream_id for p in pending if p.stream_id in detail), "(batch)")
 
 
 def new_event_id() -> UUID:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +19,7 @@ from aiokafka import AIOKafkaConsumer
 from services import cli
 from shared.audit import verify
 from shared.id_card import check_character
+from tests.conftest import Stack, superuser_url
 from tests.e2e.conftest import Platform, community, new_division
 
 NAME = "王晓梅"
@@ -64,13 +67,15 @@ async def authorise(platform: Platform, code: str, *posts: str) -> None:
         assert status == 201, body
 
 
-async def assign(platform: Platform, worker: str, position_id: str) -> None:
+async def assign(
+    platform: Platform, worker: str, position_id: str, effective_from: str = "2025-02-01"
+) -> None:
     status, body = await call(
         platform,
         "zhenhai",
         "POST",
         f"/workers/{worker}/assign",
-        {"position_id": position_id, "effective_from": "2025-02-01"},
+        {"position_id": position_id, "effective_from": effective_from},
     )
     assert status == 200, body
 
@@ -213,6 +218,7 @@ async def test_a_worker_record_is_read_for_a_stated_purpose_and_every_read_is_au
     status, record = await call(platform, "zhenhai", "GET", path, purpose="2025年度薪酬核定")
     assert status == 200, record
     assert record["name"] == NAME and record["id_number"] == id_number(201)
+    assert record["personal_data"] == "readable"
     status, _ = await call(platform, "yinzhou", "GET", path, purpose="跨区调阅测试")
     assert status == 403
 
@@ -283,6 +289,7 @@ async def test_erasing_a_worker_keeps_the_chain_and_hides_the_personal_fields(
                                 purpose="删除后核查")  # fmt: skip
     assert status == 200
     assert record["erased"] is True and record["name"] is None and record["id_number"] is None
+    assert record["personal_data"] == "erased"
     deadline = asyncio.get_running_loop().time() + 20
     while True:  # the workers read model shows the erasure too
         _, page = await call(
@@ -330,15 +337,21 @@ async def test_the_district_floor_and_vacancies_are_read_per_district(platform: 
     await authorise(platform, code, "grid_worker", "grid_worker")
     worker = await recruit(platform, code[:12], 501)
     await assign(platform, worker, f"{code}-001")
+    later = await recruit(platform, code[:12], 502)  # assigned from next month: not yet filled
+    next_month = (date.today() + timedelta(days=31)).isoformat()
+    await assign(platform, later, f"{code}-002", effective_from=next_month)
 
     deadline = asyncio.get_running_loop().time() + 20
-    while True:  # read models: wait until they show this community's positions
-        body = await district()
-        mine = [v for v in body["vacancies"] if v["code"] == code]
-        if mine and mine[0]["filled"] == 1:
+    while True:  # read models: wait until they show both assignments
+        _, page = await call(platform, "zhenhai", "GET", f"/workers?division_prefix={code[:12]}",
+                             purpose="区级空岗核查")  # fmt: skip
+        assigned = {w["worker_id"] for w in page["items"] if w["status"] == "assigned"}
+        if {worker, later} <= assigned:
             break
-        assert asyncio.get_running_loop().time() < deadline, body
+        assert asyncio.get_running_loop().time() < deadline, page
         await asyncio.sleep(0.1)
+    body = await district()
+    mine = [v for v in body["vacancies"] if v["code"] == code]
     assert mine[0] == {"code": code, "quota": 3, "authorised": 2, "filled": 1, "vacant": 1}
     assert body["floor"] == -(-body["residents"] * 18 // 10000)  # rounded up
     assert body["below_floor"] == (body["filled"] < body["floor"])
@@ -508,3 +521,26 @@ async def test_pay_below_the_floor_is_a_finding_with_the_figures(platform: Platf
         await asyncio.sleep(0.1)
     assert fair not in mine
     assert (mine[low]["annual_pay_fen"], mine[low]["floor_fen"]) == (10_000_000, 10_500_000)
+
+
+async def test_a_key_that_does_not_open_the_sealed_fields_serves_the_rest_of_the_record(
+    platform: Platform, stack: Stack
+) -> None:
+    """Guards: a worker's stored key replaced (tampering, or a restore that mixed the keys
+    table and the log) made GET /v1/workers/{id} a 500. Now the record is served with the
+    personal fields withheld and `personal_data: unreadable`; the fault is for the operators
+    (logged with the pseudonymous id), and the read is still audited."""
+    worker = await recruit(platform, new_division(), 801)
+    conn = await asyncpg.connect(superuser_url(stack, platform.staffing_db))
+    try:
+        await conn.execute(
+            "UPDATE personal_keys SET data_key = $2 WHERE subject = $1", worker, os.urandom(32)
+        )
+    finally:
+        await conn.close()
+    status, record = await call(platform, "zhenhai", "GET", f"/workers/{worker}",
+                                purpose="密钥篡改后核查")  # fmt: skip
+    assert status == 200, record
+    assert record["personal_data"] == "unreadable"
+    assert record["name"] is None and record["id_number"] is None
+    assert record["worker_id"] == worker and record["status"] == "pool"

@@ -9,7 +9,8 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared.cloudevents import IncomingEvent
-from shared.eventstore import DomainEvent, EventCatalog
+from shared.commands import CommandContext
+from shared.eventstore import DomainEvent, EventCatalog, EventStore
 from shared.eventstore.store import head_of
 from shared.kafka import ensure_topics
 from shared.pipeline import Change, CommandPipeline
@@ -97,3 +98,70 @@ async def test_a_reactions_events_and_its_inbox_row_commit_or_roll_back_together
     assert dict((k, v.decode()) for k, v in dead.headers)["dlt_reason"].endswith(
         "a negative count cannot be tallied"
     )
+
+
+async def test_a_batch_that_meets_another_writer_runs_again_and_parks_nothing(
+    stack: Stack, registry_db: str
+) -> None:
+    """Guards the deferred batch (shared/inbox.py, shared/pipeline.py StreamCache): reactions
+    to three events fold one shared stream, each seeing the ones before; the batch's appends
+    wait for its end. Another writer (an HTTP command on the same community) appends to that
+    stream in between, so the batch's write meets a taken version: the batch rolls back and
+    runs again on the new state — every event applied once, after the other writer's, nothing
+    parked. Before, a reaction that met another writer was parked and dead-lettered as if it
+    could never be processed."""
+    topic, name = f"in-{uuid4().hex[:6]}.events", f"tally-{uuid4().hex[:6]}"
+    catalog = EventCatalog(source="/wuding/tally")
+    catalog.register(Tallied)
+    settings = KernelSettings(
+        service="registry", relay_enabled=False, kafka_bootstrap_servers=stack.bootstrap_servers
+    )
+    pool = await asyncpg.create_pool(registry_db, min_size=1, max_size=5)
+    assert pool is not None
+    other = CommandPipeline(EventStore(pool), catalog)
+    runs: list[int] = []
+
+    async def record_tally(event: IncomingEvent, pipeline: CommandPipeline) -> None:
+        ctx = reaction_context(event, name)
+        total, head = await pipeline.fold("tally", Sum())
+        runs.append(total.n)
+        if len(runs) == 1:  # the other writer appends after this batch read the stream
+            octx = CommandContext("clerk", "user")
+            oevent = other.new_event(Tallied(n=100), "Correct", octx, subject="tally")
+            await other.save(octx, Change("tally", head_of(await other.load("tally")), [oevent]))
+        new = other.new_event(Tallied(n=event.data["n"]), "RecordTally", ctx, subject="tally")
+        await pipeline.save(ctx, Change("tally", head, [new]))
+
+    subscription = Subscription(name, [topic], {"Counted": record_tally}, lambda e: "tally")
+    runtime = ServiceRuntime(settings, pool, catalog, [], [subscription])
+    await ensure_topics(stack.bootstrap_servers, topic)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
+    await producer.start()
+    try:
+        for n in (1, 2, 3):
+            value, headers = cloudevent(str(uuid4()), n)
+            await producer.send(topic, value, key=b"k", headers=headers)
+        await producer.flush()
+        runtime.start()
+
+        async def all_seen() -> bool:
+            return await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", name) == 3
+
+        await until(all_seen)
+        stream = await other.load("tally")
+        parked = await pool.fetchval("SELECT count(*) FROM parked_events")
+    finally:
+        await producer.stop()
+        await runtime.stop()
+    assert [e.payload["n"] for e in stream] == [100, 1, 2, 3]
+    assert parked == 0
+    assert runs[0] == 0 and runs[-3:] == [100, 101, 103]  # the run again saw the writer's
+
+
+class Sum:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def apply(self, event: DomainEvent) -> None:
+        assert isinstance(event, Tallied)
+        self.n += event.n

@@ -6,13 +6,17 @@ import ast
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from shared.commands import CommandContext
+from shared.errors import ConcurrencyConflict
 from shared.eventstore import DomainEvent, Envelope, EventCatalog
 from shared.eventstore.memory import MemoryEventStore
+from shared.eventstore.store import head_of
 from shared.pipeline import BATCH_CACHE, Change, CommandPipeline, StreamCache
 
 ROOT = Path(__file__).parents[2]
-APPENDS = {"append", "append_together"}
+APPENDS = {"append", "append_together", "write_pending"}
 # The pipeline, the stores themselves, and the relay's sealer: a seal is the log's own
 # record of what was published, not a command (no actor, no command id, no wake-up).
 ALLOWED = {"shared/pipeline.py", "shared/eventstore/store.py", "shared/eventstore/memory.py",
@@ -108,3 +112,46 @@ async def test_a_batch_reads_each_stream_once_and_its_cache_follows_appends_and_
     finally:
         BATCH_CACHE.reset(token)
     assert CommandPipeline(store, catalog).on(None).cache is None  # type: ignore[arg-type]
+
+
+async def test_a_deferring_batch_writes_its_saves_at_flush_and_refuses_a_moved_stream() -> None:
+    """Guards the deferred batch (shared/inbox.py without savepoints): the preloaded streams
+    are read once for the batch; saves are checked against what the batch read, seen by the
+    batch's later folds, written only by `flush`, all at once; a stream another writer moved
+    on since fails the flush and nothing of the batch is written."""
+    catalog = EventCatalog(source="/test")
+    catalog.register(Counted)
+    store = CountingStore()
+    ctx = CommandContext("t", "t")
+    await store.append("b", head_of([]), [catalog.new_event(Counted(n=1), {})])
+
+    async def batch(*, moved: bool) -> None:
+        cache = StreamCache(deferred=True)
+        token = BATCH_CACHE.set(cache)
+        try:
+            pipeline = CommandPipeline(store, catalog).on(None)  # type: ignore[arg-type]
+            await pipeline.preload(["a", "b"])
+            for stream in ("a", "b", "a"):
+                c = CommandContext("t", "t")
+                _, head = await pipeline.fold(stream, Total())
+                new = [pipeline.new_event(Counted(n=2), "C", c, subject=stream)]
+                await pipeline.save(c, Change(stream, head, new))
+            assert (await pipeline.fold("a", Total()))[0].n == 4
+            assert await store.read_stream("a") == []  # nothing written before the flush
+            with pytest.raises(ConcurrencyConflict):  # a stale head is refused at once
+                await pipeline.save(ctx, Change("a", head_of([]), [new[0]]))
+            if moved:
+                b = await store.read_stream("b")
+                await store.append("b", head_of(b), [catalog.new_event(Counted(n=9), {})])
+            await pipeline.flush()
+        finally:
+            BATCH_CACHE.reset(token)
+
+    with pytest.raises(ConcurrencyConflict):
+        await batch(moved=True)
+    assert await store.read_stream("a") == []
+    reads = store.reads
+    await batch(moved=False)
+    assert [e.payload["n"] for e in await store.read_stream("a")] == [2, 2]
+    assert [e.payload["n"] for e in await store.read_stream("b")] == [1, 9, 2]
+    assert store.reads - reads == 3  # the test's own reads: the batch preloaded its streams

@@ -33,8 +33,12 @@ class DistrictQueries(Queries):
             """SELECT q.code, q.residents, q.quota,
                       count(p.position_id) FILTER (WHERE p.effective_from <= $2
                           AND (p.abolished_from IS NULL OR p.abolished_from > $2)) AS authorised,
-                      count(p.worker_id) FILTER (WHERE p.effective_from <= $2
-                          AND (p.abolished_from IS NULL OR p.abolished_from > $2)) AS filled
+                      count(p.position_id) FILTER (WHERE p.effective_from <= $2
+                          AND (p.abolished_from IS NULL OR p.abolished_from > $2)
+                          AND (SELECT h.worker_id FROM staffing_holders h  -- holder_on
+                               WHERE h.position_id = p.position_id AND h.since <= $2
+                               ORDER BY h.since DESC, h.version DESC LIMIT 1) IS NOT NULL
+                      ) AS filled
                FROM staffing_quotas q LEFT JOIN staffing_positions p ON p.code = q.code
                WHERE q.code LIKE $1 || '%' AND q.status <> 'ended'
                GROUP BY q.code, q.residents, q.quota ORDER BY q.code""",

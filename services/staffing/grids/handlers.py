@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from services.staffing.grids.decide import CommunityGrids, Member, join, leave, observe_grid
 from services.staffing.quota.events import community_stream
-from services.staffing.quota.handlers import CONSUMER
+from services.staffing.quota.handlers import CONSUMER, observed_code, observed_stream
 from services.staffing.quota.packs import StaffingBook, StaffingPack, TeamRole
 from services.staffing.workforce.decide import CommunityPositions, Worker
 from services.staffing.workforce.events import worker_stream
@@ -54,8 +54,7 @@ class GridObserver:
 
     async def observe(self, event: IncomingEvent, pipeline: CommandPipeline) -> None:
         """ObserveGrids: follow a registry grid event (on the inbox's transaction)."""
-        code = str(event.data.get("code") or event.subject)
-        stream = community_stream(code)
+        code, stream = observed_code(event), observed_stream(event)
         grids, positions = CommunityGrids(), CommunityPositions()
         head = await pipeline.fold_many(stream, grids, positions)
         if positions.division_code is None:

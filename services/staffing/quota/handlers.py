@@ -19,14 +19,23 @@ from shared.subscribers import reaction_context
 CONSUMER = "staffing"
 
 
+def observed_code(event: IncomingEvent) -> str:
+    """The community a registry event concerns (its code; the subject for the few without)."""
+    return str(event.data.get("code") or event.subject)
+
+
+def observed_stream(event: IncomingEvent) -> str:
+    """The staffing stream a reaction to a registry event folds and appends to."""
+    return community_stream(observed_code(event))
+
+
 class QuotaHandlers:
     def __init__(self, book: StaffingBook | None = None) -> None:
         self.book = book or StaffingBook.shipped()
 
     async def observe(self, event: IncomingEvent, pipeline: CommandPipeline) -> None:
         """ObserveCommunity: follow a registry event; re-decide the quota when it matters."""
-        code = str(event.data.get("code") or event.subject)
-        stream = community_stream(code)
+        code, stream = observed_code(event), observed_stream(event)
         state, head = await pipeline.fold(stream, CommunityQuota())
         try:
             facts = observed(event.type, event.data, state.facts)

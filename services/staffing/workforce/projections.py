@@ -18,7 +18,7 @@ _WORKER_STATUS = {
 
 class WorkforceProjection:
     name = "staffing_workforce"
-    tables: tuple[str, ...] = ("staffing_positions", "staffing_workers")
+    tables: tuple[str, ...] = ("staffing_positions", "staffing_workers", "staffing_holders")
 
     async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         p, kind, at = envelope.payload, envelope.event_type, envelope.recorded_at
@@ -43,6 +43,7 @@ class WorkforceProjection:
                 " WHERE position_id = $1",
                 p["position_id"], filled, at,
             )  # fmt: skip
+            await self._hold(conn, envelope)
         elif kind == "WorkerRecruited":
             await conn.execute(
                 """INSERT INTO staffing_workers (worker_id, division_code, status, recruited_on,
@@ -73,3 +74,13 @@ class WorkforceProjection:
                 "UPDATE staffing_workers SET version = $2, updated_at = $3 WHERE worker_id = $1",
                 p["worker_id"], envelope.stream_version, at,
             )  # fmt: skip
+
+    async def _hold(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        """Who holds the position from the event's day (None: vacated)."""
+        p = envelope.payload
+        await conn.execute(
+            """INSERT INTO staffing_holders (position_id, version, since, worker_id)
+               VALUES ($1, $2, $3::text::date, $4) ON CONFLICT DO NOTHING""",
+            p["position_id"], envelope.stream_version, p["effective_from"],
+            p["worker_id"] if envelope.event_type == "PositionFilled" else None,
+        )  # fmt: skip

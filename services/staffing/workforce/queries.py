@@ -5,6 +5,9 @@ only, for a read that stated its purpose (the gateway audits it)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
+
+import structlog
 
 from services.staffing.district.events import district_stream
 from services.staffing.district.pay import check_pay, incomes_of
@@ -26,6 +29,8 @@ from shared.errors import NotFound
 from shared.eventstore import Envelope
 from shared.personal_data import PersonalVault
 from shared.queries import Queries
+
+log = structlog.get_logger("wuding.staffing.workforce")
 
 
 class WorkforceQueries(Queries):
@@ -72,13 +77,13 @@ class WorkforceQueries(Queries):
     async def worker_record(self, wid: str) -> WorkerRecord:
         """The full record, the sealed fields opened (null once erased)."""
         worker, envelopes = await self._worker(wid)
-        recruited = envelopes[0].payload
-        personal = await self.vault.open(self.pool, wid, recruited["personal"])
+        personal, state = await self._personal(wid, envelopes[0].payload["personal"])
         pack = self.book.deciding_for(worker.division_code)
         return WorkerRecord(
             **_view(worker, envelopes).model_dump(),
-            name=personal["name"] if personal else None,
-            id_number=personal["id_number"] if personal else None,
+            name=personal.get("name"),
+            id_number=personal.get("id_number"),
+            personal_data=state,
             appraisals=[
                 AppraisalView(year=y, result=r, consequence=pack.appraisal[r] if pack else "")
                 for y, r in sorted(worker.appraisals.items())
@@ -89,6 +94,19 @@ class WorkforceQueries(Queries):
                 for level, on in worker.qualifications.items()
             ],
         )  # fmt: skip
+
+    async def _personal(
+        self, wid: str, sealed: dict[str, str]
+    ) -> tuple[dict[str, str], Literal["readable", "erased", "unreadable"]]:
+        """The worker's opened fields and their state. A key that does not open them is an
+        integrity fault for the operators, not the reader's: the rest of the record is
+        still served (the reason is logged, never the fields)."""
+        try:
+            personal = await self.vault.open(self.pool, wid, sealed)
+        except ValueError as exc:
+            log.error("personal_data.unreadable", worker_id=wid, error=str(exc))
+            return {}, "unreadable"
+        return (personal, "readable") if personal is not None else ({}, "erased")
 
     async def _pay(self, worker: Worker) -> list[PayView]:
         """Each recorded year's pay against the pack's floor (seed 004 §五, 001 §二(三)2)."""

@@ -130,8 +130,13 @@ class WorkerView(BaseModel):
 class WorkerRecord(WorkerView):
     """A worker's full record: read only with a stated purpose (X-Purpose), and audited."""
 
-    name: str | None = Field(description="null once the worker is erased")
-    id_number: str | None = Field(description="null once the worker is erased")
+    name: str | None = Field(description="null unless personal_data is readable")
+    id_number: str | None = Field(description="null unless personal_data is readable")
+    personal_data: Literal["readable", "erased", "unreadable"] = Field(
+        description="erased: the worker's key was destroyed (wuding staffing erase-worker);"
+        " unreadable: the stored key does not open the sealed fields (tampering or a restore"
+        " that mixed keys and events), logged for the operators"
+    )
     appraisals: list[AppraisalView]
     pay: list[PayView]
     qualifications: list[QualificationView]
