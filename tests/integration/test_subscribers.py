@@ -45,14 +45,10 @@ def tally_service(name: str) -> dict[str, object]:
     return {"Counted": record_tally}
 
 
-async def test_a_reactions_events_and_its_inbox_row_commit_or_roll_back_together(
+async def tally_setup(
     stack: Stack, registry_db: str
-) -> None:
-    """Guards: a reaction to another service's event appends through the pipeline on the
-    inbox's connection: applied, its events and its inbox row are both there (once, however
-    often the event arrives); failed after its append, neither is (the append rolled back with
-    the inbox row, the event parked and dead-lettered). Before, `Handlers.append` could not
-    append on the inbox's connection, and no service ran its consumers."""
+) -> tuple[str, str, EventCatalog, KernelSettings, asyncpg.Pool]:
+    """A fresh topic and consumer name, the tally service's catalogue, settings and pool."""
     topic, name = f"in-{uuid4().hex[:6]}.events", f"tally-{uuid4().hex[:6]}"
     catalog = EventCatalog(source="/wuding/tally")
     catalog.register(Tallied)
@@ -61,6 +57,18 @@ async def test_a_reactions_events_and_its_inbox_row_commit_or_roll_back_together
     )
     pool = await asyncpg.create_pool(registry_db, min_size=1, max_size=5)
     assert pool is not None
+    return topic, name, catalog, settings, pool
+
+
+async def test_a_reactions_events_and_its_inbox_row_commit_or_roll_back_together(
+    stack: Stack, registry_db: str
+) -> None:
+    """Guards: a reaction to another service's event appends through the pipeline on the
+    inbox's connection: applied, its events and its inbox row are both there (once, however
+    often the event arrives); failed after its append, neither is (the append rolled back with
+    the inbox row, the event parked and dead-lettered). Before, `Handlers.append` could not
+    append on the inbox's connection, and no service ran its consumers."""
+    topic, name, catalog, settings, pool = await tally_setup(stack, registry_db)
     runtime = ServiceRuntime(
         settings, pool, catalog, [], [Subscription(name, [topic], tally_service(name))]
     )
@@ -110,14 +118,7 @@ async def test_a_batch_that_meets_another_writer_runs_again_and_parks_nothing(
     runs again on the new state — every event applied once, after the other writer's, nothing
     parked. Before, a reaction that met another writer was parked and dead-lettered as if it
     could never be processed."""
-    topic, name = f"in-{uuid4().hex[:6]}.events", f"tally-{uuid4().hex[:6]}"
-    catalog = EventCatalog(source="/wuding/tally")
-    catalog.register(Tallied)
-    settings = KernelSettings(
-        service="registry", relay_enabled=False, kafka_bootstrap_servers=stack.bootstrap_servers
-    )
-    pool = await asyncpg.create_pool(registry_db, min_size=1, max_size=5)
-    assert pool is not None
+    topic, name, catalog, settings, pool = await tally_setup(stack, registry_db)
     other = CommandPipeline(EventStore(pool), catalog)
     runs: list[int] = []
 
