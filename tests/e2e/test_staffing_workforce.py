@@ -484,43 +484,51 @@ async def test_a_grid_team_missing_any_of_1_plus_3_is_a_finding_until_filled(
 
 
 async def test_pay_below_the_floor_is_a_finding_with_the_figures(platform: Platform) -> None:
-    """Ningbo: at least 1.4 × the district's prior-year urban per-capita disposable income
-    (seed 004 §五). The income is recorded per district and year with its source."""
-    division = new_division()
-    low, fair = await recruit(platform, division, 701), await recruit(platform, division, 702)
-    for worker, fen in ((low, 10_000_000), (fair, 10_600_000)):
+    """Ningbo: the *average* annual pay of a district's urban community workers at least 1.4 ×
+    the district's prior-year urban per-capita disposable income (seed 004 §五: 年平均收入).
+    The income is recorded per district and year with its source. Guards: the pack checked
+    each worker, so one worker below the floor was a finding though the seed bounds the
+    average."""
+    code = await community_with_quota(platform, 1400, 3)
+    await authorise(platform, code, "grid_worker", "grid_worker")
+    low, fair = await recruit(platform, code[:12], 701), await recruit(platform, code[:12], 702)
+    for number, (worker, fen) in enumerate(((low, 10_000_000), (fair, 10_600_000)), start=1):
+        await assign(platform, worker, f"{code}-00{number}")
         assert (
             await call(
                 platform,
                 "zhenhai",
                 "POST",
                 f"/workers/{worker}/pay",
-                {"year": 2025, "annual_pay_fen": fen},
+                {"year": 2031, "annual_pay_fen": fen},
             )
         )[0] == 200
     income = {"urban_per_capita_fen": 7_500_000, "rural_per_capita_fen": 4_200_000,
-              "source": "镇海区2024年国民经济和社会发展统计公报"}  # fmt: skip
-    status, recorded = await call(platform, "zhenhai", "PUT", "/districts/330211/incomes/2024",
+              "source": "镇海区2030年国民经济和社会发展统计公报"}  # fmt: skip
+    status, recorded = await call(platform, "zhenhai", "PUT", "/districts/330211/incomes/2030",
                                   income)  # fmt: skip
-    assert status == 200 and recorded["year"] == 2024, recorded
-    status, _ = await call(platform, "zhenhai", "PUT", "/districts/330212/incomes/2024", income)
+    assert status == 200 and recorded["year"] == 2030, recorded
+    status, _ = await call(platform, "zhenhai", "PUT", "/districts/330212/incomes/2030", income)
     assert status == 403
 
     _, record = await call(platform, "zhenhai", "GET", f"/workers/{low}", purpose="薪酬保障核查")
     (pay,) = record["pay"]
-    assert (pay["floor_fen"], pay["below_floor"]) == (10_500_000, True)
-    assert "镇海区2024年" in pay["floor_rule"] and "seed 004 §五" in pay["floor_rule"]
+    assert (pay["floor_fen"], pay["below_floor"]) == (10_500_000, False)  # not each worker's
+    assert pay["floor_measured_on"] == "district_average"
+    assert "镇海区2030年" in pay["floor_rule"] and "seed 004 §五" in pay["floor_rule"]
 
     deadline = asyncio.get_running_loop().time() + 20
     while True:  # the district's view is built from read models
         _, district = await call(platform, "zhenhai", "GET", "/districts/330211/staffing")
-        mine = {f["worker_id"]: f for f in district["pay_below_floor"]}
-        if low in mine:
+        averages = {a["year"]: a for a in district["pay_averages"]}
+        if averages.get(2031, {}).get("workers") == 2:
             break
         assert asyncio.get_running_loop().time() < deadline, district
         await asyncio.sleep(0.1)
-    assert fair not in mine
-    assert (mine[low]["annual_pay_fen"], mine[low]["floor_fen"]) == (10_000_000, 10_500_000)
+    average = averages[2031]
+    assert (average["average_fen"], average["floor_fen"]) == (10_300_000, 10_500_000)
+    assert average["below_floor"] is True and "10300000 fen" in average["finding"]
+    assert low not in {f["worker_id"] for f in district["pay_below_floor"]}
 
 
 async def test_a_key_that_does_not_open_the_sealed_fields_serves_the_rest_of_the_record(

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.staffing.district.floor import check_floor
-from services.staffing.district.pay import Income, check_pay
+from services.staffing.district.pay import Income, check_average, check_pay
 from services.staffing.quota.events import CommunityObserved, QuotaSet
 from services.staffing.quota.packs import StaffingBook
 from services.staffing.workforce import decide as rules
@@ -161,14 +161,27 @@ def test_sealed_fields_hold_no_plaintext_and_worker_ids_are_well_formed() -> Non
 
 
 def test_the_pay_floor_is_1_4_times_the_prior_years_urban_income_in_ningbo() -> None:
+    """Seed 004 §五 bounds the district's average (年平均收入), not each worker's pay."""
     rule = StaffingBook.shipped().deciding_for("330211001001").pay_floor  # type: ignore[union-attr]
-    assert rule is not None
+    assert rule is not None and rule.measured_on == "district_average"
     incomes = {2024: Income(7_500_000, 4_000_000, "2024年统计公报")}
     check = check_pay(rule, 2025, 10_499_999, "grid_worker", "urban", incomes)
-    assert (check.floor_fen, check.below) == (10_500_000, True)
+    assert (check.floor_fen, check.below, check.measured_on) == (
+        10_500_000,
+        False,
+        "district_average",
+    )
     assert "1.4 × the urban per-capita disposable income of 2024" in check.rule
-    assert not check_pay(rule, 2025, 10_500_000, None, None, incomes).below
-    waiting = check_pay(rule, 2026, 1, None, None, incomes)  # 2025's figure not recorded
+    below = check_average(rule, 2025, [10_000_000, 10_999_999], incomes)
+    assert below is not None and (below.workers, below.average_fen, below.below) == (
+        2,
+        10_500_000,
+        True,  # 10,499,999.5 rounds up for reading; the exact sum is below
+    )
+    met = check_average(rule, 2025, [10_000_000, 11_000_000], incomes)
+    assert met is not None and not met.below and met.floor_fen == 10_500_000
+    assert check_average(rule, 2026, [1], incomes) is None  # 2025's figure not recorded
+    waiting = check_pay(rule, 2026, 1, None, None, incomes)
     assert waiting.floor_fen is None and not waiting.below and "2025" in waiting.rule
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from services.staffing.quota.packs import PayFloorRule
 from shared.eventstore import Envelope
@@ -21,6 +21,19 @@ class Income:
 @dataclass(frozen=True)
 class PayCheck:
     floor_fen: int | None  # None: the income figure is not recorded yet
+    rule: str
+    below: bool  # this pay is a finding (never, when the floor bounds the district's average)
+    measured_on: str = "each_worker"
+
+
+@dataclass(frozen=True)
+class AverageCheck:
+    """A district's urban community workers' average pay of a year against the floor."""
+
+    year: int
+    workers: int
+    average_fen: int  # rounded half up, for reading; `below` compares the exact sum
+    floor_fen: int
     rule: str
     below: bool
 
@@ -49,7 +62,26 @@ def check_pay(
         f"{who}: at least {multiple} × the {kind} per-capita disposable income of"
         f" {income_year} ({figure} fen, {income.source}) = {floor} fen ({rule.source})"
     )
+    if rule.measured_on == "district_average" and not village_head:
+        return PayCheck(floor, f"{text}; measured on the district's average", False,
+                        "district_average")  # fmt: skip
     return PayCheck(floor, text, pay_fen < floor)
+
+
+def check_average(
+    rule: PayFloorRule, year: int, pays_fen: Sequence[int], incomes: Mapping[int, Income]
+) -> AverageCheck | None:
+    """The district's average urban pay of `year` against the floor (None: nothing to
+    measure, the rule bounds each worker, or the income figure is not recorded yet)."""
+    if rule.measured_on != "district_average" or not pays_fen:
+        return None
+    check = check_pay(rule, year, 0, None, "urban", incomes)
+    if check.floor_fen is None:
+        return None
+    total, n = sum(pays_fen), len(pays_fen)
+    average = int((Decimal(total) / n).to_integral_value(rounding=ROUND_HALF_UP))
+    return AverageCheck(year, n, average, check.floor_fen, check.rule,
+                        total < check.floor_fen * n)  # fmt: skip
 
 
 def incomes_of(envelopes: Sequence[Envelope]) -> dict[int, Income]:

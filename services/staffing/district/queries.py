@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from datetime import date
 
 from services.staffing.district.events import district_stream
 from services.staffing.district.floor import check_floor
-from services.staffing.district.pay import check_pay, incomes_of
-from services.staffing.district.schemas import CommunityVacancies, DistrictStaffing, PayFinding
+from services.staffing.district.pay import check_average, check_pay, incomes_of
+from services.staffing.district.schemas import (
+    CommunityVacancies,
+    DistrictStaffing,
+    PayAverage,
+    PayFinding,
+)
 from services.staffing.quota.packs import StaffingBook, StaffingPack
 from shared.errors import FieldProblem, NotFound, ValidationFailed
 from shared.queries import Queries
@@ -55,7 +61,7 @@ class DistrictQueries(Queries):
                         pack.district_floor_source)
             if pack else None
         )  # fmt: skip
-        pay = await self._pay_below_floor(prefix, pack)
+        pay, averages = await self._pay_findings(prefix, pack)
         return DistrictStaffing(
             prefix=prefix, communities=len(rows), residents=residents,
             quota=sum(r["quota"] or 0 for r in rows), authorised=authorised, filled=filled,
@@ -69,12 +75,16 @@ class DistrictQueries(Queries):
                                    filled=r["filled"], vacant=r["authorised"] - r["filled"])
                 for r in rows if r["authorised"] > r["filled"]
             ],
-            pay_below_floor=pay,
+            pay_below_floor=pay, pay_averages=averages,
         )  # fmt: skip
 
-    async def _pay_below_floor(self, prefix: str, pack: StaffingPack | None) -> list[PayFinding]:
+    async def _pay_findings(
+        self, prefix: str, pack: StaffingPack | None
+    ) -> tuple[list[PayFinding], list[PayAverage]]:
+        """Each pay below its floor, and per year the urban average when the floor bounds it."""
         if pack is None or pack.pay_floor is None:
-            return []
+            return [], []
+        rule = pack.pay_floor
         incomes = incomes_of(await self.store.read_stream(district_stream(prefix)))
         rows = await self.pool.fetch(
             """SELECT p.worker_id, p.year, p.annual_pay_fen, pos.post, q.major_type
@@ -84,12 +94,24 @@ class DistrictQueries(Queries):
                WHERE p.division_code LIKE $1 || '%' ORDER BY p.worker_id, p.year""",
             prefix,
         )
-        found = []
+        found, urban = [], defaultdict(list)
         for r in rows:
-            check = check_pay(pack.pay_floor, r["year"], r["annual_pay_fen"], r["post"],
+            check = check_pay(rule, r["year"], r["annual_pay_fen"], r["post"],
                               r["major_type"], incomes)  # fmt: skip
+            if check.measured_on == "district_average" and r["major_type"] == "urban":
+                urban[r["year"]].append(r["annual_pay_fen"])
             if check.below and check.floor_fen is not None:
                 found.append(PayFinding(worker_id=r["worker_id"], year=r["year"],
                                         annual_pay_fen=r["annual_pay_fen"],
                                         floor_fen=check.floor_fen, rule=check.rule))  # fmt: skip
-        return found
+        averages = []
+        for year, pays in sorted(urban.items()):
+            if (a := check_average(rule, year, pays, incomes)) is not None:
+                averages.append(PayAverage(
+                    year=year, workers=a.workers, average_fen=a.average_fen,
+                    floor_fen=a.floor_fen, rule=a.rule, below_floor=a.below,
+                    finding=(f"{year}: the average pay of {a.workers} urban community workers,"
+                             f" {a.average_fen} fen, is below the floor of {a.floor_fen} fen")
+                    if a.below else None,
+                ))  # fmt: skip
+        return found, averages

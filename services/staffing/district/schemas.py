@@ -23,6 +23,19 @@ class PayFinding(BaseModel):
     rule: str
 
 
+class PayAverage(BaseModel):
+    """The district's urban community workers' average pay of a year against the floor
+    (a pack whose floor bounds the average: Ningbo, seed 004 §五)."""
+
+    year: int
+    workers: int = Field(description="Workers of the district's urban communities with pay")
+    average_fen: int = Field(description="Rounded half up to the fen")
+    floor_fen: int
+    rule: str
+    below_floor: bool
+    finding: str | None
+
+
 class RecordIncomeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,4 +69,8 @@ class DistrictStaffing(BaseModel):
     vacancies: list[CommunityVacancies] = Field(description="Communities with a vacancy")
     pay_below_floor: list[PayFinding] = Field(
         description="Recorded annual pay below the pack's pay floor, with the figures"
+    )
+    pay_averages: list[PayAverage] = Field(
+        default_factory=list,
+        description="Per year, the average the pack's floor bounds (empty: it bounds each)",
     )

@@ -106,6 +106,10 @@ class PayFloorRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     urban_multiple: Decimal = Field(gt=0)
+    # each_worker: every worker's pay against the floor; district_average: the district's
+    # urban community workers' average (Ningbo, seed 004 §五 "年平均收入"). A village head's
+    # rural multiple is always each head's.
+    measured_on: Literal["each_worker", "district_average"] = "each_worker"
     income_year: Literal["prior", "same"]
     village_head_posts: list[str] = Field(default_factory=list)
     village_head_rural_multiple: Decimal | None = Field(default=None, gt=0)

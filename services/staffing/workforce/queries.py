@@ -130,7 +130,8 @@ class WorkforceQueries(Queries):
         for year, fen in sorted(worker.pay.items()):
             check = check_pay(rule, year, fen, post, major_type, incomes)
             views.append(PayView(year=year, annual_pay_fen=fen, floor_fen=check.floor_fen,
-                                 below_floor=check.below, floor_rule=check.rule))  # fmt: skip
+                                 below_floor=check.below, floor_rule=check.rule,
+                                 floor_measured_on=check.measured_on))  # type: ignore[arg-type]  # fmt: skip
         return views
 
     async def workers(

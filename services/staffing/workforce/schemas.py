@@ -105,8 +105,12 @@ class PayView(BaseModel):
     year: int
     annual_pay_fen: int
     floor_fen: int | None = Field(description="The pack's pay floor; null: none, or no figure")
-    below_floor: bool
+    below_floor: bool = Field(
+        description="This pay is a finding (never when the floor"
+        " bounds the district's average: see the district's pay_averages)"
+    )
     floor_rule: str | None
+    floor_measured_on: Literal["each_worker", "district_average"] = "each_worker"
 
 
 class QualificationView(BaseModel):
