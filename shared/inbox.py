@@ -291,7 +291,7 @@ class InboxConsumer:
                 else:
                     seen.add(event.event_id)  # the same event twice in one batch: once
                     fresh.append((record, event))
-            await self.handler.begin(conn, [e for _, e in fresh])
+            await self._begin(conn, [e for _, e in fresh], savepoints)
             done: list[tuple[ConsumerRecord[Any, Any], IncomingEvent]] = []
             for record, event in fresh:
                 mark = cache.mark() if savepoints else None
@@ -303,7 +303,14 @@ class InboxConsumer:
                 else:
                     cache.reset(mark)  # its effect was rolled back to its savepoint
                     failed.append(problem)
-            await self.handler.end(conn)  # deferred appends: the transaction's first write
+            try:
+                await self.handler.end(conn)  # deferred appends: the transaction's first write
+            except ConcurrencyConflict:
+                raise
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                raise _FailedForGood from exc  # event by event, appends made at once
             if done:
                 await conn.execute(
                     "INSERT INTO inbox (consumer, event_id, topic, event_type)"
@@ -312,6 +319,23 @@ class InboxConsumer:
                     [e.type for _, e in done],
                 )  # fmt: skip
         return len(done), duplicates
+
+    async def _begin(
+        self, conn: asyncpg.Connection, events: list[IncomingEvent], savepoints: bool
+    ) -> None:
+        """The handler's work before the batch (reading ahead: an optimisation). What fails
+        there for good, a hostile event among them, must not stop the batch: without
+        savepoints the batch runs again with them; with them it goes on without reading
+        ahead, and each event meets its own fault."""
+        try:
+            async with conn.transaction() if savepoints else contextlib.nullcontext():
+                await self.handler.begin(conn, events)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if not savepoints:
+                raise _FailedForGood from exc
+            log.warning("consumer.begin_failed", consumer=self.name, error=describe(exc))
 
     async def _apply(
         self, conn: asyncpg.Connection, event: IncomingEvent, record: ConsumerRecord[Any, Any],

@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaProducer
 
 from shared.cloudevents import IncomingEvent
@@ -166,3 +167,55 @@ class Sum:
     def apply(self, event: DomainEvent) -> None:
         assert isinstance(event, Tallied)
         self.n += event.n
+
+
+async def test_a_hostile_event_in_a_batch_is_parked_and_the_batch_goes_on(
+    stack: Stack, registry_db: str
+) -> None:
+    """Guards the batch's read-ahead (`Subscription.stream_of`, ReactionHandler.begin): an
+    event naming a stream PostgreSQL cannot hold (a NUL in its text) failed the batch's one
+    read of every stream, outside any event's own handling, so the consumer died and was
+    restarted on the same batch forever. Now the batch runs again event by event: the good
+    event is applied, the hostile one parked and dead-lettered."""
+    topic, name, catalog, settings, pool = await tally_setup(stack, registry_db)
+
+    async def record(event: IncomingEvent, pipeline: CommandPipeline) -> None:
+        ctx = reaction_context(event, name)
+        stream = f"tally-{event.data['tag']}"
+        _, head = await pipeline.fold(stream, Sum())
+        new = pipeline.new_event(Tallied(n=1), "RecordTally", ctx, subject=event.subject)
+        await pipeline.save(ctx, Change(stream, head, [new]))
+
+    subscription = Subscription(
+        name, [topic], {"Counted": record}, lambda e: f"tally-{e.data['tag']}"
+    )
+    runtime = ServiceRuntime(settings, pool, catalog, [], [subscription])
+    await ensure_topics(stack.bootstrap_servers, topic)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
+    await producer.start()
+    good, hostile = str(uuid4()), str(uuid4())
+    try:
+        for event_id, tag in ((hostile, "社区\u0000码"), (good, "勤勇")):
+            _, headers = cloudevent(event_id, 1)
+            value = orjson.dumps({"n": 1, "tag": tag})
+            await producer.send(topic, value, key=b"k", headers=headers)
+        await producer.flush()
+        runtime.start()
+
+        async def settled() -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM parked_events")) and bool(
+                await pool.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", name)
+            )
+
+        await until(settled)
+        inbox = {str(r) for r in await pool.fetchval(
+            "SELECT array_agg(event_id) FROM inbox WHERE consumer = $1", name
+        )}  # fmt: skip
+        parked = await pool.fetchval("SELECT event_id::text FROM parked_events")
+        [dead] = await read_topic(stack.bootstrap_servers, f"{name}.dlt", expect=1)
+        tallied = await pool.fetchval("SELECT count(*) FROM events WHERE stream_id = 'tally-勤勇'")
+    finally:
+        await producer.stop()
+        await runtime.stop()
+    assert inbox == {good} and parked == hostile and tallied == 1
+    assert dict(dead.headers)["ce_id"].decode() == hostile
