@@ -74,6 +74,13 @@ class PolicyBook(Generic[P]):
             raise NoRegion(f"no policy region covers division code {division_code}")
         return max(matches)[1]
 
+    def covers(self, division_code: str, region: str) -> bool:
+        """Whether `region` is the one deciding for the division."""
+        try:
+            return self.region_of(division_code) == region
+        except NoRegion:
+            return False
+
     def in_force(self, region: str, on: date | None = None) -> P:
         day = on or date.today()
         candidates = [p for p in self.packs if p.region == region and p.effective_from <= day]

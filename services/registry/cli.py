@@ -93,9 +93,10 @@ async def _calibrate(args: argparse.Namespace) -> tuple[str, str]:
 
 
 async def _policy(action: str, region: str) -> int:
-    from services.registry.policy.commands import PublishPolicyPack, ReevaluateCommunities
+    from services.registry.policy.commands import ReevaluateCommunities
     from services.registry.runtime import bootstrap
     from shared.commands import CommandContext
+    from shared.policy_publication import PublishPolicyPack
 
     runtime = await bootstrap(KernelSettings(service="registry", relay_enabled=False))
     ctx = CommandContext(actor_id=f"operator:{getpass.getuser()}", actor_kind="operator")

@@ -46,10 +46,10 @@ from services.registry.grids.schemas import (
     SplitGridRequest,
 )
 from services.registry.params import PATH_PARAMETERS
-from services.registry.policy.schemas import PolicyPackDocument, PolicyPackList
 from services.registry.runtime import registry_catalog
 from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
+from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
     BodyField,
     PathCode,

@@ -26,14 +26,12 @@ from services.registry.grids.events import GRID_EVENT_TYPES
 from services.registry.grids.handlers import GridHandlers
 from services.registry.grids.projections import GridsProjection
 from services.registry.grids.queries import GridQueries
-from services.registry.policy.events import POLICY_EVENT_TYPES
 from services.registry.policy.handlers import PolicyHandlers
-from services.registry.policy.in_force import PolicyInForce
-from services.registry.policy.packs import PolicyBook
-from services.registry.policy.queries import PolicyQueries
+from services.registry.policy.packs import PolicyBook, PolicyPack
 from shared.db import create_pool
 from shared.eventstore import EventCatalog
 from shared.pipeline import CommandPipeline
+from shared.policy_publication import POLICY_EVENT_TYPES, PolicyInForce
 from shared.projections import Projection
 from shared.runtime import ServiceRuntime
 from shared.settings import KernelSettings
@@ -52,7 +50,7 @@ def registry_catalog() -> EventCatalog:
 class RegistryCommands:
     """Every command handler of the registry, over one command pipeline."""
 
-    policy: PolicyInForce  # the packs that decide now, read by every handler
+    policy: PolicyInForce[PolicyPack]  # the packs that decide now, read by every handler
     communities: CommunityHandlers
     grids: GridHandlers
     establishments: EstablishmentHandlers
@@ -65,7 +63,7 @@ def registry_commands(
 ) -> RegistryCommands:
     """The registry's handlers on `pipeline`: the process's (PostgreSQL), or a unit test's over
     the in-memory store (`CommandPipeline(MemoryEventStore(), registry_catalog())`)."""
-    policy = PolicyInForce(pipeline, book)
+    policy = PolicyInForce(book or PolicyBook.shipped(), pipeline.load)
     return RegistryCommands(
         policy, CommunityHandlers(pipeline, policy), GridHandlers(pipeline, policy),
         EstablishmentHandlers(pipeline, policy), ConversionHandlers(pipeline, policy),
@@ -73,9 +71,7 @@ def registry_commands(
     )  # fmt: skip
 
 
-class RegistryQueries(
-    CommunityQueries, GridQueries, EstablishmentQueries, ConversionQueries, PolicyQueries
-):
+class RegistryQueries(CommunityQueries, GridQueries, EstablishmentQueries, ConversionQueries):
     """Every read of the registry, one object: each slice's queries over one pool and log."""
 
 

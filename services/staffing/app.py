@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.staffing import policy_api
 from services.staffing.district import api as district
 from services.staffing.grids import api as grids
 from services.staffing.quota import api as quota
@@ -35,6 +36,6 @@ def create_app(settings: KernelSettings, runtime: Staffing | None = None) -> Fas
         " the workforce. Called by the gateway.",
         bootstrap=lambda: bootstrap(settings),
         runtime=runtime,
-        routers=[quota.router, workforce.router, grids.router, district.router],
+        routers=[quota.router, workforce.router, grids.router, district.router, policy_api.router],
         path_parameters=PATH_PARAMETERS,
     )

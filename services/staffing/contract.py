@@ -29,6 +29,7 @@ from services.staffing.workforce.ids import (
 )
 from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
+from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
     BodyField,
     PathCode,
@@ -83,6 +84,17 @@ def _worker_command(name: str, action: str, model: type[w.BaseModel], summary: s
 
 
 ROUTES = (
+    Route(
+        "staffing_policy_packs", "GET", "/staffing/policy-packs", "read", None, PolicyPackList,
+        "Every staffing pack version: in force or not, its content hash and its publication",
+        ("staffing policy",),
+    ),
+    Route(
+        "staffing_policy_pack", "GET", "/staffing/policy-packs/{region}/{version}", "read",
+        None, PolicyPackDocument,
+        "One staffing pack version: every quota rule, band, post and floor with its seed source",
+        ("staffing policy",),
+    ),
     Route(
         "get_staffing", "GET", "/communities/{code}/staffing", "read", COMMUNITY,
         CommunityStaffing,

@@ -12,6 +12,7 @@ from services.staffing.district.queries import DistrictQueries
 from services.staffing.grids.events import GRID_EVENT_TYPES
 from services.staffing.grids.handlers import GridHandlers, GridObserver
 from services.staffing.grids.queries import GridQueries
+from services.staffing.policy import staffing_policy
 from services.staffing.quota.events import QUOTA_EVENT_TYPES
 from services.staffing.quota.handlers import QuotaHandlers
 from services.staffing.quota.projections import QuotasProjection
@@ -23,6 +24,7 @@ from services.staffing.workforce.projections import WorkforceProjection
 from services.staffing.workforce.queries import WorkforceQueries
 from shared.db import create_pool
 from shared.eventstore import EventCatalog
+from shared.policy_publication import POLICY_EVENT_TYPES
 from shared.runtime import ServiceRuntime
 from shared.settings import KernelSettings
 
@@ -35,6 +37,7 @@ def staffing_catalog() -> EventCatalog:
         *WORKER_EVENT_TYPES,
         *GRID_EVENT_TYPES,
         *DISTRICT_EVENT_TYPES,
+        *POLICY_EVENT_TYPES,
     )
     return catalog
 
@@ -54,6 +57,7 @@ class Staffing(ServiceRuntime):
             [QuotasProjection(), WorkforceProjection(), PayProjection()],
             [subscription(self.quotas, self.grid_observer)],
         )
+        self.policy = staffing_policy(self.pipeline.load)  # the packs deciding now
         self.workforce = WorkforceHandlers(self.pipeline, pool)
         self.grids = GridHandlers(self.pipeline)
         self.district = DistrictHandlers(self.pipeline)

@@ -7,11 +7,11 @@ import json
 
 import asyncpg
 
-from services.registry.policy.commands import PublishPolicyPack
 from services.registry.runtime import registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
 from shared.pipeline import CommandPipeline
+from shared.policy_publication import PublishPolicyPack
 from tests.e2e.conftest import Platform, community, new_division
 from tests.integration.kafka_helpers import event_types_for, read_topic
 

@@ -9,8 +9,11 @@ import json
 from typing import Any
 
 import asyncpg
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from services import cli
+from services.staffing.quota.packs import StaffingPack
 from shared.community_code import check_digit
 from tests.e2e.conftest import Platform, community, new_division
 
@@ -191,3 +194,33 @@ async def test_redelivering_the_whole_registry_topic_twice_changes_nothing(
         )
     finally:
         await conn.close()
+
+
+async def test_staffing_packs_and_their_publication_are_read_through_the_gateway(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`GET /v1/staffing/policy-packs`: every shipped staffing pack version with its content
+    hash; `wuding staffing policy publish` records the publication on staffing's own log and
+    the listing shows it (its hash is the one anyone recomputes from the document)."""
+    monkeypatch.setenv("WUDING_DATABASE_URL", platform.staffing_db)
+    with pytest.raises(SystemExit) as done:
+        await asyncio.to_thread(cli.main, ["staffing", "policy", "publish", "--region", "xixian"])
+    assert done.value.code == 0, capsys.readouterr().err
+    assert "staffing xixian@" in capsys.readouterr().out
+
+    status, listing = await call(platform, "zhenhai", "GET", "/staffing/policy-packs")
+    assert status == 200, listing
+    regions = {item["region"]: item for item in listing["items"]}
+    assert {"ningbo", "xixian", "devzone"} <= set(regions)
+    xixian = regions["xixian"]
+    assert xixian["in_force"] is True and xixian["published_at"] is not None
+    assert xixian["published_sha256"] == xixian["content_sha256"]
+
+    path = f"/staffing/policy-packs/xixian/{xixian['version']}"
+    status, document = await call(platform, "zhenhai", "GET", path)
+    assert status == 200, document
+    pack = StaffingPack.model_validate(document["pack"])
+    assert pack.content_sha256() == xixian["content_sha256"]
+    assert pack.bodies["supervisory_committee"].max == 3  # Xixian: 3 (seed 002 §五)
+    status, problem = await call(platform, "zhenhai", "GET", "/staffing/policy-packs/xixian/0.0")
+    assert status == 404 and problem["title"], problem

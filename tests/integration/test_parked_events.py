@@ -117,7 +117,7 @@ async def test_a_poisoned_projection_parks_the_event_and_everything_else_goes_on
 ) -> None:
     handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     before = await register(handlers, "330211004101")
-    bad = await poison(handlers.policy.pipeline.store)
+    bad = await poison(handlers.policies.pipeline.store)
     after = await register(handlers, "330211004102")  # a later registration, another district
     await handlers.communities.update_indicators(
         UpdateCommunityIndicators(after, 2, indicators(1500)), ctx()
@@ -163,7 +163,7 @@ async def test_rebuild_parks_what_it_cannot_apply_instead_of_failing(
 ) -> None:
     handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     good = await register(handlers, "330211004201")
-    await poison(handlers.policy.pipeline.store)
+    await poison(handlers.policies.pipeline.store)
     env = {**os.environ, "WUDING_DATABASE_URL": registry_db}
     cli = [sys.executable, "-m", "services.cli", "projections"]
     rebuilt = await asyncio.to_thread(
@@ -187,7 +187,7 @@ async def test_the_health_report_shows_parked_events_and_readiness_holds(
     pool: asyncpg.Pool, registry_db: str
 ) -> None:
     handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
-    await poison(handlers.policy.pipeline.store)
+    await poison(handlers.policies.pipeline.store)
     settings = KernelSettings(
         service="registry", database_url=registry_db, relay_enabled=False,
         poll_interval_seconds=0.05,

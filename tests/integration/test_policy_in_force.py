@@ -13,16 +13,14 @@ from services.registry.community.commands import RegisterCommunity, UpdateCommun
 from services.registry.community.events import Indicators, community_stream
 from services.registry.conversion.commands import ProposeConversion, RecordConversionStep
 from services.registry.conversion.workflow import ConversionStep
-from services.registry.policy.commands import (
-    PackNotPublished,
-    PublishPolicyPack,
-    ReevaluateCommunities,
-)
+from services.registry.policy.commands import ReevaluateCommunities
 from services.registry.policy.packs import PolicyBook, PolicyPack, packs
-from services.registry.runtime import RegistryQueries, registry_catalog, registry_commands
+from services.registry.runtime import registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
 from shared.pipeline import CommandPipeline
+from shared.policy_documents import policy_documents
+from shared.policy_publication import PackNotPublished, PublishPolicyPack
 from shared.workflow import Document
 
 V1 = next(p for p in packs() if p.region == "ningbo")
@@ -78,13 +76,11 @@ async def test_a_decision_uses_the_published_version_never_a_file_merely_present
     second = await new_file.communities.register_community(registration(2), operator())
     code = second[0].payload["code"]
     assert await decision_of(store, code) == ("一般", "2023.1", "ningbo@2023.1")
-    policies = await new_file.policy.pipeline.store.read_stream("policy-ningbo")
+    policies = await new_file.policies.pipeline.store.read_stream("policy-ningbo")
     assert [e.payload["version"] for e in policies] == ["2023.1"]
 
-    queries = RegistryQueries(pool, store, catalog)
-
     async def in_force() -> dict[str, bool]:
-        listed = await queries.policy_packs(new_file.policy.book, "ningbo")
+        listed = await policy_documents(new_file.policy, "ningbo")
         return {d.version: d.in_force for d in listed}
 
     assert await in_force() == {"2023.1": True, "2026.1": False}  # GET /v1/policy-packs

@@ -21,17 +21,19 @@ from services.registry.community.handlers import load_community
 from services.registry.community.projections import CommunitiesProjection
 from services.registry.community.tiers import decide_tier
 from services.registry.policy.commands import (
-    PackNotPublished,
-    PackVersionChanged,
-    PublishPolicyPack,
     ReevaluateCommunities,
 )
-from services.registry.policy.events import policy_stream
 from services.registry.policy.packs import PolicyBook, PolicyPack, packs
 from services.registry.runtime import registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
 from shared.pipeline import CommandPipeline
+from shared.policy_publication import (
+    PackNotPublished,
+    PackVersionChanged,
+    PublishPolicyPack,
+    policy_stream,
+)
 from shared.projections import Projector
 
 
@@ -62,7 +64,7 @@ async def test_new_pack_version_needs_publication_and_explicit_reevaluation(
     after = registry_commands(
         CommandPipeline(store, catalog), PolicyBook([v1, v2])
     )  # the new pack file is deployed
-    community = await load_community(after.policy.pipeline, code)
+    community = await load_community(after.policies.pipeline, code)
     assert (community.tier, community.tier_decision.policy_version) == ("一般", "2023.1")
 
     with pytest.raises(PackNotPublished):  # re-evaluation names a published pack
@@ -82,7 +84,7 @@ async def test_new_pack_version_needs_publication_and_explicit_reevaluation(
     assert (
         await after.policies.reevaluate(ReevaluateCommunities("ningbo", tuple([code])), command)
     ).changed == 1
-    community = await load_community(after.policy.pipeline, code)
+    community = await load_community(after.policies.pipeline, code)
     decision = community.tier_decision
     assert decision is not None
     assert (community.tier, decision.previous_tier, decision.policy_version) == (

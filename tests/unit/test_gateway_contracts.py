@@ -44,6 +44,8 @@ OPERATIONS = {
     ("POST", "/v1/establishments/{proposal_id}/steps"): "takeEstablishmentStep",
     ("GET", "/v1/policy-packs"): "policyPacks",
     ("GET", "/v1/policy-packs/{region}/{version}"): "policyPack",
+    ("GET", "/v1/staffing/policy-packs"): "staffingPolicyPacks",
+    ("GET", "/v1/staffing/policy-packs/{region}/{version}"): "staffingPolicyPack",
     ("GET", "/v1/communities/{code}/staffing"): "getStaffing",
     ("GET", "/v1/communities/{code}/staffing/explain"): "explainStaffing",
     ("GET", "/v1/communities/{code}/positions"): "communityPositions",

@@ -26,7 +26,7 @@ from shared.purpose import stated_purpose
 
 CODE = "33021100100110003"
 DAY = date(2025, 1, 1)
-PACK = StaffingBook.shipped().deciding_for(CODE[:12])
+PACK = StaffingBook.shipped().pack_for(CODE[:12])
 
 
 def community(quota: int | None, *posts: str) -> CommunityPositions:
@@ -162,7 +162,7 @@ def test_sealed_fields_hold_no_plaintext_and_worker_ids_are_well_formed() -> Non
 
 def test_the_pay_floor_is_1_4_times_the_prior_years_urban_income_in_ningbo() -> None:
     """Seed 004 §五 bounds the district's average (年平均收入), not each worker's pay."""
-    rule = StaffingBook.shipped().deciding_for("330211001001").pay_floor  # type: ignore[union-attr]
+    rule = StaffingBook.shipped().pack_for("330211001001").pay_floor  # type: ignore[union-attr]
     assert rule is not None and rule.measured_on == "district_average"
     incomes = {2024: Income(7_500_000, 4_000_000, "2024年统计公报")}
     check = check_pay(rule, 2025, 10_499_999, "grid_worker", "urban", incomes)
@@ -186,7 +186,7 @@ def test_the_pay_floor_is_1_4_times_the_prior_years_urban_income_in_ningbo() -> 
 
 
 def test_a_village_head_in_the_development_zone_is_measured_against_twice_rural_income() -> None:
-    rule = StaffingBook.shipped().deciding_for("370501001001").pay_floor  # type: ignore[union-attr]
+    rule = StaffingBook.shipped().pack_for("370501001001").pay_floor  # type: ignore[union-attr]
     assert rule is not None
     incomes = {2025: Income(5_000_000, 2_000_000, "公报")}
     head = check_pay(rule, 2025, 3_999_999, "party_secretary", "rural", incomes)

@@ -19,7 +19,6 @@ from services.registry.community.commands import (
     UpdateCommunityIndicators,
 )
 from services.registry.community.events import community_stream
-from services.registry.policy.in_force import PolicyInForce
 from services.registry.policy.packs import NoRegion, PolicyPack
 from services.registry.recording import recorded
 from shared.commands import CommandContext
@@ -33,6 +32,7 @@ from shared.errors import (
 )
 from shared.eventstore import DomainEvent, Envelope, NewEvent
 from shared.pipeline import Change, CommandPipeline, Refused
+from shared.policy_publication import PolicyInForce
 from shared.values import refusing_invalid_values
 
 
@@ -80,7 +80,7 @@ async def save_to_community(
 
 async def registration(
     pipeline: CommandPipeline,
-    policy: PolicyInForce,
+    policy: PolicyInForce[PolicyPack],
     cmd: RegisterCommunity,
     ctx: CommandContext,
     *,
@@ -110,7 +110,7 @@ async def registration(
 
 
 class CommunityHandlers:
-    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce) -> None:
+    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce[PolicyPack]) -> None:
         self.pipeline = pipeline
         self.policy = policy
 

@@ -21,13 +21,14 @@ from services.registry.conversion.commands import (
 )
 from services.registry.conversion.events import ConversionProposed
 from services.registry.conversion.workflow import Conversion, conversion_stream
-from services.registry.policy.in_force import PolicyInForce
+from services.registry.policy.packs import PolicyPack
 from services.registry.recording import recorded
 from shared.commands import CommandContext
 from shared.community_code import issue_code
 from shared.errors import ConcurrencyConflict, NotFound, StreamPosition, ValidationFailed
 from shared.eventstore import Envelope
 from shared.pipeline import Change, CommandPipeline, Refused
+from shared.policy_publication import PolicyInForce
 from shared.values import refusing_invalid_values
 
 # Proposal ids: the village's n-th proposal has a fixed id, so two proposals racing for one
@@ -37,7 +38,7 @@ OPEN = ("proposed", "consented", "reviewed")  # before approval: the village has
 
 
 class ConversionHandlers:
-    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce) -> None:
+    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce[PolicyPack]) -> None:
         self.pipeline = pipeline
         self.policy = policy
 

@@ -16,7 +16,7 @@ from services.registry.community.handlers import registration
 from services.registry.establishment import decide
 from services.registry.establishment.commands import ProposeEstablishment, RecordEstablishmentStep
 from services.registry.establishment.workflow import Proposal, establishment_stream
-from services.registry.policy.in_force import PolicyInForce
+from services.registry.policy.packs import PolicyPack
 from services.registry.recording import recorded
 from shared.commands import CommandContext
 from shared.community_code import issue_code
@@ -24,11 +24,12 @@ from shared.errors import NotFound, StreamPosition, ValidationFailed
 from shared.eventstore import Envelope
 from shared.eventstore.store import head_of
 from shared.pipeline import Change, CommandPipeline, Refused
+from shared.policy_publication import PolicyInForce
 from shared.values import refusing_invalid_values
 
 
 class EstablishmentHandlers:
-    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce) -> None:
+    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce[PolicyPack]) -> None:
         self.pipeline = pipeline
         self.policy = policy
 

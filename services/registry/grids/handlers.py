@@ -5,15 +5,16 @@ from __future__ import annotations
 from services.registry.community.handlers import load_community_at, save_to_community
 from services.registry.grids.commands import GridCommand
 from services.registry.grids.decide import decide
-from services.registry.policy.in_force import PolicyInForce
+from services.registry.policy.packs import PolicyPack
 from shared.commands import CommandContext
 from shared.eventstore import Envelope
 from shared.pipeline import CommandPipeline, Refused
+from shared.policy_publication import PolicyInForce
 from shared.values import refusing_invalid_values
 
 
 class GridHandlers:
-    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce) -> None:
+    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce[PolicyPack]) -> None:
         self.pipeline = pipeline
         self.policy = policy
 

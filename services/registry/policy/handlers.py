@@ -10,53 +10,23 @@ from uuid import uuid5
 
 from services.registry.community import decide
 from services.registry.community.handlers import load_community, save_to_community
-from services.registry.policy.commands import (
-    PackNotPublished,
-    PackVersionChanged,
-    PublishPolicyPack,
-    ReevaluateCommunities,
-    Reevaluation,
-)
-from services.registry.policy.events import PolicyPackPublished, policy_stream
-from services.registry.policy.in_force import PolicyInForce
+from services.registry.policy.commands import ReevaluateCommunities
+from services.registry.policy.packs import PolicyPack
+from shared import policy_publication
 from shared.commands import CommandContext
 from shared.eventstore import Envelope
-from shared.eventstore.store import head_of
-from shared.pipeline import Change, CommandPipeline
+from shared.pipeline import CommandPipeline
+from shared.policy_publication import PolicyInForce, PublishPolicyPack, Reevaluation
 
 
 class PolicyHandlers:
-    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce) -> None:
+    def __init__(self, pipeline: CommandPipeline, policy: PolicyInForce[PolicyPack]) -> None:
         self.pipeline = pipeline
         self.policy = policy
 
     async def publish_pack(self, cmd: PublishPolicyPack, ctx: CommandContext) -> list[Envelope]:
         """Record that the region's pack version in force is published (once per version)."""
-        pack = self.policy.book.in_force(cmd.region)
-        stream = policy_stream(cmd.region)
-        history = await self.pipeline.load(stream)
-        digest = pack.content_sha256()
-        for earlier in history:
-            if earlier.payload["version"] != pack.version:
-                continue
-            if earlier.payload["content_sha256"] == digest:
-                return []  # once per version
-            # Decisions name a pack by version: one version must mean one content forever.
-            raise PackVersionChanged(
-                f"{pack.ref} was published with content sha256 {earlier.payload['content_sha256']}"
-                f" and its file now hashes to {digest}: publish changed rules as a new version"
-            )
-        published = PolicyPackPublished(
-            region=cmd.region,
-            version=pack.version,
-            effective_from=pack.effective_from.isoformat(),
-            name=pack.name,
-            content_sha256=digest,
-        )
-        event = self.pipeline.new_event(
-            published, cmd.command_type, ctx, subject=stream, policy_pack=pack.ref
-        )
-        return await self.pipeline.save(ctx, Change(stream, head_of(history), [event]))
+        return await policy_publication.publish_pack(self.pipeline, self.policy.book, cmd, ctx)
 
     async def reevaluate(self, cmd: ReevaluateCommunities, ctx: CommandContext) -> Reevaluation:
         """Re-decide tier and size findings of `cmd.codes` under the published pack in force.
@@ -65,13 +35,9 @@ class PolicyHandlers:
         id; re-running the same command (same id) replays. Each community's decision names
         the pack, the publication that caused it and the reason.
         """
-        latest = self.policy.book.in_force(cmd.region)
-        pack, publication = await self.policy.published_pack(cmd.region)
-        if publication is None or pack.version != latest.version:
-            raise PackNotPublished(
-                f"{latest.ref} is in force but was not published:"
-                f" run `wuding policy publish --region {cmd.region}` first"
-            )
+        pack, publication = await self.policy.require_published(
+            cmd.region, f"wuding policy publish --region {cmd.region}"
+        )
         changed, ended = 0, 0
         for code in cmd.codes:
             community = await load_community(self.pipeline, code)

@@ -15,9 +15,9 @@ from services.staffing.district.schemas import (
     PayAverage,
     PayFinding,
 )
-from services.staffing.quota.packs import StaffingBook, StaffingPack
+from services.staffing.policy import PolicyReads
+from services.staffing.quota.packs import StaffingPack
 from shared.errors import FieldProblem, NotFound, ValidationFailed
-from shared.queries import Queries
 
 DISTRICT_PATTERN = r"[0-9]{6}"
 
@@ -30,9 +30,7 @@ def require_district(prefix: str) -> str:
     return prefix
 
 
-class DistrictQueries(Queries):
-    book = StaffingBook.shipped()
-
+class DistrictQueries(PolicyReads):
     async def district(self, prefix: str) -> DistrictStaffing:
         today = date.today()
         rows = await self.pool.fetch(
@@ -55,7 +53,7 @@ class DistrictQueries(Queries):
         residents = sum(r["residents"] for r in rows)
         authorised = sum(r["authorised"] for r in rows)
         filled = sum(r["filled"] for r in rows)
-        pack = self.book.deciding_for(prefix)
+        pack = await self.policy.covering(prefix)
         check = (
             check_floor(residents, filled, pack.district_floor_per_10000,
                         pack.district_floor_source)

@@ -8,6 +8,7 @@ from datetime import date
 from pydantic import ValidationError
 
 from services.staffing.grids.decide import CommunityGrids, Member, join, leave, observe_grid
+from services.staffing.policy import staffing_policy
 from services.staffing.quota.events import community_stream
 from services.staffing.quota.handlers import CONSUMER, observed_code, observed_stream
 from services.staffing.quota.packs import StaffingBook, StaffingPack, TeamRole
@@ -59,7 +60,7 @@ class GridObserver:
         head = await pipeline.fold_many(stream, grids, positions)
         if positions.division_code is None:
             return  # a community staffing has not seen registered
-        pack = self.book.deciding_for(positions.division_code)
+        pack = await staffing_policy(pipeline.load, self.book).covering(positions.division_code)
         try:
             decided = observe_grid(code, event.type, event.data, grids, pack)
         except (ValidationError, KeyError, TypeError) as exc:
@@ -74,7 +75,7 @@ class GridHandlers:
 
     def __init__(self, pipeline: CommandPipeline, book: StaffingBook | None = None) -> None:
         self.pipeline = pipeline
-        self.book = book or StaffingBook.shipped()
+        self.policy = staffing_policy(pipeline.load, book)
 
     @refusing_invalid_values
     async def join(self, cmd: JoinTeam, ctx: CommandContext) -> list[Envelope]:
@@ -105,7 +106,7 @@ class GridHandlers:
         head = await self.pipeline.fold_many(community_stream(code), grids, positions)
         if positions.division_code is None:
             raise NotFound(f"staffing knows no community {code}")
-        return grids, positions, head, self.book.deciding_for(positions.division_code)
+        return grids, positions, head, await self.policy.covering(positions.division_code)
 
     async def _save(
         self, ctx: CommandContext, command: str, code: str, head: StreamPosition,

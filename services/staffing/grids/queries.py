@@ -9,23 +9,20 @@ from services.staffing.grids.schemas import (
     StaffingFindings,
     TeamMemberView,
 )
+from services.staffing.policy import PolicyReads
 from services.staffing.quota.events import community_stream
-from services.staffing.quota.packs import StaffingBook
 from services.staffing.workforce.decide import CommunityPositions
 from shared.errors import NotFound
 from shared.eventstore import Envelope
-from shared.queries import Queries
 
 
-class GridQueries(Queries):
-    book = StaffingBook.shipped()
-
+class GridQueries(PolicyReads):
     async def team(self, code: str, grid: str) -> GridTeamView:
         grids, _, envelopes = await self._community(code)
         team = grids.grids.get(grid)
         if team is None:
             raise NotFound(f"staffing knows no grid {grid} in community {code}")
-        pack = self.book.deciding_for(code[:12])
+        pack = await self.policy.covering(code[:12])
         return GridTeamView(
             code=code, grid=grid, name=team.name, closed=team.closed,
             members=[TeamMemberView(role=m.role, worker_id=m.worker_id, member_ref=m.member_ref,

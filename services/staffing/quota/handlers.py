@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from services.staffing.policy import staffing_policy
 from services.staffing.quota.decide import CommunityQuota, decide, observed
 from services.staffing.quota.events import community_stream
 from services.staffing.quota.packs import StaffingBook
@@ -43,7 +44,8 @@ class QuotaHandlers:
             raise PoisonEvent(f"{event.type} {event.event_id}: {exc.errors()[0]['msg']}") from exc
         if facts is None:
             return
-        pack = self.book.deciding_for(facts.division_code)
+        # The pack published now, read on the batch's transaction (cached for the batch).
+        pack = await staffing_policy(pipeline.load, self.book).covering(facts.division_code)
         ctx = reaction_context(event, CONSUMER)
         ref = pack.ref if pack is not None else None
         new = [

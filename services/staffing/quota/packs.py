@@ -135,15 +135,6 @@ class StaffingBook(kernel_packs.PolicyBook[StaffingPack]):
     def shipped(cls) -> StaffingBook:
         return cls(list(packs()))
 
-    def deciding_for(self, division_code: str) -> StaffingPack | None:
-        """The pack deciding for a division (None: no region covers it). Staffing's packs have
-        no publication step yet: each region's baseline (its earliest version) decides
-        (docs/staffing.md)."""
-        try:
-            return self.deciding(self.region_of(division_code), {})
-        except kernel_packs.NoRegion:
-            return None
-
 
 @cache
 def packs() -> tuple[StaffingPack, ...]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from services.staffing.policy import PolicyReads
 from services.staffing.quota.decide import CommunityQuota
 from services.staffing.quota.events import community_stream
-from services.staffing.quota.packs import StaffingBook
 from services.staffing.quota.schemas import (
     BodyBand,
     CommunityStaffing,
@@ -16,12 +16,9 @@ from services.staffing.quota.schemas import (
 from services.staffing.workforce.decide import CommunityPositions
 from shared.errors import NotFound
 from shared.eventstore import Envelope
-from shared.queries import Queries
 
 
-class QuotaQueries(Queries):
-    book = StaffingBook.shipped()
-
+class QuotaQueries(PolicyReads):
     async def staffing(self, code: str, as_of: datetime | None = None) -> CommunityStaffing:
         """The community's quota now, or as it stood at `as_of` (folded from the log)."""
         envelopes = await self.store.read_stream(community_stream(code), until=as_of)
@@ -34,7 +31,7 @@ class QuotaQueries(Queries):
         if state.facts is None:
             raise NotFound(f"staffing knows no community {code}")
         facts, quota = state.facts, state.quota
-        pack = self.book.deciding_for(facts.division_code)
+        pack = await self.policy.covering(facts.division_code)
         bodies = {k: BodyBand(**b.model_dump()) for k, b in (pack.bodies if pack else {}).items()}
         decided = [e for e in envelopes if e.event_type == "QuotaSet"]
         return CommunityStaffing(
@@ -45,6 +42,14 @@ class QuotaQueries(Queries):
             bodies=bodies, authorised=authorised, filled=filled, vacant=authorised - filled,
             version=envelopes[-1].stream_version, as_of=as_of,
         )  # fmt: skip
+
+    async def codes_in_region(self, region: str) -> list[str]:
+        """The communities staffing follows whose division is in the pack region `region`
+        (from the read model: let it catch up first)."""
+        rows = await self.pool.fetch(
+            "SELECT code, division_code FROM staffing_quotas ORDER BY code"
+        )
+        return [r["code"] for r in rows if self.book.covers(r["division_code"], region)]
 
     async def explain(self, code: str) -> StaffingExplanation:
         """Every quota decision with its inputs, rule, pack and cause: "why 33?"."""

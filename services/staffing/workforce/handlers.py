@@ -13,6 +13,7 @@ from datetime import date
 import asyncpg
 
 from services.staffing.grids.decide import CommunityGrids, worker_leaves
+from services.staffing.policy import staffing_policy
 from services.staffing.quota.events import community_stream
 from services.staffing.quota.packs import StaffingBook, StaffingPack
 from services.staffing.workforce import decide as rules
@@ -53,14 +54,14 @@ class WorkforceHandlers:
     ) -> None:
         self.pipeline = pipeline
         self.pool = pool
-        self.book = book or StaffingBook.shipped()
+        self.policy = staffing_policy(pipeline.load, book)
         self.vault = vault or PersonalVault()
 
     @refusing_invalid_values
     async def authorise(self, cmd: AuthorisePosition, ctx: CommandContext) -> list[Envelope]:
         community, head = await self._community(cmd.code)
         assert community.division_code is not None
-        pack = self.book.deciding_for(community.division_code)
+        pack = await self.policy.covering(community.division_code)
         decision = rules.authorise(community, cmd.code, cmd.post, cmd.effective_from, pack)
         if isinstance(decision, Refused):
             return await self.pipeline.refuse(ctx, decision)
@@ -85,7 +86,7 @@ class WorkforceHandlers:
             raise ValidationFailed(
                 "not an identity card number", errors=[FieldProblem("id_number", problem)]
             )
-        if self.book.deciding_for(cmd.division_code) is None:
+        if await self.policy.covering(cmd.division_code) is None:
             reason = "no staffing policy region covers it"
             raise ValidationFailed(reason, errors=[FieldProblem("division_code", reason)])
         wid = worker_id(cmd.division_code, ctx.command_id)
@@ -125,7 +126,7 @@ class WorkforceHandlers:
             ctx,
             Change(worker_stream(cmd.worker_id), worker_head,
                    [self._new(worker_event, cmd.command_type, ctx, cmd.worker_id, worker=worker)]),
-            *self._community_changes(community_events, heads, cmd.command_type, ctx),
+            *await self._community_changes(community_events, heads, cmd.command_type, ctx),
         )  # fmt: skip
 
     @refusing_invalid_values
@@ -137,7 +138,7 @@ class WorkforceHandlers:
             head_there, leaving = await self._leaving(
                 vacated.code, cmd.worker_id, cmd.effective_from, "departed"
             )
-            changes = self._community_changes(
+            changes = await self._community_changes(
                 [vacated, *leaving], {vacated.code: head_there}, cmd.command_type, ctx
             )
         new = self._new(departed, cmd.command_type, ctx, cmd.worker_id, worker=worker)
@@ -149,7 +150,7 @@ class WorkforceHandlers:
     async def record(self, cmd: WorkerRecord, ctx: CommandContext) -> list[Envelope]:
         """Leave, return, appraisal, pay, qualification: one event on the worker's stream."""
         worker, head = await self._worker(cmd.worker_id)
-        pack = self.book.deciding_for(worker.division_code)
+        pack = await self.policy.covering(worker.division_code)
         event: DomainEvent
         match cmd:
             case StartLeave():
@@ -193,7 +194,7 @@ class WorkforceHandlers:
         """The community's head, and the grid team events of `wid` leaving it."""
         grids, positions = CommunityGrids(), CommunityPositions()
         head = await self.pipeline.fold_many(community_stream(code), grids, positions)
-        pack = self.book.deciding_for(code[:12])
+        pack = await self.policy.covering(code[:12])
         return head, worker_leaves(grids, code, wid, day, reason, pack)
 
     async def _worker(self, wid: str) -> tuple[Worker, StreamPosition]:
@@ -202,7 +203,7 @@ class WorkforceHandlers:
             raise NotFound(f"no worker {wid}")
         return worker, head
 
-    def _community_changes(
+    async def _community_changes(
         self, events: Sequence[DomainEvent], heads: dict[str, StreamPosition], command: str,
         ctx: CommandContext,
     ) -> list[Change]:  # fmt: skip
@@ -210,7 +211,7 @@ class WorkforceHandlers:
         by_code: dict[str, list[NewEvent]] = {}
         for e in events:
             code = str(getattr(e, "code"))  # noqa: B009 - every community event names it
-            pack = self.book.deciding_for(code[:12])
+            pack = await self.policy.covering(code[:12])
             by_code.setdefault(code, []).append(self._new(e, command, ctx, code, pack))
         return [Change(community_stream(c), heads[c], new) for c, new in by_code.items()]
 

@@ -11,8 +11,8 @@ import structlog
 
 from services.staffing.district.events import district_stream
 from services.staffing.district.pay import check_pay, incomes_of
+from services.staffing.policy import PolicyReads
 from services.staffing.quota.events import community_stream
-from services.staffing.quota.packs import StaffingBook
 from services.staffing.workforce.decide import CommunityPositions, Worker
 from services.staffing.workforce.events import worker_stream
 from services.staffing.workforce.schemas import (
@@ -28,13 +28,11 @@ from services.staffing.workforce.schemas import (
 from shared.errors import NotFound
 from shared.eventstore import Envelope
 from shared.personal_data import PersonalVault
-from shared.queries import Queries
 
 log = structlog.get_logger("wuding.staffing.workforce")
 
 
-class WorkforceQueries(Queries):
-    book = StaffingBook.shipped()
+class WorkforceQueries(PolicyReads):
     vault = PersonalVault()
 
     async def positions(self, code: str, on: date | None = None) -> CommunityPositionsView:
@@ -47,7 +45,7 @@ class WorkforceQueries(Queries):
             raise NotFound(f"staffing knows no community {code}")
         day = on or date.today()
         authorised, filled = community.counts_on(day)
-        pack = self.book.deciding_for(community.division_code)
+        pack = await self.policy.covering(community.division_code)
         views = []
         for pid, p in community.positions.items():
             post = pack.posts.get(p.post) if pack else None
@@ -78,7 +76,7 @@ class WorkforceQueries(Queries):
         """The full record, the sealed fields opened (null once erased)."""
         worker, envelopes = await self._worker(wid)
         personal, state = await self._personal(wid, envelopes[0].payload["personal"])
-        pack = self.book.deciding_for(worker.division_code)
+        pack = await self.policy.covering(worker.division_code)
         return WorkerRecord(
             **_view(worker, envelopes).model_dump(),
             name=personal.get("name"),
@@ -110,7 +108,7 @@ class WorkforceQueries(Queries):
 
     async def _pay(self, worker: Worker) -> list[PayView]:
         """Each recorded year's pay against the pack's floor (seed 004 §五, 001 §二(三)2)."""
-        pack = self.book.deciding_for(worker.division_code)
+        pack = await self.policy.covering(worker.division_code)
         rule = pack.pay_floor if pack else None
         if rule is None or not worker.pay:
             return [PayView(year=y, annual_pay_fen=f, floor_fen=None, below_floor=False,
