@@ -50,13 +50,16 @@ async def read_after(
 async def load_checkpoint(
     conn: asyncpg.Connection, name: str, *, for_update: bool = False
 ) -> Checkpoint:
-    """A reader's checkpoint (created at zero); `for_update` makes concurrent readers queue."""
-    await conn.execute("INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING", name)
+    """A reader's checkpoint (created at zero); `for_update` makes concurrent readers queue.
+    One round trip once the row exists (every batch of every reader comes here)."""
     lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(
-        f"SELECT transaction_id AS txid, position FROM checkpoints WHERE name = $1{lock}",
-        name,
-    )
+    query = f"SELECT transaction_id AS txid, position FROM checkpoints WHERE name = $1{lock}"
+    row = await conn.fetchrow(query, name)
+    if row is None:
+        await conn.execute(
+            "INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING", name
+        )
+        row = await conn.fetchrow(query, name)
     return Checkpoint(row["txid"], row["position"])
 
 
