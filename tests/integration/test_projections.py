@@ -118,3 +118,46 @@ async def test_wuding_projections_rebuild_command(pool: asyncpg.Pool, registry_d
     events = await pool.fetchval("SELECT count(*) FROM events")
     assert f"rebuilt communities from {events} events" in done.stdout
     assert await snapshot(pool) == before
+
+
+async def test_read_your_writes_waits_on_its_own_batches_and_sees_another_replicas(
+    pool: asyncpg.Pool,
+) -> None:
+    """A command's answer waits until the read model has applied it (`Projector.wait_for`):
+    through the checkpoint this process's own batch committed, or, when another replica's
+    projector applied the event and this one ran no batch, through the stored checkpoint; a
+    checkpoint nobody reaches is False at the timeout, never a hang."""
+    handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
+    recorded = await handlers.communities.register_community(
+        RegisterCommunity(
+            "测试社区", "330211004001", "urban", "老城区社区",
+            Indicators(households=1000, residents=3000, area_km2=Decimal("1.25")),
+        ),
+        ctx(),
+    )  # fmt: skip
+    target = recorded[-1].checkpoint
+
+    def projector() -> Projector:
+        return Projector(pool, registry_catalog(), CommunitiesProjection())
+
+    other, idle = projector(), projector()
+    assert not await idle.wait_for(target, timeout=0.2)  # nobody applied it yet
+    assert await other.run_once() > 0  # another replica applies it
+    assert await idle.wait_for(target, timeout=2.0)  # seen through the stored checkpoint
+
+    later = await handlers.communities.update_indicators(
+        UpdateCommunityIndicators(
+            recorded[-1].payload["code"], recorded[-1].stream_version,
+            Indicators(households=1001, residents=3000, area_km2=Decimal("1.25")),
+        ),
+        ctx(),
+    )  # fmt: skip
+    stop = asyncio.Event()
+    running = asyncio.create_task(idle.run(stop))
+    try:
+        assert await asyncio.wait_for(idle.wait_for(later[-1].checkpoint, timeout=5.0), 6)
+        assert idle._reached is not None and idle._reached >= later[-1].checkpoint
+    finally:
+        stop.set()
+        idle.wake()
+        await running
