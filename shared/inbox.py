@@ -51,6 +51,7 @@ log = structlog.get_logger("wuding.inbox")
 EventHandler = Callable[[asyncpg.Connection, IncomingEvent], Awaitable[None]]
 BATCH_RECORDS = 500  # per getmany: large enough to amortise a transaction, small to retry
 FETCH_MAX_WAIT_MS = 10
+SESSION_TIMEOUT_MS = 6_000
 CONFLICT_RETRIES = 5  # a batch that meets another writer runs again at once, this often
 
 
@@ -150,6 +151,11 @@ class InboxConsumer:
             # a waiting fetch only when the wait ends, so aiokafka's 500 ms default was the
             # floor of every reaction's latency (bench/e2e_latency.py).
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            # The embedded broker answers a JoinGroup after about half the session timeout, so
+            # aiokafka's 10 s made every consumer start ~5 s late. 6 s is Kafka's lowest
+            # allowed (group.min.session.timeout.ms); heartbeats run apart from the batches.
+            session_timeout_ms=SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=SESSION_TIMEOUT_MS // 3,
         )
         await self._producer.start()
         try:
