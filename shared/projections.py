@@ -12,6 +12,12 @@ payload) would fail the same way on every replica, for ever. It is parked instea
 one leaves no partial rows. Later events of the same stream are parked behind it, so a
 stream's rows never skip a step; every other stream, and every other projection, goes on.
 `retry` re-applies a projection's parked events in commit order once the cause is fixed.
+
+A service runs its projectors as one `ProjectorGroup`: one transaction a batch for all of
+them (one lock on their checkpoints, one read of the log, one checkpoint write), so a command
+that every read model must show costs one batch, not one per read model. When any of them
+cannot apply an event, the group's transaction rolls back and each projector runs its own
+batch, where the event is parked as above.
 """
 
 from __future__ import annotations
@@ -26,7 +32,13 @@ import structlog
 
 from shared.eventstore.catalog import EventCatalog
 from shared.eventstore.envelope import Checkpoint, Envelope
-from shared.eventstore.reader import load_checkpoint, read_after, save_checkpoint
+from shared.eventstore.reader import (
+    load_checkpoint,
+    lock_checkpoints,
+    read_after,
+    save_checkpoint,
+    save_checkpoints,
+)
 from shared.eventstore.store import ENVELOPE_COLUMNS, envelopes_from_rows
 from shared.observability import metrics
 from shared.parking import describe, held_streams, is_transient, park
@@ -258,3 +270,78 @@ class Projector:
             await save_checkpoint(conn, self.checkpoint_name, checkpoint)
             await held_streams(conn, self.checkpoint_name)  # the gauge, after the rebuild
         return total
+
+
+class ProjectorGroup:
+    """A service's projectors, brought up to date together (see the module's docstring).
+
+    Each projector keeps its own checkpoint, parked events, `rebuild` and `retry`; only the
+    background run is shared. Waking any of them (a command's read-your-writes) wakes the
+    group.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        projectors: list[Projector],
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.1,
+    ) -> None:
+        self.pool = pool
+        self.projectors = projectors
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        for projector in projectors:
+            projector._wake = self._wake  # one event: waking one of them wakes the group
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                read = await self.run_once()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("projections.retrying", error=repr(exc))
+                read = 0
+            if read < self.batch_size:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+
+    async def run_once(self) -> int:
+        """One batch for every projector; return how many events the log gave it."""
+        try:
+            read = await self._together()
+        except _CannotApply:
+            read = 0
+            for projector in self.projectors:  # each alone: the failing event is parked
+                read = max(read, await projector.run_once())
+            return read
+        for projector in self.projectors:
+            async with projector._moved:
+                projector._moved.notify_all()
+        return read
+
+    async def _together(self) -> int:
+        names = {p.checkpoint_name: p for p in self.projectors}
+        async with self.pool.acquire() as conn, conn.transaction():
+            checkpoints = await lock_checkpoints(conn, list(names))
+            events = await read_after(conn, min(checkpoints.values()), self.batch_size)
+            moved: dict[str, Checkpoint] = {}
+            for name, projector in names.items():
+                own = [e for e in events if e.checkpoint > checkpoints[name]]
+                lag = (datetime.now(UTC) - own[0].recorded_at).total_seconds() if own else 0
+                metrics.PROJECTION_LAG_SECONDS.labels(projector.projection.name).set(lag)
+                if own:
+                    await projector._apply_all(conn, own, isolated=False)
+                    moved[name] = own[-1].checkpoint
+            if moved:
+                await save_checkpoints(conn, moved)
+        for name, projector in names.items():  # committed
+            projector._reached = moved.get(name, checkpoints[name])
+        return len(events)

@@ -18,7 +18,7 @@ from shared.eventstore import Checkpoint, EventCatalog, EventStore
 from shared.inbox import InboxConsumer
 from shared.parking import summaries
 from shared.pipeline import CommandPipeline
-from shared.projections import Projection, Projector
+from shared.projections import Projection, Projector, ProjectorGroup
 from shared.relay import Relay
 from shared.sealing import LogSealed, Sealer, signing_key
 from shared.settings import KernelSettings
@@ -41,10 +41,11 @@ class ServiceRuntime:
         catalog.register(LogSealed)  # every service's log holds its seals
         self.store = EventStore(pool)
         self.pipeline = CommandPipeline(self.store, catalog, wake=self.appended)
-        self.projectors = [
-            Projector(pool, catalog, p, poll_interval=settings.poll_interval_seconds)
-            for p in projections
-        ]
+        self.projectors = [Projector(pool, catalog, p) for p in projections]
+        # One background batch for all of them (shared/projections.py).
+        self.projections = ProjectorGroup(
+            pool, self.projectors, poll_interval=settings.poll_interval_seconds
+        )
         self.relay = Relay(
             pool,
             catalog,
@@ -92,8 +93,8 @@ class ServiceRuntime:
         return all(results)
 
     def start(self) -> None:
-        for projector in self.projectors:
-            self.supervise(projector.checkpoint_name, projector.run)
+        if self.projectors:
+            self.supervise("projections", self.projections.run)
         if self.settings.relay_enabled:
             self.supervise(self.relay.checkpoint_name, self.relay.run)
         for consumer in self.consumers:
@@ -106,8 +107,7 @@ class ServiceRuntime:
     def appended(self) -> None:
         """Wake the relay and projectors after this process appended."""
         self.relay.wake()
-        for projector in self.projectors:
-            projector.wake()
+        self.projections.wake()
 
     async def health(self) -> dict[str, Any]:
         """The health report's sections, by name: each background task's state, and each

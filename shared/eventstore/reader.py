@@ -25,6 +25,8 @@ until it ends (it delays, it never loses). Keep transactions short.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from shared.eventstore.envelope import Checkpoint, Envelope
@@ -61,6 +63,35 @@ async def load_checkpoint(
         )
         row = await conn.fetchrow(query, name)
     return Checkpoint(row["txid"], row["position"])
+
+
+async def lock_checkpoints(conn: asyncpg.Connection, names: Sequence[str]) -> dict[str, Checkpoint]:
+    """Several readers' checkpoints, locked in name order (as `load_checkpoint(for_update=True)`
+    one by one, in one round trip once the rows exist)."""
+    query = (
+        "SELECT name, transaction_id AS txid, position FROM checkpoints"
+        " WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE"
+    )
+    rows = await conn.fetch(query, list(names))
+    if len(rows) < len(set(names)):
+        await conn.execute(
+            "INSERT INTO checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+            list(names),
+        )
+        rows = await conn.fetch(query, list(names))
+    return {row["name"]: Checkpoint(row["txid"], row["position"]) for row in rows}
+
+
+async def save_checkpoints(conn: asyncpg.Connection, checkpoints: dict[str, Checkpoint]) -> None:
+    await conn.execute(
+        """UPDATE checkpoints c SET transaction_id = n.txid, position = n.position,
+                  updated_at = now()
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS n(name, txid, position)
+            WHERE c.name = n.name""",
+        list(checkpoints),
+        [c.transaction_id for c in checkpoints.values()],
+        [c.position for c in checkpoints.values()],
+    )
 
 
 async def save_checkpoint(conn: asyncpg.Connection, name: str, checkpoint: Checkpoint) -> None:

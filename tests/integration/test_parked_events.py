@@ -18,6 +18,7 @@ from uuid import uuid4
 
 import aiohttp
 import asyncpg
+import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
@@ -84,11 +85,6 @@ async def poison(store: EventStore) -> str:
     return code
 
 
-def projectors(pool: asyncpg.Pool) -> list[Projector]:
-    runtime = Registry(KernelSettings(service="registry", relay_enabled=False), pool)
-    return runtime.projectors
-
-
 async def catch_up(all_projectors: list[Projector]) -> None:
     for projector in all_projectors:
         while await projector.run_once():
@@ -112,9 +108,12 @@ async def as_owner(stack: Stack, registry_db: str, sql: str) -> None:
         await owner.close()
 
 
+@pytest.mark.parametrize("together", [False, True], ids=["each-alone", "as-the-group"])
 async def test_a_poisoned_projection_parks_the_event_and_everything_else_goes_on(
-    pool: asyncpg.Pool, stack: Stack, registry_db: str
+    pool: asyncpg.Pool, stack: Stack, registry_db: str, together: bool
 ) -> None:
+    """Each projector alone, or as the service runs them (one batch for all, shared/
+    projections.py ProjectorGroup: the group's batch rolls back and each runs its own)."""
     handlers = registry_commands(CommandPipeline(EventStore(pool), registry_catalog()))
     before = await register(handlers, "330211004101")
     bad = await poison(handlers.policies.pipeline.store)
@@ -122,8 +121,13 @@ async def test_a_poisoned_projection_parks_the_event_and_everything_else_goes_on
     await handlers.communities.update_indicators(
         UpdateCommunityIndicators(after, 2, indicators(1500)), ctx()
     )
-    all_projectors = projectors(pool)
-    await catch_up(all_projectors)
+    runtime = Registry(KernelSettings(service="registry", relay_enabled=False), pool)
+    all_projectors = runtime.projectors
+    if together:
+        while await runtime.projections.run_once():
+            pass
+    else:
+        await catch_up(all_projectors)
 
     codes = {r["code"] for r in await pool.fetch("SELECT code FROM communities")}
     assert codes == {before, after}  # the good communities are there, the later one too

@@ -12,12 +12,12 @@ import asyncpg
 
 from services.registry.community.commands import RegisterCommunity, UpdateCommunityIndicators
 from services.registry.community.events import Indicators
-from services.registry.community.projections import CommunitiesProjection
+from services.registry.community.projections import CommunitiesProjection, SizeFindingsProjection
 from services.registry.runtime import RegistryCommands, registry_catalog, registry_commands
 from shared.commands import CommandContext
 from shared.eventstore import EventStore
 from shared.pipeline import CommandPipeline
-from shared.projections import Projector
+from shared.projections import Projector, ProjectorGroup
 
 
 def ctx() -> CommandContext:
@@ -161,3 +161,43 @@ async def test_read_your_writes_waits_on_its_own_batches_and_sees_another_replic
         stop.set()
         idle.wake()
         await running
+
+
+async def test_the_group_brings_a_projector_behind_up_to_the_one_ahead(
+    pool: asyncpg.Pool,
+) -> None:
+    """A service's projectors run as one group (one batch for all): a projector far behind
+    (new, or just rebuilt elsewhere) and one at the end share the group's reads, the one ahead
+    applies nothing twice, and both end at the log's end."""
+    handlers = await _register_some(pool, 3)
+    ahead = Projector(pool, registry_catalog(), CommunitiesProjection())
+    while await ahead.run_once():
+        pass
+    rows = await pool.fetch("SELECT code, version FROM communities ORDER BY code")
+    behind = Projector(pool, registry_catalog(), SizeFindingsProjection())
+    group = ProjectorGroup(pool, [ahead, behind], batch_size=2)  # several batches
+    while await group.run_once():
+        pass
+    end = await pool.fetchval("SELECT max(position) FROM events")
+    assert [(await p.checkpoint()).position for p in (ahead, behind)] == [end, end]
+    assert await pool.fetch("SELECT code, version FROM communities ORDER BY code") == rows
+
+    code = rows[0]["code"]
+    later = await handlers.communities.update_indicators(
+        UpdateCommunityIndicators(
+            code, rows[0]["version"],
+            Indicators(households=999, residents=3001, area_km2=Decimal("1.25")),
+        ),
+        ctx(),
+    )  # fmt: skip
+    stop = asyncio.Event()
+    running = asyncio.create_task(group.run(stop))
+    try:  # a command's read-your-writes wakes the group through any of its projectors
+        assert await asyncio.wait_for(behind.wait_for(later[-1].checkpoint, timeout=5.0), 6)
+        assert await ahead.wait_for(later[-1].checkpoint, timeout=1.0)
+    finally:
+        stop.set()
+        group.wake()
+        await running
+    households = await pool.fetchval("SELECT households FROM communities WHERE code = $1", code)
+    assert households == 999
