@@ -63,7 +63,8 @@ class _CannotApply(Exception):
 
 
 class Projector:
-    """Keeps one projection up to date with the log."""
+    """Keeps one projection up to date with the log (in the background: as a ProjectorGroup,
+    alone or with the service's other projectors)."""
 
     def __init__(
         self,
@@ -72,15 +73,13 @@ class Projector:
         projection: Projection,
         *,
         batch_size: int = 500,
-        poll_interval: float = 0.1,
     ) -> None:
         self.pool = pool
         self.catalog = catalog
         self.projection = projection
         self.checkpoint_name = f"projection:{projection.name}"
         self.batch_size = batch_size
-        self.poll_interval = poll_interval
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # the group's, once in one (ProjectorGroup runs it)
         self._moved = asyncio.Condition()
         # The checkpoint as this process last committed or read it: read-your-writes waits on
         # it instead of querying the checkpoint after every batch.
@@ -88,20 +87,6 @@ class Projector:
 
     def wake(self) -> None:
         self._wake.set()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                applied = await self.run_once()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("projection.retrying", projection=self.projection.name, error=repr(exc))
-                applied = 0
-            if applied < self.batch_size:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                except TimeoutError:
-                    pass
-                self._wake.clear()
 
     async def run_once(self) -> int:
         """Apply the next batch in one transaction; return how many events it held."""

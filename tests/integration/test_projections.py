@@ -153,7 +153,7 @@ async def test_read_your_writes_waits_on_its_own_batches_and_sees_another_replic
         ctx(),
     )  # fmt: skip
     stop = asyncio.Event()
-    running = asyncio.create_task(idle.run(stop))
+    running = asyncio.create_task(ProjectorGroup(pool, [idle]).run(stop))
     try:
         assert await asyncio.wait_for(idle.wait_for(later[-1].checkpoint, timeout=5.0), 6)
         assert idle._reached is not None and idle._reached >= later[-1].checkpoint
