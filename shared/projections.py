@@ -105,17 +105,25 @@ class Projector:
         async with self.pool.acquire() as conn, conn.transaction():
             checkpoint = await load_checkpoint(conn, self.checkpoint_name, for_update=True)
             events = await read_after(conn, checkpoint, self.batch_size)
-            if events:
-                metrics.PROJECTION_LAG_SECONDS.labels(self.projection.name).set(
-                    (datetime.now(UTC) - events[0].recorded_at).total_seconds()
-                )
-                await self._apply_all(conn, events, isolated=isolated)
-                checkpoint = events[-1].checkpoint
-                await save_checkpoint(conn, self.checkpoint_name, checkpoint)
-            else:
-                metrics.PROJECTION_LAG_SECONDS.labels(self.projection.name).set(0)
-        self._reached = checkpoint  # committed
+            moved = await self._apply_after(conn, checkpoint, events, isolated=isolated)
+            if moved is not None:
+                await save_checkpoint(conn, self.checkpoint_name, moved)
+        self._reached = checkpoint if moved is None else moved  # committed
         return len(events)
+
+    async def _apply_after(
+        self, conn: asyncpg.Connection, checkpoint: Checkpoint, events: list[Envelope],
+        *, isolated: bool,
+    ) -> Checkpoint | None:  # fmt: skip
+        """Apply those of `events` after `checkpoint` (a group's batch reads from the lowest
+        of its projectors); the checkpoint to save, None when there were none."""
+        own = [e for e in events if e.checkpoint > checkpoint]
+        lag = (datetime.now(UTC) - own[0].recorded_at).total_seconds() if own else 0
+        metrics.PROJECTION_LAG_SECONDS.labels(self.projection.name).set(lag)
+        if not own:
+            return None
+        await self._apply_all(conn, own, isolated=isolated)
+        return own[-1].checkpoint
 
     async def _apply_all(
         self, conn: asyncpg.Connection, events: list[Envelope], *, isolated: bool
@@ -319,12 +327,9 @@ class ProjectorGroup:
             events = await read_after(conn, min(checkpoints.values()), self.batch_size)
             moved: dict[str, Checkpoint] = {}
             for name, projector in names.items():
-                own = [e for e in events if e.checkpoint > checkpoints[name]]
-                lag = (datetime.now(UTC) - own[0].recorded_at).total_seconds() if own else 0
-                metrics.PROJECTION_LAG_SECONDS.labels(projector.projection.name).set(lag)
-                if own:
-                    await projector._apply_all(conn, own, isolated=False)
-                    moved[name] = own[-1].checkpoint
+                done = await projector._apply_after(conn, checkpoints[name], events, isolated=False)
+                if done is not None:
+                    moved[name] = done
             if moved:
                 await save_checkpoints(conn, moved)
         for name, projector in names.items():  # committed

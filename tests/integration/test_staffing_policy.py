@@ -131,6 +131,18 @@ async def test_a_quota_is_decided_under_the_published_staffing_pack_and_reevalua
             await publish_pack(pipeline, changed, PublishPolicyPack("ningbo"), operator())
         policies = await store.read_stream("policy-ningbo")
         assert [e.payload["version"] for e in policies] == ["2023.1", "2026.1"]
+
+        # Every published version's file changed: nothing is decided on it (the consumer
+        # parks and dead-letters the registry event, as any event it cannot apply).
+        both_changed = StaffingBook(
+            [V1.model_copy(update={"name": "改过的文件"}), richer(per_10000="30")]
+        )
+        before = len(await store.read_stream(f"community-{CODE}"))
+        with pytest.raises(PackVersionChanged, match="restore the published files"):
+            await QuotaHandlers(both_changed).observe(
+                registry_event("CommunityIndicatorsUpdated", 16000), pipeline
+            )
+        assert len(await store.read_stream(f"community-{CODE}")) == before
     finally:
         await pool.close()
 

@@ -209,10 +209,12 @@ class WorkforceHandlers:
     ) -> list[Change]:  # fmt: skip
         """The community events of one command, one Change per community stream."""
         by_code: dict[str, list[NewEvent]] = {}
+        packs: dict[str, StaffingPack | None] = {}  # the policy stream read once a division
         for e in events:
             code = str(getattr(e, "code"))  # noqa: B009 - every community event names it
-            pack = await self.policy.covering(code[:12])
-            by_code.setdefault(code, []).append(self._new(e, command, ctx, code, pack))
+            if code[:12] not in packs:
+                packs[code[:12]] = await self.policy.covering(code[:12])
+            by_code.setdefault(code, []).append(self._new(e, command, ctx, code, packs[code[:12]]))
         return [Change(community_stream(c), heads[c], new) for c, new in by_code.items()]
 
     def _new(

@@ -13,6 +13,7 @@ from services.staffing.district.events import district_stream
 from services.staffing.district.pay import check_pay, incomes_of
 from services.staffing.policy import PolicyReads
 from services.staffing.quota.events import community_stream
+from services.staffing.quota.packs import StaffingPack
 from services.staffing.workforce.decide import CommunityPositions, Worker
 from services.staffing.workforce.events import worker_stream
 from services.staffing.workforce.schemas import (
@@ -86,7 +87,7 @@ class WorkforceQueries(PolicyReads):
                 AppraisalView(year=y, result=r, consequence=pack.appraisal[r] if pack else "")
                 for y, r in sorted(worker.appraisals.items())
             ],
-            pay=await self._pay(worker),
+            pay=await self._pay(worker, pack),
             qualifications=[
                 QualificationView(level=level, effective_from=on)
                 for level, on in worker.qualifications.items()
@@ -106,9 +107,8 @@ class WorkforceQueries(PolicyReads):
             return {}, "unreadable"
         return (personal, "readable") if personal is not None else ({}, "erased")
 
-    async def _pay(self, worker: Worker) -> list[PayView]:
+    async def _pay(self, worker: Worker, pack: StaffingPack | None) -> list[PayView]:
         """Each recorded year's pay against the pack's floor (seed 004 §五, 001 §二(三)2)."""
-        pack = await self.policy.covering(worker.division_code)
         rule = pack.pay_floor if pack else None
         if rule is None or not worker.pay:
             return [PayView(year=y, annual_pay_fen=f, floor_fen=None, below_floor=False,
