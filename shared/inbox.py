@@ -68,7 +68,7 @@ class BatchHandler(Protocol):
 
 
 @dataclass(frozen=True)
-class _PerEvent:
+class PerEvent:
     """A plain EventHandler as a BatchHandler: nothing to do per batch."""
 
     handle: EventHandler
@@ -114,7 +114,7 @@ class InboxConsumer:
         *,
         name: str,
         topics: Sequence[str],
-        handler: EventHandler | BatchHandler,
+        handler: BatchHandler,  # a plain EventHandler: PerEvent(handler)
         bootstrap_servers: str,
         tracer_provider: TracerProvider | None = None,
         retry_delay: float = 1.0,
@@ -124,9 +124,7 @@ class InboxConsumer:
         self.pool = pool
         self.name = name
         self.topics = tuple(topics)
-        self.handler: BatchHandler = (
-            handler if hasattr(handler, "begin") else _PerEvent(handler)  # type: ignore[assignment]
-        )
+        self.handler = handler
         self.bootstrap_servers = bootstrap_servers
         self.dead_letter_topic = dead_letter_topic(name)
         self.retry_delay = retry_delay

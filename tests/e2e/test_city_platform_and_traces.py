@@ -12,7 +12,7 @@ from opentelemetry.trace import SpanKind
 from services.registry.community.events import community_stream
 from shared.cloudevents import IncomingEvent
 from shared.eventstore import Checkpoint
-from shared.inbox import InboxConsumer
+from shared.inbox import InboxConsumer, PerEvent
 from shared.sealing import SEAL_STREAM, public_key_text, signing_key, verifying_key
 from shared.topic_audit import check_records, read_whole_topic
 from tests.conftest import SEAL_SIGNING_KEY
@@ -98,7 +98,7 @@ async def test_one_trace_from_gateway_through_registry_append_relay_and_consumer
         pool,
         name=f"trace-{uuid4().hex[:6]}",
         topics=["registry.events"],
-        handler=handler,
+        handler=PerEvent(handler),
         bootstrap_servers=platform.bootstrap_servers,
     )
     await consumer.start()

@@ -11,7 +11,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from shared.cloudevents import IncomingEvent
-from shared.inbox import InboxConsumer, PoisonEvent
+from shared.inbox import InboxConsumer, PerEvent, PoisonEvent
 from shared.kafka import ensure_topics
 from shared.stack.embedded import free_port
 from shared.supervisor import Supervisor
@@ -52,7 +52,11 @@ async def test_redelivered_event_changes_nothing_and_malformed_goes_to_dead_lett
         await conn.execute("INSERT INTO effects VALUES ($1, $2)", event.event_id, event.data["n"])
 
     consumer = InboxConsumer(
-        pool, name=name, topics=[topic], handler=handler, bootstrap_servers=stack.bootstrap_servers
+        pool,
+        name=name,
+        topics=[topic],
+        handler=PerEvent(handler),
+        bootstrap_servers=stack.bootstrap_servers,
     )
     await ensure_topics(stack.bootstrap_servers, topic)
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
@@ -102,7 +106,7 @@ async def test_a_consumer_runs_under_the_supervisor_and_backs_off_while_the_brok
         pool,
         name=f"c-{uuid4().hex[:6]}",
         topics=["nowhere.events"],
-        handler=handler,
+        handler=PerEvent(handler),
         bootstrap_servers=f"127.0.0.1:{free_port()}",  # nothing listens there
     )
     supervisor = Supervisor("consumer-test", initial_backoff=0.1, max_backoff=0.2)
@@ -150,7 +154,11 @@ async def test_one_failing_event_in_a_batch_is_rolled_back_alone_and_the_rest_co
     finally:
         await producer.stop()
     consumer = InboxConsumer(
-        pool, name=name, topics=[topic], handler=handler, bootstrap_servers=stack.bootstrap_servers
+        pool,
+        name=name,
+        topics=[topic],
+        handler=PerEvent(handler),
+        bootstrap_servers=stack.bootstrap_servers,
     )
     await consumer.start()
     try:

@@ -35,7 +35,7 @@ from shared.cloudevents import IncomingEvent
 from shared.commands import CommandContext
 from shared.errors import StreamPosition
 from shared.eventstore import EventStore, NewEvent
-from shared.inbox import InboxConsumer
+from shared.inbox import InboxConsumer, PerEvent
 from shared.kafka import ensure_topics
 from shared.pipeline import CommandPipeline
 from shared.projections import Projector
@@ -224,7 +224,11 @@ async def test_a_consumer_parks_and_dead_letters_an_event_it_cannot_apply_and_go
         await conn.execute("INSERT INTO effects VALUES ($1, $2)", event.event_id, event.data["n"])
 
     consumer = InboxConsumer(
-        pool, name=name, topics=[topic], handler=handler, bootstrap_servers=stack.bootstrap_servers
+        pool,
+        name=name,
+        topics=[topic],
+        handler=PerEvent(handler),
+        bootstrap_servers=stack.bootstrap_servers,
     )
     await ensure_topics(stack.bootstrap_servers, topic)
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
