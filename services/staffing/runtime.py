@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from fastapi import Request
 
+from services.staffing.district.checks import DistrictChecks, checks_subscription
 from services.staffing.district.events import DISTRICT_EVENT_TYPES
 from services.staffing.district.handlers import DistrictHandlers
 from services.staffing.district.projections import PayProjection
@@ -62,6 +63,9 @@ class Staffing(ServiceRuntime):
         self.grids = GridHandlers(self.pipeline)
         self.district = DistrictHandlers(self.pipeline)
         self.queries = StaffingQueries(pool, self.store, self.catalog)
+        # Its own topic: each district's floors checked as its figures move.
+        checks = DistrictChecks(self.queries, self.caught_up)
+        self.consumers.append(self._consumer(checks_subscription(checks)))
 
 
 def staffing_of(request: Request) -> Staffing:

@@ -552,3 +552,80 @@ async def test_a_key_that_does_not_open_the_sealed_fields_serves_the_rest_of_the
     assert record["personal_data"] == "unreadable"
     assert record["name"] is None and record["id_number"] is None
     assert record["worker_id"] == worker and record["status"] == "pool"
+
+
+async def test_district_findings_open_and_resolve_as_events_on_the_staffing_topic(
+    platform: Platform,
+) -> None:
+    """Issue 10 §2 and §6 as events: filled positions below the district floor (seed 003
+    §7.1.1) and an average pay below the pay floor (seed 004 §五) open findings on the
+    district's stream, which the `staffing` topic carries keyed by the district; filling the
+    positions and correcting the income figure resolve them. Yinzhou (330212) is this test's
+    own district: no other test registers a community there."""
+    client, prefix = "yinzhou", "330212"
+    status, body = await call(platform, client, "POST", "/communities",
+                              community(new_division(prefix), residents=1000))  # fmt: skip
+    assert status == 201, body
+    code = body["code"]
+
+    async def district(until: Any) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:
+            status, view = await call(platform, client, "GET", f"/districts/{prefix}/staffing")
+            if status == 200 and until(view):
+                return view  # type: ignore[no-any-return]
+            assert asyncio.get_running_loop().time() < deadline, (status, view)
+            await asyncio.sleep(0.1)
+
+    def kinds(view: dict[str, Any]) -> list[str]:
+        return [f["kind"] for f in view["open_findings"]]
+
+    # 1,000 residents × 18 / 10,000 = 1.8 → a floor of 2; nothing filled: a finding.
+    view = await district(lambda v: kinds(v) == ["floor"])
+    assert (view["floor"], view["filled"], view["below_floor"]) == (2, 0, True)
+    assert "0 filled positions, below the floor of 2" in view["open_findings"][0]["text"]
+
+    workers = []
+    for number in (1, 2):
+        position = {"post": "grid_worker", "effective_from": "2025-01-01"}
+        status, body = await call(platform, client, "POST", f"/communities/{code}/positions",
+                                  position)  # fmt: skip
+        assert status == 201, body
+        status, worker = await call(platform, client, "POST", "/workers", {
+            "division_code": code[:12], "name": NAME, "id_number": id_number(800 + number),
+            "effective_from": "2025-01-01",
+        })  # fmt: skip
+        assert status == 201, worker
+        workers.append(worker["worker_id"])
+        assignment = {"position_id": f"{code}-00{number}", "effective_from": "2025-02-01"}
+        status, body = await call(platform, client, "POST", f"/workers/{workers[-1]}/assign",
+                                  assignment)  # fmt: skip
+        assert status == 200, body
+    view = await district(lambda v: kinds(v) == [])
+    assert (view["filled"], view["below_floor"]) == (2, False)
+
+    # The average of the two (10,300,000) below 1.4 × 7,500,000 = 10,500,000: a finding.
+    for worker, fen in zip(workers, (10_000_000, 10_600_000), strict=True):
+        status, body = await call(platform, client, "POST", f"/workers/{worker}/pay",
+                                  {"year": 2031, "annual_pay_fen": fen})  # fmt: skip
+        assert status == 200, body
+    income = {"urban_per_capita_fen": 7_500_000, "source": "鄞州区2030年统计公报"}
+    status, body = await call(platform, client, "PUT", f"/districts/{prefix}/incomes/2030", income)
+    assert status == 200, body
+    view = await district(lambda v: kinds(v) == ["pay_average"])
+    (finding,) = view["open_findings"]
+    assert finding["year"] == 2031 and "10300000 fen" in finding["text"]
+    assert "10500000 fen" in finding["text"]
+    corrected = income | {"urban_per_capita_fen": 7_000_000}  # 9,800,000: the average meets it
+    status, body = await call(platform, client, "PUT", f"/districts/{prefix}/incomes/2030",
+                              corrected)  # fmt: skip
+    assert status == 200, body
+    await district(lambda v: kinds(v) == [])
+
+    topic = await staffing_topic(platform.bootstrap_servers, prefix, 6)
+    decided = [k for k, _ in topic if k != "DistrictIncomeRecorded"]
+    assert decided == ["DistrictFloorFindingOpened", "DistrictFloorFindingResolved",
+                       "PayFloorFindingOpened", "PayFloorFindingResolved"]  # fmt: skip
+    opened = json.loads(next(v for k, v in topic if k == "PayFloorFindingOpened"))
+    assert (opened["worker_id"], opened["workers"], opened["pay_fen"]) == (None, 2, 10_300_000)
+    assert NAME not in b"".join(v for _, v in topic).decode()

@@ -31,7 +31,10 @@ class DistrictHandlers:
     async def record_income(self, cmd: RecordDistrictIncome, ctx: CommandContext) -> list[Envelope]:
         stream = district_stream(cmd.prefix)
         envelopes = await self.pipeline.load(stream)
-        same_year = [e.payload for e in envelopes if e.payload.get("year") == cmd.year]
+        same_year = [
+            e.payload for e in envelopes
+            if e.event_type == "DistrictIncomeRecorded" and e.payload["year"] == cmd.year
+        ]  # fmt: skip
         previous = same_year[-1]["urban_per_capita_fen"] if same_year else None
         event = DistrictIncomeRecorded(
             prefix=cmd.prefix, year=cmd.year, urban_per_capita_fen=cmd.urban_per_capita_fen,

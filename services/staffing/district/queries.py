@@ -7,17 +7,20 @@ from collections import defaultdict
 from datetime import date
 
 from services.staffing.district.events import district_stream
+from services.staffing.district.findings import OpenFindings
 from services.staffing.district.floor import check_floor
-from services.staffing.district.pay import check_average, check_pay, incomes_of
+from services.staffing.district.pay import Income, check_average, check_pay, incomes_of
 from services.staffing.district.schemas import (
     CommunityVacancies,
     DistrictStaffing,
+    OpenFinding,
     PayAverage,
     PayFinding,
 )
 from services.staffing.policy import PolicyReads
 from services.staffing.quota.packs import StaffingPack
 from shared.errors import FieldProblem, NotFound, ValidationFailed
+from shared.eventstore import Envelope
 
 DISTRICT_PATTERN = r"[0-9]{6}"
 
@@ -59,7 +62,8 @@ class DistrictQueries(PolicyReads):
                         pack.district_floor_source)
             if pack else None
         )  # fmt: skip
-        pay, averages = await self._pay_findings(prefix, pack)
+        envelopes = await self.store.read_stream(district_stream(prefix))
+        pay, averages = await self._pay_findings(prefix, pack, incomes_of(envelopes))
         return DistrictStaffing(
             prefix=prefix, communities=len(rows), residents=residents,
             quota=sum(r["quota"] or 0 for r in rows), authorised=authorised, filled=filled,
@@ -74,16 +78,40 @@ class DistrictQueries(PolicyReads):
                 for r in rows if r["authorised"] > r["filled"]
             ],
             pay_below_floor=pay, pay_averages=averages,
+            open_findings=self._open_findings(envelopes),
         )  # fmt: skip
 
+    def _open_findings(self, envelopes: list[Envelope]) -> list[OpenFinding]:
+        found, recorded = OpenFindings(), {}
+        for envelope in envelopes:
+            event = self.catalog.decode(envelope)
+            found.apply(event)
+            recorded[id(event)] = envelope
+        views = []
+        if found.floor is not None:
+            e = recorded[id(found.floor)]
+            views.append(OpenFinding(
+                kind="floor", event_id=str(e.event_id), opened_at=e.recorded_at,
+                text=found.floor.finding,
+            ))  # fmt: skip
+        for (worker_id, year), f in sorted(found.pay.items(), key=lambda kv: kv[1].year):
+            e = recorded[id(f)]
+            whose = f"worker {worker_id}" if worker_id else f"the average of {f.workers} workers"
+            views.append(OpenFinding(
+                kind="pay" if worker_id else "pay_average", event_id=str(e.event_id),
+                opened_at=e.recorded_at, year=year, worker_id=worker_id,
+                text=f"{year}: the annual pay of {whose}, {f.pay_fen} fen, is below the floor"
+                     f" of {f.floor_fen} fen: {f.rule}",
+            ))  # fmt: skip
+        return views
+
     async def _pay_findings(
-        self, prefix: str, pack: StaffingPack | None
+        self, prefix: str, pack: StaffingPack | None, incomes: dict[int, Income]
     ) -> tuple[list[PayFinding], list[PayAverage]]:
         """Each pay below its floor, and per year the urban average when the floor bounds it."""
         if pack is None or pack.pay_floor is None:
             return [], []
         rule = pack.pay_floor
-        incomes = incomes_of(await self.store.read_stream(district_stream(prefix)))
         rows = await self.pool.fetch(
             """SELECT p.worker_id, p.year, p.annual_pay_fen, pos.post, q.major_type
                FROM staffing_pay p JOIN staffing_workers w USING (worker_id)

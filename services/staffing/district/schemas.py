@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.values import Fen, Title
@@ -34,6 +37,17 @@ class PayAverage(BaseModel):
     rule: str
     below_floor: bool
     finding: str | None
+
+
+class OpenFinding(BaseModel):
+    """A finding open on the district's stream: the figures of the check that opened it."""
+
+    kind: Literal["floor", "pay", "pay_average"]
+    event_id: str = Field(description="The event that opened it, on the `staffing` topic")
+    opened_at: datetime
+    year: int | None = None
+    worker_id: str | None = Field(default=None, description="Pseudonymous; kind `pay` only")
+    text: str
 
 
 class RecordIncomeRequest(BaseModel):
@@ -73,4 +87,9 @@ class DistrictStaffing(BaseModel):
     pay_averages: list[PayAverage] = Field(
         default_factory=list,
         description="Per year, the average the pack's floor bounds (empty: it bounds each)",
+    )
+    open_findings: list[OpenFinding] = Field(
+        default_factory=list,
+        description="The findings open on the district's stream (DistrictFloorFindingOpened,"
+        " PayFloorFindingOpened), opened and resolved as its figures cross the floors",
     )
