@@ -13,6 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services import cli
+from services.staffing.district.checks import CHECKER
+from services.staffing.quota.handlers import CONSUMER
 from services.staffing.quota.packs import StaffingPack
 from shared.community_code import check_digit
 from tests.e2e.conftest import Platform, community, new_division
@@ -145,53 +147,70 @@ async def committed_everything(bootstrap: str, topic: str, group: str) -> None:
         await reader.stop()
 
 
+COUNT_EVENTS = "SELECT count(*) FROM events WHERE event_type <> 'LogSealed'"
+
+
+async def settled(bootstrap: str, conn: asyncpg.Connection) -> int:
+    """Staffing's event count once nothing more follows: both its consumers have committed
+    their topics (the registry's, and its own for the district checks) and the count held
+    for a round (the relay had time to publish what was appended meanwhile)."""
+    count = -1
+    while True:
+        await committed_everything(bootstrap, "registry.events", CONSUMER)
+        await committed_everything(bootstrap, "staffing.events", CHECKER)
+        now = await conn.fetchval(COUNT_EVENTS)
+        if now == count:
+            return int(now)
+        count = now
+        await asyncio.sleep(0.5)
+
+
+async def redeliver_twice(bootstrap: str, topic: str) -> None:
+    """Every record of `topic` produced again, twice, to its partition."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    records = []
+    try:
+        while batches := await consumer.getmany(timeout_ms=1000):
+            records += [r for rs in batches.values() for r in rs]
+    finally:
+        await consumer.stop()
+    assert len(records) >= 2
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for _ in range(2):
+            for r in records:
+                await producer.send(
+                    topic, r.value, key=r.key, headers=list(r.headers), partition=r.partition
+                )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
 async def test_redelivering_the_whole_registry_topic_twice_changes_nothing(
     platform: Platform,
 ) -> None:
     """Every record of `registry.events` produced again, twice, as a broker redelivers after
     a consumer crash: staffing's inbox finds each one processed, so no quota changes and
-    staffing's log gets no event of its own (only its seals may follow)."""
+    staffing's log gets no event of its own (only its seals may follow). The same for its
+    own topic, which its district checks consume: no finding is opened or resolved again."""
     status, body = await call(
         platform, "zhenhai", "POST", "/communities", community(new_division())
     )
     assert status == 201
     await staffing_once(platform, body["code"], quota=16)
-    await committed_everything(platform.bootstrap_servers, "registry.events", "staffing")
+    bootstrap = platform.bootstrap_servers
     conn = await asyncpg.connect(platform.staffing_db)
-    count_events = "SELECT count(*) FROM events WHERE event_type <> 'LogSealed'"
+    quotas_query = "SELECT code, quota, version FROM staffing_quotas ORDER BY code"
     try:
-        before = await conn.fetchval(count_events)
-        quotas = await conn.fetch("SELECT code, quota, version FROM staffing_quotas ORDER BY code")
-        consumer = AIOKafkaConsumer(
-            "registry.events", bootstrap_servers=platform.bootstrap_servers,
-            auto_offset_reset="earliest",
-        )  # fmt: skip
-        await consumer.start()
-        records = []
-        try:
-            while batches := await consumer.getmany(timeout_ms=1000):
-                records += [r for rs in batches.values() for r in rs]
-        finally:
-            await consumer.stop()
-        assert len(records) >= 2
-        producer = AIOKafkaProducer(bootstrap_servers=platform.bootstrap_servers)
-        await producer.start()
-        try:
-            for _ in range(2):
-                for r in records:
-                    await producer.send(
-                        "registry.events", r.value, key=r.key, headers=list(r.headers),
-                        partition=r.partition,
-                    )  # fmt: skip
-            await producer.flush()
-        finally:
-            await producer.stop()
-        await committed_everything(platform.bootstrap_servers, "registry.events", "staffing")
-        assert await conn.fetchval(count_events) == before
-        assert (
-            await conn.fetch("SELECT code, quota, version FROM staffing_quotas ORDER BY code")
-            == quotas
-        )
+        before = await settled(bootstrap, conn)
+        quotas = await conn.fetch(quotas_query)
+        await redeliver_twice(bootstrap, "registry.events")
+        await redeliver_twice(bootstrap, "staffing.events")
+        assert await settled(bootstrap, conn) == before
+        assert await conn.fetch(quotas_query) == quotas
     finally:
         await conn.close()
 
