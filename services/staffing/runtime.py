@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from fastapi import Request
 
-from services.staffing.district.checks import DistrictChecks, checks_subscription
+from services.staffing.district.checks import DistrictChecker, DistrictMarks
 from services.staffing.district.events import DISTRICT_EVENT_TYPES
 from services.staffing.district.handlers import DistrictHandlers
 from services.staffing.district.projections import PayProjection
@@ -55,7 +55,7 @@ class Staffing(ServiceRuntime):
             settings,
             pool,
             staffing_catalog(),
-            [QuotasProjection(), WorkforceProjection(), PayProjection()],
+            [QuotasProjection(), WorkforceProjection(), PayProjection(), DistrictMarks()],
             [subscription(self.quotas, self.grid_observer)],
         )
         self.policy = staffing_policy(self.pipeline.load)  # the packs deciding now
@@ -63,9 +63,12 @@ class Staffing(ServiceRuntime):
         self.grids = GridHandlers(self.pipeline)
         self.district = DistrictHandlers(self.pipeline)
         self.queries = StaffingQueries(pool, self.store, self.catalog)
-        # Its own topic: each district's floors checked as its figures move.
-        checks = DistrictChecks(self.queries, self.caught_up)
-        self.consumers.append(self._consumer(checks_subscription(checks)))
+        # Each district's floors checked as its figures move (district/checks.py).
+        self.district_checks = DistrictChecker(pool, self.pipeline, self.queries, self.caught_up)
+
+    def start(self) -> None:
+        super().start()
+        self.supervise("district-checks", self.district_checks.run)
 
 
 def staffing_of(request: Request) -> Staffing:
