@@ -9,6 +9,9 @@ Two parts, both on staffing's own log (no round trip through its topic):
   `GET /v1/districts/{prefix}/staffing` does, appends the findings that changed
   (findings.py) and clears the mark, in one transaction. The command id derives from the
   marking event, so a check run twice (two replicas, a restart) appends once.
+Counts are effective-dated (a position filled from next month counts from that day), so the
+checker also marks every district once a day, and `PolicyPackPublished` marks them all: a
+day or a pack can move the figures without an event of the district.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from uuid import UUID, uuid5
+from datetime import date
+from uuid import uuid5
 
 import asyncpg
 import structlog
@@ -51,6 +55,9 @@ class DistrictMarks:
     tables: tuple[str, ...] = ("staffing_district_checks",)
 
     async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        if envelope.event_type == "PolicyPackPublished":
+            await mark_all(conn, f"event {envelope.event_id}")
+            return
         if envelope.event_type not in CHECKED_TYPES:
             return
         prefix = str(envelope.metadata.get("division_code") or "")[:6]
@@ -60,15 +67,28 @@ class DistrictMarks:
             """INSERT INTO staffing_district_checks (prefix, caused_by, log_position)
                VALUES ($1, $2, $3) ON CONFLICT (prefix) DO UPDATE
                SET caused_by = $2, log_position = $3, marked_at = now()""",
-            prefix, envelope.event_id, envelope.checkpoint.token(),
+            prefix, str(envelope.event_id), envelope.checkpoint.token(),
         )  # fmt: skip
+
+
+async def mark_all(conn: asyncpg.Connection, cause: str) -> None:
+    """Mark every district staffing follows (no log position to wait for: the start)."""
+    await conn.execute(
+        """INSERT INTO staffing_district_checks (prefix, caused_by, log_position)
+           SELECT DISTINCT left(code, 6), $1, '0:0' FROM staffing_quotas
+           ON CONFLICT (prefix) DO UPDATE SET caused_by = $1, marked_at = now()""",
+        cause,
+    )
 
 
 @dataclass(frozen=True)
 class Mark:
     prefix: str
-    caused_by: UUID
+    caused_by: str  # an event id, or "event <id>" / "day <date>" for a district among many
     log_position: Checkpoint
+
+    def causation(self) -> str:
+        return self.caused_by.removeprefix("event ")
 
 
 class DistrictChecker:
@@ -82,11 +102,17 @@ class DistrictChecker:
         self.caught_up = caught_up  # ServiceRuntime.caught_up: every read model applied it
         self.interval = interval
         self.batch = batch
+        self._marked_on: date | None = None  # every district marked (on start, then daily)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Check the marked districts every `interval` (a fault of the moment propagates:
-        the supervisor restarts the loop)."""
+        """Check the marked districts every `interval`, every district once a day (a fault
+        of the moment propagates: the supervisor restarts the loop)."""
         while not stop.is_set():
+            today = date.today()
+            if today != self._marked_on:
+                async with self.pool.acquire() as conn:
+                    await mark_all(conn, f"day {today.isoformat()}")
+                self._marked_on = today
             await self.run_once()
             try:
                 await asyncio.wait_for(stop.wait(), self.interval)
@@ -121,9 +147,9 @@ class DistrictChecker:
         except NotFound:
             now = None  # staffing follows no community there (any more)
         ctx = ReactionContext(
-            actor_id=CHECKER, actor_kind="system", correlation_id=str(mark.caused_by),
-            command_id=uuid5(REACTIONS, f"{CHECKER}/{mark.caused_by}"),
-            caused_by=str(mark.caused_by),
+            actor_id=CHECKER, actor_kind="system", correlation_id=mark.causation(),
+            command_id=uuid5(REACTIONS, f"{CHECKER}/{mark.prefix}/{mark.caused_by}"),
+            caused_by=mark.causation(),
         )  # fmt: skip
         stream = district_stream(mark.prefix)
         try:

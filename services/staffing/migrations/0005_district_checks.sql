@@ -5,7 +5,8 @@
 -- (unless a later event marked the district again meanwhile).
 CREATE TABLE staffing_district_checks (
     prefix          text COLLATE "C" PRIMARY KEY,   -- the district's 6 digits
-    caused_by       uuid        NOT NULL,           -- the latest event that moved its figures
+    caused_by       text        NOT NULL,           -- the latest event that moved its figures,
+                                                    -- or the day of a scheduled re-check
     log_position    text        NOT NULL,           -- that event's checkpoint token
     marked_at       timestamptz NOT NULL DEFAULT now()
 );
