@@ -78,6 +78,15 @@ SERVICES: dict[str, ServiceSpec] = {
             cli="services.staffing.cli:add_commands",
         ),
         ServiceSpec(
+            "matters",
+            "services.matters.app:create_app",
+            "shared.settings:KernelSettings",
+            8104,
+            True,
+            contract="services.matters.contract",
+            cli="services.matters.cli:add_commands",
+        ),
+        ServiceSpec(
             "gateway",
             "services.gateway.app:create_app",
             "services.gateway.settings:GatewaySettings",

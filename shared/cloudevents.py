@@ -53,6 +53,8 @@ def to_message(
     headers.append(("ce_time", envelope.recorded_at.isoformat().encode()))
     headers.append(_CONTENT_TYPE_HEADER)
     _optional(headers, "ce_divisioncode", meta.get("division_code"))
+    # The runways (seed 003 §7.2.1) an event concerns, comma-separated: a platform's slice.
+    _optional(headers, "ce_runways", meta.get("runways"))
     headers.append(("ce_streamversion", str(envelope.stream_version).encode()))
     # What a subscriber needs to check what it received (wuding audit verify-topic): the
     # stream, its hash chain, and the place in commit order the seals name.

@@ -9,6 +9,7 @@ how the district that may issue or read it is found in the request.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ class PrefixQuery:
 District = PathCode | BodyField | PrefixQuery
 # The gateway's own parameters of every endpoint: no path or query parameter may take them.
 RESERVED = frozenset({"body", "gw", "who", "idempotency_key", "if_match", "purpose"})
+
+
+# A QueryParam's default when the parameter is required (no default in the signature).
+REQUIRED: Any = inspect.Parameter.empty
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""The platform as a district system sees it: registry and gateway served over real HTTP.
+"""The platform as a district system sees it: the domain services and the gateway served over
+real HTTP.
 
-Both run in the test process (so one in-memory span exporter sees every span) on their own
+All run in the test process (so one in-memory span exporter sees every span) on their own
 loopback ports, against the session's real PostgreSQL and Kafka-protocol broker.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from services.cli import KEEP_ALIVE_SECONDS
 from services.gateway.app import create_app as gateway_app
 from services.gateway.auth import hash_key, new_key
 from services.gateway.settings import GatewaySettings
+from services.matters.app import create_app as matters_app
 from services.registry.app import create_app as registry_app
 from services.staffing.app import create_app as staffing_app
 from shared.http_server import CoalescingHttpToolsProtocol
@@ -39,6 +41,8 @@ class Platform:
     gateway_db: str
     staffing: str
     staffing_db: str
+    matters: str
+    matters_db: str
     bootstrap_servers: str
     keys: dict[str, str]  # client name -> API key
     http: aiohttp.ClientSession
@@ -94,57 +98,47 @@ async def platform(
     ]
     clients_file = Path(tmp_path_factory.mktemp("gateway")) / "clients.json"
     clients_file.write_text(json.dumps(clients), "utf-8")
-    registry_db = await new_database(stack, "registry")
-    registry_port, gateway_port = free_port(), free_port()
-    registry = registry_app(
-        KernelSettings(
-            env="test",
-            service="registry",
-            database_url=registry_db,
-            kafka_bootstrap_servers=stack.bootstrap_servers,
-            poll_interval_seconds=0.05,
-            seal_signing_key=SEAL_SIGNING_KEY,
-            seal_interval_seconds=1.0,  # seals soon after activity (the default is a minute)
+    apps: dict[str, Callable[[KernelSettings], FastAPI]] = {
+        "registry": registry_app,
+        "staffing": staffing_app,
+        "matters": matters_app,
+    }
+    dbs = {name: await new_database(stack, name) for name in apps}
+    ports = {name: free_port() for name in apps}
+    domain = {
+        name: create(
+            KernelSettings(
+                env="test",
+                service=name,
+                database_url=dbs[name],
+                kafka_bootstrap_servers=stack.bootstrap_servers,
+                poll_interval_seconds=0.05,
+                seal_signing_key=SEAL_SIGNING_KEY,
+                seal_interval_seconds=1.0,  # seals soon after activity (the default is a minute)
+            )
         )
-    )
-    staffing_db = await new_database(stack, "staffing")
-    staffing_port = free_port()
-    staffing = staffing_app(
-        KernelSettings(
-            env="test",
-            service="staffing",
-            database_url=staffing_db,
-            kafka_bootstrap_servers=stack.bootstrap_servers,
-            poll_interval_seconds=0.05,
-            seal_signing_key=SEAL_SIGNING_KEY,
-            seal_interval_seconds=1.0,
-        )
-    )
+        for name, create in apps.items()
+    }
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     gateway_db = await new_database(stack, "gateway")
+    gateway_port = free_port()
     gateway = gateway_app(
         GatewaySettings(
-            env="test",
-            database_url=gateway_db,
-            service_urls={
-                "registry": f"http://127.0.0.1:{registry_port}",
-                "staffing": f"http://127.0.0.1:{staffing_port}",
-            },
-            clients_file=clients_file,
+            env="test", database_url=gateway_db, service_urls=urls, clients_file=clients_file
         )
     )
-    servers = [
-        await serve(registry, registry_port),
-        await serve(staffing, staffing_port),
-        await serve(gateway, gateway_port),
-    ]
+    servers = [await serve(app, ports[name]) for name, app in domain.items()]
+    servers.append(await serve(gateway, gateway_port))
     async with aiohttp.ClientSession() as http:
         yield Platform(
             gateway=f"http://127.0.0.1:{gateway_port}",
-            registry=f"http://127.0.0.1:{registry_port}",
-            registry_db=registry_db,
+            registry=urls["registry"],
+            registry_db=dbs["registry"],
             gateway_db=gateway_db,
-            staffing=f"http://127.0.0.1:{staffing_port}",
-            staffing_db=staffing_db,
+            staffing=urls["staffing"],
+            staffing_db=dbs["staffing"],
+            matters=urls["matters"],
+            matters_db=dbs["matters"],
             bootstrap_servers=stack.bootstrap_servers,
             keys=keys,
             http=http,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
@@ -59,6 +62,29 @@ async def event_types_for(
 ) -> list[str]:
     """The CloudEvents types (without prefix and version) published under `key`, read from the
     beginning until `until(types)` holds or time runs out."""
+    found = await events_for(
+        bootstrap, topic, key, until=lambda es: until([e.type for e in es]), timeout=timeout
+    )
+    return [e.type for e in found]
+
+
+@dataclass(frozen=True)
+class Published:
+    type: str  # without prefix and version
+    headers: dict[str, str]
+    data: dict[str, Any]
+
+
+async def events_for(
+    bootstrap: str,
+    topic: str,
+    key: str,
+    *,
+    until: Callable[[list[Published]], bool],
+    timeout: float = 20.0,
+) -> list[Published]:
+    """The CloudEvents published under `key`, read from the beginning until `until(events)`
+    holds or time runs out."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -68,19 +94,20 @@ async def event_types_for(
         metadata_max_age_ms=1000,
     )
     await consumer.start()
-    types: list[str] = []
+    found: list[Published] = []
     try:
         deadline = asyncio.get_running_loop().time() + timeout
-        while not until(types) and asyncio.get_running_loop().time() < deadline:
+        while not until(found) and asyncio.get_running_loop().time() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for part in batch.values():
                 for record in part:
                     if record.key == key.encode():
-                        ce_type = dict(record.headers)["ce_type"].decode()
-                        types.append(ce_type.split(".")[-2])
+                        headers = {k: v.decode() for k, v in record.headers}
+                        data = json.loads(record.value or b"{}")
+                        found.append(Published(headers["ce_type"].split(".")[-2], headers, data))
     finally:
         await consumer.stop()
-    return types
+    return found
 
 
 async def all_events(pool: asyncpg.Pool) -> list[Envelope]:

@@ -68,6 +68,11 @@ OPERATIONS = {
     ("POST", "/v1/workers/{worker_id}/appraisals"): "appraiseWorker",
     ("POST", "/v1/workers/{worker_id}/pay"): "recordPay",
     ("POST", "/v1/workers/{worker_id}/qualifications"): "recordQualification",
+    ("GET", "/v1/matters/policy-packs"): "mattersPolicyPacks",
+    ("GET", "/v1/matters/policy-packs/{region}/{version}"): "mattersPolicyPack",
+    ("GET", "/v1/catalogue"): "catalogue",
+    ("GET", "/v1/communities/{code}/matters"): "communityMatters",
+    ("POST", "/v1/communities/{code}/tasks"): "pushTask",
 }
 
 

@@ -98,7 +98,8 @@ def test_secrets_are_referenced_never_shipped(overlay: str) -> None:
     readme = (K8S / "README.md").read_text(encoding="utf-8")
     assert referenced == {"wuding-registry-database", "wuding-gateway-database",
                           "wuding-gateway-clients", "wuding-registry-seal-key",
-                          "wuding-staffing-database", "wuding-staffing-seal-key"}  # fmt: skip
+                          "wuding-staffing-database", "wuding-staffing-seal-key",
+                          "wuding-matters-database", "wuding-matters-seal-key"}  # fmt: skip
     for secret in referenced:
         assert secret in readme, f"deploy/k8s/README.md does not say how to create {secret}"
 
