@@ -37,7 +37,7 @@ class Matters(ServiceRuntime):
             settings, pool, matters_catalog(), [ListsProjection()], [subscription(self.lists)]
         )
         self.policy = matters_policy(self.pipeline.load)  # the packs deciding now
-        self.tasks = TaskHandlers(self.pipeline)
+        self.tasks = TaskHandlers(pool, self.pipeline)
         self.queries = MattersQueries(pool, self.store, self.catalog)
 
 

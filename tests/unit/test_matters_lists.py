@@ -16,6 +16,7 @@ from services.matters.catalogue.packs import MattersPack, packs
 from services.matters.lists.decide import (
     CommunityList,
     Conversion,
+    Entry,
     Registration,
     end_list,
     open_list,
@@ -103,7 +104,7 @@ def push(matter_id: str) -> PushTask:
 def listed(*ids: str) -> CommunityList:
     items = [ListedMatter(matter_id=i, name=i, runway="公共服务", basis="basic") for i in ids]
     state = CommunityList(code=CODE, division_code=DIVISION, community_type="urban")
-    state.opened_at, state.items = T0, {m.matter_id: m for m in items}
+    state.opened_at, state.entries = T0, {m.matter_id: Entry(m, T0) for m in items}
     return state
 
 

@@ -20,7 +20,8 @@ from shared.policy_packs import PackBase
 
 Runway = Literal["党建统领", "经济生态", "平安法治", "公共服务"]  # seed 003 §7.2.1
 CommunityType = Literal["urban", "rural", "industrial"]
-MATTER_ID_PATTERN = r"[A-Z][A-Z0-9.-]{1,39}"
+# A catalogue id (I01.02, U01.02.03) or an admitted one (<division>-<case>.<item>, admission/).
+MATTER_ID_PATTERN = r"[0-9A-Z][0-9A-Z.-]{1,39}"
 
 
 class _Item(BaseModel):

@@ -8,37 +8,65 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from services.matters.catalogue.packs import CommunityType, MattersPack
-from services.matters.lists.events import ListedMatter, MatterListEnded, MatterListOpened
+from services.matters.lists.events import (
+    ListedMatter,
+    MatterAdmitted,
+    MatterExited,
+    MatterListEnded,
+    MatterListOpened,
+)
 from shared.eventstore import DomainEvent
 from shared.values import CommunityCode, DivisionCode
 
 
 @dataclass
+class Entry:
+    """A matter on a list, from `since` until `until` (None: still on it)."""
+
+    matter: ListedMatter
+    since: datetime
+    until: datetime | None = None
+    admission_id: str | None = None  # None: a basic function
+
+
+@dataclass
 class CommunityList:
-    """A community's stream `list-<code>`, folded: its matters and when the list ends."""
+    """A community's stream `list-<code>`, folded: its matters and when each is on it."""
 
     code: str | None = None
     division_code: str | None = None
     community_type: str | None = None
     opened_at: datetime | None = None
     ended_at: datetime | None = None
-    items: dict[str, ListedMatter] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, MatterListOpened):
             self.code, self.division_code = event.code, event.division_code
             self.community_type, self.opened_at = event.community_type, event.effective_from
-            self.items = {m.matter_id: m for m in event.items}
+            self.entries = {m.matter_id: Entry(m, event.effective_from) for m in event.items}
         elif isinstance(event, MatterListEnded):
             self.ended_at = event.effective_from
+        elif isinstance(event, MatterAdmitted):
+            entry = Entry(event.matter, event.effective_from, admission_id=event.admission_id)
+            self.entries[event.matter.matter_id] = entry
+        elif isinstance(event, MatterExited) and event.matter_id in self.entries:
+            self.entries[event.matter_id].until = event.effective_from
+
+    def is_open(self, at: datetime) -> bool:
+        if self.opened_at is None or at < self.opened_at:
+            return False
+        return self.ended_at is None or at < self.ended_at
 
     def on_list(self, matter_id: str, at: datetime) -> ListedMatter | None:
         """The matter if it is on the list at `at`; None if not (or the list is not open)."""
-        if self.opened_at is None or at < self.opened_at:
+        entry = self.entries.get(matter_id)
+        if entry is None or not self.is_open(at) or at < entry.since:
             return None
-        if self.ended_at is not None and at >= self.ended_at:
-            return None
-        return self.items.get(matter_id)
+        return entry.matter if entry.until is None or at < entry.until else None
+
+    def listed_at(self, at: datetime) -> list[ListedMatter]:
+        return [e.matter for e in self.entries.values() if self.on_list(e.matter.matter_id, at)]
 
 
 class Registration(BaseModel):
@@ -99,6 +127,6 @@ def end_list(conversion: Conversion, at: datetime, state: CommunityList) -> list
             code=conversion.code, division_code=state.division_code, effective_from=at,
             reason="撤村建居: converted into an urban community",
             successor=conversion.successor_code,
-            runways=sorted({m.runway for m in state.items.values()}),
+            runways=sorted({e.matter.runway for e in state.entries.values()}),
         )
     ]  # fmt: skip

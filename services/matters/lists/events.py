@@ -4,7 +4,7 @@ county centre or a town platform can take its own slice of the `matters` topic (
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from services.matters.catalogue.packs import Runway
@@ -56,8 +56,45 @@ class MatterListEnded(DomainEvent):
     runways: list[Runway]
 
 
+class MatterAdmitted(DomainEvent):
+    """An admitted matter enters the community's list from `effective_from` (its handover
+    list signed): funding allocates `funding_per_year_fen` (费随事转), staffing counts `staff`
+    (人随事转)."""
+
+    event_type = "MatterAdmitted"
+    schema_version = 1
+
+    code: str
+    division_code: str
+    matter: ListedMatter
+    admission_id: str
+    department: str  # the applicant
+    effective_from: datetime
+    funding_per_year_fen: int
+    staff: int
+
+
+class MatterExited(DomainEvent):
+    """准入退出: the matter leaves the community's list from `effective_from`; what followed it
+    stops from `stops_from` (the next budget year)."""
+
+    event_type = "MatterExited"
+    schema_version = 1
+
+    code: str
+    division_code: str
+    matter_id: str
+    runway: Runway
+    admission_id: str
+    effective_from: datetime
+    reason: str
+    stops_from: date
+
+
 def list_stream(code: str) -> str:
     return f"list-{code}"
 
 
-LIST_EVENT_TYPES: tuple[type[DomainEvent], ...] = (MatterListOpened, MatterListEnded)
+LIST_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    MatterListOpened, MatterListEnded, MatterAdmitted, MatterExited,
+)  # fmt: skip

@@ -48,7 +48,7 @@ class ListQueries(Queries):
                 ended = event
         assert opened is not None and state.opened_at is not None
         at = as_of or datetime.now(UTC)
-        items = [m for m in state.items.values() if state.on_list(m.matter_id, at)]
+        items = state.listed_at(at)
         status: Literal["open", "ended", "not_yet_open"]
         if at < state.opened_at:
             status = "not_yet_open"

@@ -34,9 +34,12 @@ def decide_push(
     matter = listed.on_list(cmd.matter_id, at)
     if matter is not None:
         return TaskPushed(**fields, matter_name=matter.name, runway=matter.runway)
-    known = listed.items.get(cmd.matter_id)
+    entry = listed.entries.get(cmd.matter_id)
+    known = entry.matter if entry is not None else None
     if listed.ended_at is not None and at >= listed.ended_at:
         reason = f"the community's list ended at {listed.ended_at.isoformat()}"
+    elif entry is not None and entry.until is not None and at >= entry.until:
+        reason = f"matter {cmd.matter_id} left the list at {entry.until.isoformat()} (准入退出)"
     elif known is not None:
         reason = f"matter {cmd.matter_id} is not on the list at {at.isoformat()}"
     else:
