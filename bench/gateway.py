@@ -60,20 +60,24 @@ def _niced(nice: int) -> list[str]:
     return ["nice", "-n", str(nice)] if nice else []
 
 
-def load(url: str, headers: dict[str, str], nice: int = 0) -> dict[str, float]:
+def load(
+    url: str, headers: dict[str, str], nice: int = 0, body: str | None = None, expect: int = 200
+) -> dict[str, float]:
     """wrk (Debian's package) when present: a C load generator steals less CPU from the servers.
 
     `nice`: run the load generator at a lower priority. Real clients are on other machines;
     here the generator shares the two cores with the gateway, the registry and PostgreSQL,
     and at equal priority it takes CPU from them at the moments that make the tail.
     """
-    if shutil.which("wrk"):
+    if shutil.which("wrk") and body is None:
         return load_with_wrk(url, headers, nice)
+    env = os.environ | ({"LOADGEN_BODY": body, "LOADGEN_EXPECT": str(expect)} if body else {})
     args = [*_niced(nice), sys.executable, str(HERE / "loadgen.py"), url, str(SECONDS),
             str(CONNECTIONS)]  # fmt: skip
     out = subprocess.run(
-        args + [f"{k}={v}" for k, v in headers.items()], capture_output=True, text=True, check=True
-    ).stdout
+        args + [f"{k}={v}" for k, v in headers.items()],
+        capture_output=True, text=True, check=True, env=env,
+    ).stdout  # fmt: skip
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
 

@@ -1,12 +1,15 @@
 """A small closed-loop HTTP load generator, run in its own process by bench/gateway.py.
 
 usage: loadgen.py URL SECONDS CONNECTIONS [HEADER=VALUE ...]; prints one JSON line.
+Environment: LOADGEN_BODY (a JSON body: each request is a POST of it, as a new command) and
+LOADGEN_EXPECT (the status that is not an error; 200 by default).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 
@@ -17,6 +20,11 @@ import uvloop
 async def main(url: str, seconds: float, connections: int, headers: dict[str, str]) -> None:
     latencies: list[float] = []
     errors = 0
+    body = os.environ.get("LOADGEN_BODY")
+    expect = int(os.environ.get("LOADGEN_EXPECT", "200"))
+    method = "POST" if body else "GET"
+    if body:
+        headers = headers | {"Content-Type": "application/json"}
     deadline = time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
@@ -25,9 +33,9 @@ async def main(url: str, seconds: float, connections: int, headers: dict[str, st
             nonlocal errors
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                async with session.get(url) as response:
+                async with session.request(method, url, data=body) as response:
                     await response.read()
-                    if response.status != 200:
+                    if response.status != expect:
                         errors += 1
                 latencies.append(time.perf_counter() - started)
 

@@ -151,6 +151,8 @@ Certificate = Annotated[str, Text(LINE_PATTERN, 1, 64, _ONE_LINE)]
 Title = Annotated[str, Text(LINE_PATTERN, 1, 200, _ONE_LINE)]
 Reference = Annotated[str, Text(LINE_PATTERN, 0, 200, _ONE_LINE)]
 Note = Annotated[str, Text(TEXT_PATTERN, 0, 2000, _FREE_TEXT)]
+# Free text that must say something: a reason, a legal basis, a scope.
+Statement = Annotated[str, Text(TEXT_PATTERN, 2, 2000, _FREE_TEXT)]
 # A JSON number, not `true` nor "12": integer columns hold up to 2^31-1.
 Count = Annotated[int, Strict(), Field(ge=0, le=10_000_000)]
 # A calendar day a rule or a record is effective from: in the years 1949 to 2099. The year

@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncpg
 from fastapi import Request
 
+from services.matters.admission.events import ADMISSION_EVENT_TYPES
+from services.matters.admission.handlers import AdmissionHandlers
+from services.matters.admission.projections import AdmissionsProjection
+from services.matters.admission.queries import AdmissionQueries
+from services.matters.burden.queries import BurdenQueries
 from services.matters.lists.events import LIST_EVENT_TYPES
 from services.matters.lists.handlers import ListObserver
 from services.matters.lists.projections import ListsProjection
@@ -22,11 +27,13 @@ from shared.settings import KernelSettings
 
 def matters_catalog() -> EventCatalog:
     catalog = EventCatalog(source="/wuding/matters")
-    catalog.register(*LIST_EVENT_TYPES, *TASK_EVENT_TYPES, *POLICY_EVENT_TYPES)
+    catalog.register(
+        *LIST_EVENT_TYPES, *ADMISSION_EVENT_TYPES, *TASK_EVENT_TYPES, *POLICY_EVENT_TYPES
+    )
     return catalog
 
 
-class MattersQueries(ListQueries):
+class MattersQueries(ListQueries, AdmissionQueries, BurdenQueries):
     """Every read of matters, one object."""
 
 
@@ -34,10 +41,15 @@ class Matters(ServiceRuntime):
     def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
         self.lists = ListObserver()
         super().__init__(
-            settings, pool, matters_catalog(), [ListsProjection()], [subscription(self.lists)]
+            settings,
+            pool,
+            matters_catalog(),
+            [ListsProjection(), AdmissionsProjection()],
+            [subscription(self.lists)],
         )
         self.policy = matters_policy(self.pipeline.load)  # the packs deciding now
         self.tasks = TaskHandlers(pool, self.pipeline)
+        self.admissions = AdmissionHandlers(pool, self.pipeline)
         self.queries = MattersQueries(pool, self.store, self.catalog)
 
 

@@ -6,7 +6,7 @@ it). Each public path is the registry's own path under /v1.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query
 
@@ -49,6 +49,7 @@ from services.registry.params import PATH_PARAMETERS
 from services.registry.runtime import registry_catalog
 from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
+from shared.paging import PAGE, list_query
 from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
     BodyField,
@@ -58,7 +59,6 @@ from shared.service_contract import (
     Route,
     ServiceContract,
 )
-from shared.values import PREFIX_QUERY_PATTERN
 
 # How the district is found: a community code's first 12 digits, a proposal id's prefix
 # (12 digits, '-', 8 hex), the division a registration or proposal names, a list's prefix.
@@ -77,23 +77,6 @@ AS_OF = QueryParam(
         ),
     ],
 )
-DIVISION_PREFIX = QueryParam(
-    "division_prefix",
-    Annotated[
-        str | None,
-        Query(
-            pattern=PREFIX_QUERY_PATTERN,
-            description="Defaults to a district client's own prefix.",
-        ),
-    ],
-)
-LIMIT = QueryParam("limit", Annotated[int, Query(ge=1, le=500)], 50)
-CURSOR = QueryParam("cursor", str | None)
-
-
-def _list(status: Any) -> tuple[QueryParam, ...]:
-    """A workflow's list: under a prefix, optionally one status, a page at a time."""
-    return (DIVISION_PREFIX, QueryParam("status", status | None), LIMIT, CURSOR)
 
 
 def _grid_command(
@@ -154,7 +137,7 @@ ROUTES = (
     Route(
         "list_communities", "GET", "/communities", "read", PREFIX, CommunityPage,
         "Communities under a division-code prefix, in code order, with a cursor",
-        ("registry",), query=(DIVISION_PREFIX, LIMIT, CURSOR),
+        ("registry",), query=PAGE,
     ),
     Route(
         "community_grids", "GET", "/communities/{code}/grids", "read", COMMUNITY,
@@ -216,7 +199,7 @@ ROUTES = (
     Route(
         "list_establishments", "GET", "/establishments", "read", PREFIX, EstablishmentPage,
         "Where each proposal stands, under a division prefix (optionally one status)",
-        ("establishment",), query=_list(EstablishmentStatus),
+        ("establishment",), query=list_query(EstablishmentStatus),
     ),
     Route(
         "propose_conversion", "POST", "/communities/{code}/conversions", "command", COMMUNITY,
@@ -237,7 +220,7 @@ ROUTES = (
     Route(
         "list_conversions", "GET", "/conversions", "read", PREFIX, ConversionPage,
         "Where each 撤村建居 proposal stands, under a division prefix (optionally one status)",
-        ("conversion",), query=_list(ConversionStatus),
+        ("conversion",), query=list_query(ConversionStatus),
     ),
 )  # fmt: skip
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request, Response
 
 from services.registry.runtime import Registry
-from shared.errors import FieldProblem, ValidationFailed
 from shared.eventstore import Envelope
+from shared.paging import decode_cursor, page
 from shared.service_web import ContextDep, IfMatch, json_response
 
-__all__ = ["ContextDep", "IfMatch", "RegistryDep", "json_response"]
+__all__ = ["ContextDep", "IfMatch", "RegistryDep", "decode_cursor", "json_response", "page"]
 
 
 async def registry(request: Request) -> Registry:
@@ -56,30 +55,3 @@ async def answer_case(
 def proposal_of(events: list[Envelope]) -> str:
     """The proposal a workflow command appended to (its other streams are communities')."""
     return next(str(e.payload["proposal_id"]) for e in events if "proposal_id" in e.payload)
-
-
-ItemT = TypeVar("ItemT")
-
-
-def page(
-    items: list[ItemT], limit: int, key: Callable[[ItemT], str]
-) -> tuple[list[ItemT], str | None]:
-    """One page of `items` (read with `limit + 1`, so one more tells there is a next page) and
-    the cursor of the next page."""
-    more = len(items) > limit
-    items = items[:limit]
-    return items, encode_cursor(key(items[-1])) if more else None
-
-
-def encode_cursor(code: str) -> str:
-    return base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        code = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        code = ""
-    if not code.replace("-", "").isalnum():
-        raise ValidationFailed("bad cursor", errors=[FieldProblem("cursor", "not a cursor")])
-    return code

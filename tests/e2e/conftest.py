@@ -154,10 +154,11 @@ _reserved_towns: set[str] = set()
 
 def new_division(prefix: str = "330211") -> str:
     """A 12-digit division code under `prefix` not used before in this session (and not in a
-    town a test reserved for itself with `new_town`)."""
+    town a test reserved for itself with `new_town`, unless `prefix` is that town)."""
     while True:
         code = prefix + "".join(random.choice("123456789") for _ in range(12 - len(prefix)))
-        if code not in _used and code[:9] not in _reserved_towns:
+        reserved = code[:9] in _reserved_towns and not prefix.startswith(code[:9])
+        if code not in _used and not reserved:
             _used.add(code)
             return code
 

@@ -73,6 +73,15 @@ OPERATIONS = {
     ("GET", "/v1/catalogue"): "catalogue",
     ("GET", "/v1/communities/{code}/matters"): "communityMatters",
     ("POST", "/v1/communities/{code}/tasks"): "pushTask",
+    ("POST", "/v1/admissions"): "applyForAdmission",
+    ("POST", "/v1/admissions/{admission_id}/meeting"): "conveneJointMeeting",
+    ("POST", "/v1/admissions/{admission_id}/judgements"): "judgeAdmissionItem",
+    ("POST", "/v1/admissions/{admission_id}/decision"): "decideAdmission",
+    ("POST", "/v1/admissions/{admission_id}/handovers"): "signHandover",
+    ("GET", "/v1/admissions/{admission_id}"): "getAdmission",
+    ("GET", "/v1/admissions"): "listAdmissions",
+    ("POST", "/v1/matters/{matter_id}/exit"): "exitMatter",
+    ("GET", "/v1/districts/{area}/burden-report"): "burdenReport",
 }
 
 

@@ -10,11 +10,12 @@ from shared.eventstore import Envelope
 
 
 class ListsProjection:
-    """`matters_lists`: each community's list, its size and whether it has ended;
+    """`matters_lists`: each community's list, its basic functions and whether it has ended;
+    `matters_entries`: each admitted matter on each list, and when it left;
     `matters_tasks`: every push, accepted or refused."""
 
     name = "matters_lists"
-    tables: tuple[str, ...] = ("matters_lists", "matters_tasks")
+    tables: tuple[str, ...] = ("matters_lists", "matters_entries", "matters_tasks")
 
     async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         p, kind = envelope.payload, envelope.event_type
@@ -31,6 +32,19 @@ class ListsProjection:
             await conn.execute(
                 "UPDATE matters_lists SET ended_at = $2, version = $3 WHERE code = $1",
                 p["code"], datetime.fromisoformat(p["effective_from"]), envelope.stream_version,
+            )  # fmt: skip
+        elif kind == "MatterAdmitted":
+            await conn.execute(
+                """INSERT INTO matters_entries (code, matter_id, division_code, department,
+                       runway, since)
+                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+                p["code"], p["matter"]["matter_id"], p["division_code"], p["department"],
+                p["matter"]["runway"], datetime.fromisoformat(p["effective_from"]),
+            )  # fmt: skip
+        elif kind == "MatterExited":
+            await conn.execute(
+                "UPDATE matters_entries SET until = $3 WHERE code = $1 AND matter_id = $2",
+                p["code"], p["matter_id"], datetime.fromisoformat(p["effective_from"]),
             )  # fmt: skip
         elif kind in ("TaskPushed", "TaskRefused"):
             await conn.execute(
