@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from shared.community_code import require_valid_code
 from shared.eventstore.catalog import EventCatalog
 
 
@@ -44,6 +45,8 @@ class PrefixQuery:
     param: str = "division_prefix"
 
 
+# The community a route acts on or reads, by its code in the path (every service's).
+COMMUNITY = PathCode("code", require_valid_code, r"[0-9]{17}")
 District = PathCode | BodyField | PrefixQuery
 # The gateway's own parameters of every endpoint: no path or query parameter may take them.
 RESERVED = frozenset({"body", "gw", "who", "idempotency_key", "if_match", "purpose"})

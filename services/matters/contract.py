@@ -32,11 +32,11 @@ from services.matters.burden.schemas import BurdenReport
 from services.matters.catalogue.packs import CommunityType
 from services.matters.runtime import matters_catalog
 from services.matters.schemas import CatalogueView, CommunityMatters, PushTaskRequest, TaskView
-from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
 from shared.paging import list_query
 from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
+    COMMUNITY,
     REQUIRED,
     BodyField,
     PathCode,
@@ -46,7 +46,6 @@ from shared.service_contract import (
     ServiceContract,
 )
 
-COMMUNITY = PathCode("code", require_valid_code, r"[0-9]{17}")
 # An admission's, or an admitted matter's, district is its first 12 digits (the applicant's).
 ADMISSION = PathCode("admission_id", require_admission_id, ADMISSION_ID_PATTERN)
 MATTER = PathCode("matter_id", require_admitted_matter, ADMITTED_MATTER_PATTERN)

@@ -47,11 +47,11 @@ from services.registry.grids.schemas import (
 )
 from services.registry.params import PATH_PARAMETERS
 from services.registry.runtime import registry_catalog
-from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
 from shared.paging import PAGE, list_query
 from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
+    COMMUNITY,
     BodyField,
     PathCode,
     PrefixQuery,
@@ -62,7 +62,6 @@ from shared.service_contract import (
 
 # How the district is found: a community code's first 12 digits, a proposal id's prefix
 # (12 digits, '-', 8 hex), the division a registration or proposal names, a list's prefix.
-COMMUNITY = PathCode("code", require_valid_code, r"[0-9]{17}")
 PROPOSAL = PathCode("proposal_id", require_proposal_id, r"[0-9]{12}-[0-9a-f]{8}")
 DIVISION = BodyField("division_code")
 PREFIX = PrefixQuery("division_prefix")

@@ -27,10 +27,10 @@ from services.staffing.workforce.ids import (
     require_position_id,
     require_worker_id,
 )
-from shared.community_code import require_valid_code
 from shared.http_inputs import Moment
 from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
+    COMMUNITY,
     BodyField,
     PathCode,
     PrefixQuery,
@@ -40,7 +40,6 @@ from shared.service_contract import (
 )
 from shared.values import PREFIX_QUERY_PATTERN
 
-COMMUNITY = PathCode("code", require_valid_code, r"[0-9]{17}")
 # A position id begins with its community's code, a worker id with its division (ids.py).
 POSITION = PathCode("position_id", require_position_id, POSITION_PATTERN)
 WORKER = PathCode("worker_id", require_worker_id, WORKER_PATTERN)
