@@ -54,6 +54,14 @@ async def test_conversion_ends_the_village_and_links_its_urban_successor(
     )
     assert status == 201, case
     pid = case["proposal_id"]
+    # The proposal's stream is not the village's: its events name the village (`code`) but
+    # leave the village's version, the ETag an If-Match is checked against, where it was (on
+    # main it dropped to 1, the proposal's own version).
+    async with platform.http.get(f"{gw}/communities/{code}", headers=auth) as r:
+        assert (r.headers["ETag"], (await r.json())["version"]) == (
+            f'"{village["version"]}"',
+            village["version"],
+        )
     assert (case["status"], case["next_step"], case["successor_name"]) == (
         "proposed", "consent", "勤勇社区",
     )  # fmt: skip

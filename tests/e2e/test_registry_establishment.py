@@ -109,6 +109,10 @@ async def test_proposal_to_registration_issues_the_code_at_approval(platform: Pl
     assert view["steps"][2]["departments"] == STEPS["field_survey"]["departments"]
     status, community = await w.call("GET", f"/communities/{code}")
     assert community["status"] == "active"
+    # Its version is its own stream's: the proposal's steps that name it are on another
+    # stream (the conversion test shows what such events used to do to a version).
+    status, history = await w.call("GET", f"/communities/{code}/history")
+    assert community["version"] == len(history["events"]) == history["events"][-1]["stream_version"]
     status, problem = await w.step(pid, "registration")
     assert status == 422 and "no further step" in problem["errors"][0]["reason"]
 

@@ -6,6 +6,7 @@ import json
 
 import asyncpg
 
+from services.registry.community.events import community_stream
 from shared.eventstore import Envelope
 
 _INDICATORS = (
@@ -88,9 +89,10 @@ class CommunitiesProjection:
                        version = $2, updated_at = $3 WHERE code = $1""",
                 p["code"], envelope.stream_version, envelope.recorded_at, p["successor_code"],
             )  # fmt: skip
-        elif "code" in p:
+        elif "code" in p and envelope.stream_id == community_stream(p["code"]):
             # Every other event of a community's stream still moves its version: the ETag a
-            # client reads must be the one an If-Match is checked against.
+            # client reads must be the one an If-Match is checked against. Events of other
+            # streams that name a community (a conversion proposal's) leave it alone.
             await conn.execute(
                 "UPDATE communities SET version = $2, updated_at = $3 WHERE code = $1",
                 p["code"], envelope.stream_version, envelope.recorded_at,

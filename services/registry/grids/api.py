@@ -41,17 +41,17 @@ router = APIRouter()
 async def answer_grids(runtime: Registry, events: list[Envelope], status: int) -> Response:
     """The community's grids as this grid command left them, once the read model shows them.
 
-    The grids are read between two reads of the community's version (every event of its
-    stream moves it, in the projector's transaction): both at the command's version means no
-    later writer's grids are in the answer.
+    The grids and the last event of the community's stream the grids projection applied are
+    read in one snapshot of that projection: that event being the command's own means no
+    later writer's grids are in the answer (the communities projection's version is not
+    used: projectors that commit apart may stand at different events).
     """
     last = events[-1]
     code = str(last.payload["code"])
     headers = {"Location": f"/communities/{code}/grids", "ETag": f'"{last.stream_version}"'}
     if await runtime.caught_up(last.checkpoint):
-        before = await runtime.queries.version(code)
-        grids = await runtime.queries.grids(code)
-        if before == last.stream_version == await runtime.queries.version(code):
+        head, grids = await runtime.queries.grids_at_head(code)
+        if head == last.stream_version:
             return json_response(grids, status, headers)
     return json_response(CommandAccepted(code=code, version=last.stream_version), 202, headers)
 

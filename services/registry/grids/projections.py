@@ -7,16 +7,28 @@ from typing import Any
 
 import asyncpg
 
+from services.registry.community.events import community_stream
 from shared.eventstore import Envelope
 
 
 class GridsProjection:
-    """The `grids` and `micro_grids` tables: every grid (closed ones kept) and micro-grid."""
+    """The `grids` and `micro_grids` tables: every grid (closed ones kept) and micro-grid;
+    `grid_heads`: the last event of each community's stream this projection applied."""
 
     name = "grids"
-    tables: tuple[str, ...] = ("grids", "micro_grids")
+    tables: tuple[str, ...] = ("grids", "micro_grids", "grid_heads")
 
     async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        p = envelope.payload
+        await self._apply_grids(conn, envelope)
+        if "code" in p and envelope.stream_id == community_stream(p["code"]):
+            await conn.execute(
+                """INSERT INTO grid_heads (code, version) VALUES ($1, $2)
+                   ON CONFLICT (code) DO UPDATE SET version = excluded.version""",
+                p["code"], envelope.stream_version,
+            )  # fmt: skip
+
+    async def _apply_grids(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
         p, at = envelope.payload, envelope.recorded_at
         kind = envelope.event_type
         if kind == "GridCreated":
