@@ -78,6 +78,14 @@ SERVICES: dict[str, ServiceSpec] = {
             cli="services.staffing.cli:add_commands",
         ),
         ServiceSpec(
+            "funding",
+            "services.funding.app:create_app",
+            "shared.settings:KernelSettings",
+            8103,
+            True,
+            contract="services.funding.contract",
+        ),
+        ServiceSpec(
             "matters",
             "services.matters.app:create_app",
             "shared.settings:KernelSettings",

@@ -37,6 +37,11 @@ RULES_WITHOUT_SCHEMA = (
     ("member_ref", ""),
     ("micro_grid", ""),
     ("division_code", "no staffing policy region covers it"),
+    # Funding's ledger rules: the community's budget lines and payers, and its balances.
+    ("line", "no budget line"),
+    ("payer", ""),
+    ("amount_fen", ""),
+    ("reverses", ""),
 )
 ACCEPTED = {401, 403, 404, 409, 429}
 

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.cli import KEEP_ALIVE_SECONDS
+from services.funding.app import create_app as funding_app
 from services.gateway.app import create_app as gateway_app
 from services.gateway.auth import hash_key, new_key
 from services.gateway.settings import GatewaySettings
@@ -43,6 +44,8 @@ class Platform:
     staffing_db: str
     matters: str
     matters_db: str
+    funding: str
+    funding_db: str
     bootstrap_servers: str
     keys: dict[str, str]  # client name -> API key
     http: aiohttp.ClientSession
@@ -102,6 +105,7 @@ async def platform(
         "registry": registry_app,
         "staffing": staffing_app,
         "matters": matters_app,
+        "funding": funding_app,
     }
     dbs = {name: await new_database(stack, name) for name in apps}
     ports = {name: free_port() for name in apps}
@@ -139,6 +143,8 @@ async def platform(
             staffing_db=dbs["staffing"],
             matters=urls["matters"],
             matters_db=dbs["matters"],
+            funding=urls["funding"],
+            funding_db=dbs["funding"],
             bootstrap_servers=stack.bootstrap_servers,
             keys=keys,
             http=http,

@@ -82,6 +82,11 @@ OPERATIONS = {
     ("GET", "/v1/admissions"): "listAdmissions",
     ("POST", "/v1/matters/{matter_id}/exit"): "exitMatter",
     ("GET", "/v1/districts/{area}/burden-report"): "burdenReport",
+    ("GET", "/v1/funding/policy-packs"): "fundingPolicyPacks",
+    ("GET", "/v1/funding/policy-packs/{region}/{version}"): "fundingPolicyPack",
+    ("GET", "/v1/communities/{code}/funding"): "communityFunding",
+    ("GET", "/v1/communities/{code}/funding/explain"): "explainFundingLine",
+    ("POST", "/v1/funding/postings"): "postToLedger",
 }
 
 

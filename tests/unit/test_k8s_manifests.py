@@ -99,7 +99,8 @@ def test_secrets_are_referenced_never_shipped(overlay: str) -> None:
     assert referenced == {"wuding-registry-database", "wuding-gateway-database",
                           "wuding-gateway-clients", "wuding-registry-seal-key",
                           "wuding-staffing-database", "wuding-staffing-seal-key",
-                          "wuding-matters-database", "wuding-matters-seal-key"}  # fmt: skip
+                          "wuding-matters-database", "wuding-matters-seal-key",
+                          "wuding-funding-database", "wuding-funding-seal-key"}  # fmt: skip
     for secret in referenced:
         assert secret in readme, f"deploy/k8s/README.md does not say how to create {secret}"
 

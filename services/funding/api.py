@@ -1,0 +1,60 @@
+"""Funding's routes: a community's budget lines and ledger for a year, why a line is what it
+is, and postings to the ledger."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from services.funding.ledger.events import PostingRecorded
+from services.funding.ledger.handlers import Post
+from services.funding.runtime import funding_of
+from services.funding.schemas import (
+    CommunityFundingView,
+    LineExplanation,
+    PostingRequest,
+    PostingView,
+)
+from services.funding.standards.decide import budget_year
+from shared.community_code import require_valid_code
+from shared.service_web import ContextDep, json_response
+
+router = APIRouter()
+YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year")]
+
+
+@router.get("/communities/{code}/funding", response_model=CommunityFundingView)
+async def community_funding(
+    code: str, request: Request, year: YearQuery = None
+) -> CommunityFundingView:
+    year = year or budget_year(datetime.now(UTC))
+    return await funding_of(request).queries.community_funding(require_valid_code(code), year)
+
+
+@router.get("/communities/{code}/funding/explain", response_model=LineExplanation)
+async def explain_line(
+    code: str,
+    request: Request,
+    line: Annotated[str, Query(max_length=64, examples=["industrial_operating"])],
+    year: YearQuery = None,
+) -> LineExplanation:
+    year = year or budget_year(datetime.now(UTC))
+    return await funding_of(request).queries.explain(require_valid_code(code), year, line)
+
+
+@router.post("/funding/postings", status_code=201, response_model=PostingView)
+async def post_to_ledger(body: PostingRequest, request: Request, ctx: ContextDep) -> Response:
+    runtime = funding_of(request)
+    cmd = Post(
+        code=body.code, year=body.year, kind=body.kind, line=body.line or "",
+        payer=body.payer or "", amount_fen=body.amount_fen or 0, reverses=body.reverses,
+        note=body.note,
+    )  # fmt: skip
+    (recorded,) = await runtime.ledger.post(cmd, ctx)
+    posting = runtime.catalog.decode(recorded)
+    assert isinstance(posting, PostingRecorded)
+    view = PostingView(**posting.model_dump(include=set(PostingView.model_fields)),
+                       recorded_at=recorded.recorded_at)  # fmt: skip
+    return json_response(view, 201, {"Location": f"/communities/{body.code}/funding"})

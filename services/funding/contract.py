@@ -1,0 +1,74 @@
+"""Funding's public contract: every route the gateway serves for it, and its events.
+
+The gateway imports this module and nothing else of funding (services/topology.py names it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from services.funding.app import PATH_PARAMETERS
+from services.funding.runtime import funding_catalog
+from services.funding.schemas import (
+    CommunityFundingView,
+    LineExplanation,
+    PostingRequest,
+    PostingView,
+)
+from shared.policy_documents import PolicyPackDocument, PolicyPackList
+from shared.service_contract import (
+    COMMUNITY,
+    REQUIRED,
+    BodyField,
+    QueryParam,
+    Route,
+    ServiceContract,
+)
+
+YEAR = QueryParam(
+    "year",
+    Annotated[
+        int | None, Query(ge=2000, le=2100, description="The budget year; default: this year")
+    ],
+)
+LINE = QueryParam(
+    "line",
+    Annotated[str, Query(max_length=64, description="A line id, e.g. industrial_operating")],
+    REQUIRED,
+)
+
+ROUTES = (
+    Route(
+        "funding_policy_packs", "GET", "/funding/policy-packs", "read", None, PolicyPackList,
+        "Every funding pack version: in force or not, its content hash and its publication",
+        ("funding policy",),
+    ),
+    Route(
+        "funding_policy_pack", "GET", "/funding/policy-packs/{region}/{version}", "read", None,
+        PolicyPackDocument, "One funding pack version: every standard with its seed source",
+        ("funding policy",),
+    ),
+    Route(
+        "community_funding", "GET", "/communities/{code}/funding", "read", COMMUNITY,
+        CommunityFundingView,
+        "A community's budget lines for a year (定保障机制), each payer's part, and what the"
+        " ledger has appropriated, allocated and disbursed of it",
+        ("funding",), query=(YEAR,),
+    ),
+    Route(
+        "explain_funding_line", "GET", "/communities/{code}/funding/explain", "read", COMMUNITY,
+        LineExplanation,
+        "Why a budget line is what it is: every decision with its inputs, rule, pack and cause",
+        ("funding",), query=(YEAR, LINE),
+    ),
+    Route(
+        "post_to_ledger", "POST", "/funding/postings", "command", BodyField("code"), PostingView,
+        "A posting to a community's commitment ledger: appropriate, allocate, disburse, or"
+        " reverse an earlier posting; refused with the figures when it breaks a rule",
+        ("funding",), request_model=PostingRequest, status_code=201,
+    ),
+)  # fmt: skip
+
+CONTRACT = ServiceContract("funding", ROUTES, funding_catalog, PATH_PARAMETERS)

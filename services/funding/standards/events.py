@@ -1,0 +1,68 @@
+"""Funding's view of a community and its budget lines, on its stream `community-<code>` in
+funding's own log."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from shared.eventstore import DomainEvent
+from shared.values import Record
+
+
+class CommunityFacts(Record):
+    """What funding knows of a community, from the registry's topic: only what a standard
+    uses (its type, and the indicators standards count), so a change of anything else appends
+    nothing."""
+
+    code: str
+    division_code: str
+    major_type: str
+    status: str  # approved | active | ended
+    households: int
+    residents: int
+    employed_population: int
+    successor: str | None = None
+
+
+class FundingCommunityObserved(CommunityFacts, DomainEvent):
+    """Funding's view of a community changed (caused by a registry event: its causation)."""
+
+    event_type = "FundingCommunityObserved"
+    schema_version = 1
+
+
+class PayerShare(Record):
+    payer: str
+    share: int  # its part of the proportion
+    fen: int  # its part of the amount
+
+
+class BudgetLineSet(DomainEvent):
+    """A budget line of a community for a budget year was decided, or decided again with
+    another amount: the amount in fen, each payer's part, the inputs, the rule in words and the
+    pack (in the metadata) that decided it."""
+
+    event_type = "BudgetLineSet"
+    schema_version = 1
+    is_decision: ClassVar[bool] = True
+
+    code: str
+    division_code: str
+    year: int
+    line: str
+    name: str
+    amount_fen: int
+    previous_fen: int | None
+    payers: list[PayerShare]
+    rule: str
+    source: str
+    inputs: dict[str, str]
+    policy_region: str
+    policy_version: str
+
+
+def community_stream(code: str) -> str:
+    return f"community-{code}"
+
+
+STANDARD_EVENT_TYPES: tuple[type[DomainEvent], ...] = (FundingCommunityObserved, BudgetLineSet)

@@ -1,0 +1,169 @@
+"""Funding end to end: a registration at the gateway → the registry's topic → funding's own
+view and budget lines (seed 000 §二(五)1, worked by hand) → postings to the community's
+commitment ledger through the gateway, refused with the figures when they break a rule,
+concurrent writers taking turns, and every posting on the `funding` topic."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from services.funding.standards.decide import budget_year
+from tests.e2e.conftest import Platform, community, new_division
+from tests.integration.kafka_helpers import event_types_for
+
+YEAR = budget_year(datetime.now(UTC))
+GROWTH = {2023: 1, 2024: 1.05, 2025: 1.1025, 2026: 1.157625, 2027: 1.21550625}
+
+
+async def call(
+    platform: Platform, client: str, method: str, path: str, body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:  # fmt: skip
+    async with platform.http.request(
+        method, f"{platform.gateway}/v1{path}", json=body,
+        headers={**platform.auth(client), **(headers or {})},
+    ) as r:  # fmt: skip
+        return r.status, await r.json(content_type=None)
+
+
+async def funding_once(platform: Platform, code: str, lines: int) -> dict[str, Any]:
+    """The community's funding through the gateway, once funding shows `lines` lines."""
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        status, body = await call(platform, "zhenhai", "GET", f"/communities/{code}/funding")
+        if status == 200 and len(body["lines"]) == lines:
+            return body  # type: ignore[no-any-return]
+        assert asyncio.get_running_loop().time() < deadline, (status, body)
+        await asyncio.sleep(0.1)
+
+
+async def industrial(platform: Platform, employed: int) -> str:
+    body = community(new_division(), name="澥浦工业社区", major_type="industrial",
+                     subtype="工业社区", employed_population=employed)  # fmt: skip
+    status, registered = await call(platform, "zhenhai", "POST", "/communities", body)
+    assert status == 201, registered
+    return str(registered["code"])
+
+
+def posting(
+    code: str, kind: str, payer: str, fen: int, line: str = "industrial_operating"
+) -> dict[str, Any]:
+    return {"code": code, "year": YEAR, "kind": kind, "line": line, "payer": payer,
+            "amount_fen": fen}  # fmt: skip
+
+
+async def test_budget_lines_from_the_registry_and_why(platform: Platform) -> None:
+    """12,000 employed × 50 yuan, grown 5% a year from 2023, shared district:town 1:1; the
+    service-the-masses fund 200,000 a year (seed 000 §二(五)1)."""
+    code = await industrial(platform, 12_000)
+    funding = await funding_once(platform, code, 2)
+    operating, service = funding["lines"]
+    expected = round(12_000 * 5_000 * GROWTH[YEAR])
+    assert (operating["line"], operating["amount_fen"]) == ("industrial_operating", expected)
+    assert [(p["payer"], p["part_fen"]) for p in operating["payers"]] == [
+        ("district", expected // 2 + expected % 2), ("town", expected // 2),
+    ]  # fmt: skip
+    assert (
+        operating["policy_pack"] == "zhenhai@2023.1" and operating["source"] == "seed 000 §二(五)1"
+    )
+    assert (service["line"], service["amount_fen"]) == ("service_fund", 20_000_000)
+    assert funding["trial_balance_fen"] == 0 and funding["postings"] == 0
+
+    status, why = await call(
+        platform, "zhenhai", "GET", f"/communities/{code}/funding/explain?line=industrial_operating"
+    )
+    assert status == 200, why
+    [decision] = why["decisions"]
+    assert decision["inputs"]["employed_population"] == "12000"
+    assert decision["inputs"]["base_year"] == "2023" and decision["inputs"]["growth_rate"] == "0.05"
+    assert decision["caused_by"]  # the registry event it was decided on
+    # Another district reads none of it.
+    assert (await call(platform, "yinzhou", "GET", f"/communities/{code}/funding"))[0] == 403
+
+
+async def test_the_ledger_refuses_what_breaks_it_and_reverses_by_entries(
+    platform: Platform,
+) -> None:
+    code = await industrial(platform, 12_000)
+    line = (await funding_once(platform, code, 2))["lines"][0]
+    town_part = line["payers"][1]["part_fen"]
+
+    status, problem = await call(
+        platform, "zhenhai", "POST", "/funding/postings",
+        posting(code, "appropriate", "town", town_part + 1),
+    )  # fmt: skip
+    assert status == 422 and problem["type"] == "urn:wuding:problem:posting-refused"
+    assert problem["errors"][0]["field"] == "amount_fen"
+    assert "above its part" in problem["errors"][0]["reason"]
+    key = {"Idempotency-Key": f"appropriation-{uuid4()}"}
+    status, appropriation = await call(
+        platform, "zhenhai", "POST", "/funding/postings",
+        posting(code, "appropriate", "town", town_part), key,
+    )  # fmt: skip
+    assert status == 201, appropriation
+    again = await call(platform, "zhenhai", "POST", "/funding/postings",
+                       posting(code, "appropriate", "town", town_part), key)  # fmt: skip
+    assert again == (201, appropriation)  # a retry appends nothing
+    status, allocation = await call(
+        platform, "zhenhai", "POST", "/funding/postings", posting(code, "allocate", "town", 1_000)
+    )
+    assert status == 201
+    status, problem = await call(
+        platform, "zhenhai", "POST", "/funding/postings", posting(code, "disburse", "town", 1_001)
+    )
+    assert status == 422 and "disbursed would exceed allocated" in problem["detail"]
+    status, _ = await call(
+        platform, "zhenhai", "POST", "/funding/postings", posting(code, "disburse", "town", 600)
+    )
+    assert status == 201
+    status, reversal = await call(
+        platform, "zhenhai", "POST", "/funding/postings",
+        {"code": code, "year": YEAR, "kind": "reverse", "reverses": allocation["posting_id"]},
+    )  # fmt: skip
+    assert status == 422 and "disbursed would exceed allocated" in reversal["detail"]
+    mixed = {**posting(code, "reverse", "town", 1), "reverses": "x"}  # a move and a reversal
+    status, shape = await call(platform, "zhenhai", "POST", "/funding/postings", mixed)
+    assert status == 422 and shape["type"] == "urn:wuding:problem:validation-failed"
+    assert "a reversal names `reverses` and nothing of the move" in str(shape["errors"])
+    # The city pays no part of the line; another district may not post to it.
+    status, problem = await call(
+        platform, "zhenhai", "POST", "/funding/postings", posting(code, "appropriate", "city", 1)
+    )
+    assert status == 422 and problem["errors"][0]["field"] == "payer"
+    assert (await call(platform, "yinzhou", "POST", "/funding/postings",
+                       posting(code, "appropriate", "district", 1)))[0] == 403  # fmt: skip
+
+    funding = (await call(platform, "zhenhai", "GET", f"/communities/{code}/funding"))[1]
+    town = funding["lines"][0]["payers"][1]
+    assert (town["appropriated_fen"], town["allocated_fen"], town["disbursed_fen"]) == (
+        town_part, 1_000, 600,
+    )  # fmt: skip
+    assert (funding["postings"], funding["trial_balance_fen"]) == (3, 0)
+    types = await event_types_for(
+        platform.bootstrap_servers, "funding.events", code,
+        until=lambda ts: ts.count("PostingRecorded") >= 3,
+    )  # fmt: skip
+    assert types.count("BudgetLineSet") == 2 and types.count("PostingRecorded") == 3
+
+
+async def test_concurrent_writers_never_take_a_payer_past_its_part(platform: Platform) -> None:
+    """Twelve writers at once, each appropriating a sixth of the district's part: they take
+    turns on the ledger, six are accepted and six refused with the figures, and the ledger
+    reconciles to the fen."""
+    code = await industrial(platform, 12_000)
+    part = (await funding_once(platform, code, 2))["lines"][0]["payers"][0]["part_fen"]
+    sixth = part // 6
+    answers = await asyncio.gather(*(
+        call(platform, "zhenhai", "POST", "/funding/postings",
+             posting(code, "appropriate", "district", sixth))
+        for _ in range(12)
+    ))  # fmt: skip
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] * 6 + [422] * 6, answers
+    funding = (await call(platform, "zhenhai", "GET", f"/communities/{code}/funding"))[1]
+    district = funding["lines"][0]["payers"][0]
+    assert district["appropriated_fen"] == 6 * sixth <= part
+    assert (funding["postings"], funding["trial_balance_fen"]) == (6, 0)
