@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import JsonDict
 
 from services.funding.ledger.events import Entry
 from services.funding.standards.events import PayerShare
@@ -17,7 +18,7 @@ Year = Field(ge=2000, le=2100, description="The budget year (Beijing's calendar 
 _MOVE_FIELDS = ("line", "payer", "amount_fen")
 # The two shapes of a posting, for the JSON Schema (the validator below says the same; a
 # null is as absent, as the gateway forwards every field).
-_SHAPES = {
+_SHAPES: JsonDict = {
     "oneOf": [
         {
             "properties": {
