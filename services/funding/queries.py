@@ -50,6 +50,7 @@ class FundingQueries(Queries):
             lines.append(BudgetLineView(
                 line=line.line, name=line.name, amount_fen=line.amount_fen, rule=line.rule,
                 source=line.source, policy_pack=packs.get((year, line.line)), payers=payers,
+                stops_from_year=community.stopped.get(line.line),
             ))  # fmt: skip
         facts = community.facts
         return CommunityFundingView(

@@ -97,6 +97,9 @@ class BudgetLineView(BaseModel):
     source: str
     policy_pack: str | None
     payers: list[PayerBalance]
+    stops_from_year: int | None = Field(
+        default=None, description="A matter's line (费随事转) after its exit: no line from then"
+    )
 
 
 class CommunityFundingView(BaseModel):

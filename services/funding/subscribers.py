@@ -1,6 +1,6 @@
-"""Funding's reactions to other services' events (shared/subscribers.py): it follows every
-community's registration, indicators and conversion on the registry's topic and never calls
-the registry."""
+"""Funding's reactions to other services' events (shared/subscribers.py): every community's
+registration, indicators and conversion on the registry's topic, and every admitted and exited
+matter on matters' (费随事转). It never calls either service."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from services.funding.standards.handlers import CONSUMER, StandardHandlers, obse
 from shared.kafka import events_topic
 from shared.subscribers import Reaction, Subscription
 
+FOLLOWED_MATTER_TYPES = ("MatterAdmitted", "MatterExited")
+
 
 def subscription(standards: StandardHandlers) -> Subscription:
     handlers: dict[str, Reaction] = dict.fromkeys(FOLLOWED_TYPES, standards.observe)
-    return Subscription(CONSUMER, [events_topic("registry")], handlers, observed_stream)
+    handlers |= dict.fromkeys(FOLLOWED_MATTER_TYPES, standards.follow_matter)
+    topics = [events_topic("registry"), events_topic("matters")]
+    return Subscription(CONSUMER, topics, handlers, observed_stream)

@@ -12,6 +12,7 @@ from uuid import uuid4
 
 from services.funding.standards.decide import budget_year
 from tests.e2e.conftest import Platform, community, new_division
+from tests.e2e.test_matters_admission import APPLICANT, admitted, two_communities
 from tests.integration.kafka_helpers import event_types_for
 
 YEAR = budget_year(datetime.now(UTC))
@@ -167,3 +168,40 @@ async def test_concurrent_writers_never_take_a_payer_past_its_part(platform: Pla
     district = funding["lines"][0]["payers"][0]
     assert district["appropriated_fen"] == 6 * sixth <= part
     assert (funding["postings"], funding["trial_balance_fen"]) == (6, 0)
+
+
+async def test_an_admitted_matter_brings_its_funding_and_stops_after_its_exit(
+    platform: Platform,
+) -> None:
+    """费随事转 from matters' topic: the admitted matter's 30,000 yuan a year from the applying
+    department become a line of each target community, appropriated and allocated at once;
+    the department then disburses; the exit stops the line from the next budget year."""
+    codes = await two_communities(platform)
+    admission_id, matter_id = await admitted(platform, codes)
+    line_id = f"matter:{matter_id}"
+    for code in codes:
+        [line] = (await funding_once(platform, code, 1))["lines"]
+        assert (line["line"], line["amount_fen"], line["policy_pack"]) == (line_id, 3_000_000, None)
+        [payer] = line["payers"]
+        assert (payer["payer"], payer["appropriated_fen"], payer["allocated_fen"]) == (
+            APPLICANT, 3_000_000, 3_000_000,
+        )  # fmt: skip
+        assert admission_id in line["rule"] and "费随事转" in line["source"]
+    code = codes[0]
+    paid = posting(code, "disburse", APPLICANT, 1_000_000, line=line_id)
+    assert (await call(platform, "zhenhai", "POST", "/funding/postings", paid))[0] == 201
+    status, case = await call(platform, "zhenhai", "POST", f"/matters/{matter_id}/exit",
+                              {"reason": "职能调整"})  # fmt: skip
+    assert status == 200, case
+    stops = datetime.fromisoformat(case["items"][0]["exited_from"]).year + 1
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        funding = (await call(platform, "zhenhai", "GET", f"/communities/{code}/funding"))[1]
+        [line] = funding["lines"]
+        if line["stops_from_year"] is not None:
+            break
+        assert asyncio.get_running_loop().time() < deadline, funding
+        await asyncio.sleep(0.1)
+    assert line["stops_from_year"] == stops
+    assert line["payers"][0]["disbursed_fen"] == 1_000_000  # this year's ledger stands
+    assert (funding["postings"], funding["trial_balance_fen"]) == (3, 0)

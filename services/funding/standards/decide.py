@@ -10,6 +10,7 @@ from services.funding.standards.events import (
     BudgetLineSet,
     CommunityFacts,
     FundingCommunityObserved,
+    MatterFundingStopped,
 )
 from services.funding.standards.packs import FundingPack
 from services.funding.standards.rules import budget_lines
@@ -29,6 +30,7 @@ class CommunityFunding:
 
     facts: CommunityFacts | None = None
     lines: dict[tuple[int, str], BudgetLineSet] = field(default_factory=dict)  # (year, line)
+    stopped: dict[str, int] = field(default_factory=dict)  # a matter's line → from which year
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, FundingCommunityObserved):
@@ -36,6 +38,8 @@ class CommunityFunding:
             self.facts = CommunityFacts(**fields)
         elif isinstance(event, BudgetLineSet):
             self.lines[(event.year, event.line)] = event
+        elif isinstance(event, MatterFundingStopped):
+            self.stopped[event.line] = event.stops_from_year
 
     def lines_of(self, year: int) -> list[BudgetLineSet]:
         return [e for (y, _), e in sorted(self.lines.items()) if y == year]

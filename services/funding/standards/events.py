@@ -57,12 +57,29 @@ class BudgetLineSet(DomainEvent):
     rule: str
     source: str
     inputs: dict[str, str]
-    policy_region: str
-    policy_version: str
+    policy_region: str | None  # None: not a pack's standard (a matter's funding, 费随事转)
+    policy_version: str | None
+
+
+class MatterFundingStopped(DomainEvent):
+    """准入退出: an admitted matter left the community's list; its line (费随事转) is set for no
+    budget year from `stops_from_year` on (matters' `stops_from`, the next budget year)."""
+
+    event_type = "MatterFundingStopped"
+    schema_version = 1
+
+    code: str
+    division_code: str
+    line: str
+    matter_id: str
+    stops_from_year: int
+    reason: str
 
 
 def community_stream(code: str) -> str:
     return f"community-{code}"
 
 
-STANDARD_EVENT_TYPES: tuple[type[DomainEvent], ...] = (FundingCommunityObserved, BudgetLineSet)
+STANDARD_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    FundingCommunityObserved, BudgetLineSet, MatterFundingStopped,
+)  # fmt: skip

@@ -1,4 +1,5 @@
-"""Reactions to the registry's events: funding's view of each community and its budget lines.
+"""Reactions to the registry's events (funding's view of each community and its budget lines)
+and to matters' (费随事转: an admitted matter's funding, standards/matters.py).
 
 Each runs on the pipeline bound to the inbox's transaction (shared/subscribers.py): the view,
 the lines and the inbox row commit together, so a redelivered event changes nothing.
@@ -8,11 +9,15 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from services.funding.ledger.events import ledger_stream
+from services.funding.ledger.model import Ledger
 from services.funding.policy import funding_policy
 from services.funding.standards.decide import CommunityFunding, budget_year, decide, observed
 from services.funding.standards.events import community_stream
+from services.funding.standards.matters import Admitted, Exited, follow_admission, follow_exit
 from services.funding.standards.packs import FundingBook
 from shared.cloudevents import IncomingEvent
+from shared.eventstore import DomainEvent
 from shared.inbox import PoisonEvent
 from shared.pipeline import Change, CommandPipeline
 from shared.subscribers import reaction_context
@@ -55,3 +60,34 @@ class StandardHandlers:
             for e in decide(facts, state, pack, budget_year(event.time))
         ]  # fmt: skip
         await pipeline.save(ctx, Change(stream, head, new))
+
+    async def follow_matter(self, event: IncomingEvent, pipeline: CommandPipeline) -> None:
+        """FollowMatter: an admitted matter's line and its commitment, or its stop."""
+        code, stream = observed_code(event), observed_stream(event)
+        state, head = await pipeline.fold(stream, CommunityFunding())
+        ctx = reaction_context(event, CONSUMER)
+        decided: list[DomainEvent]
+        try:
+            if event.type == "MatterAdmitted":
+                admitted = Admitted.model_validate(event.data)
+                line, postings = follow_admission(admitted, state, ctx.command_id)
+                decided, division = [line] if line else [], admitted.division_code
+            else:
+                exited = Exited.model_validate(event.data)
+                stop = follow_exit(exited, state)
+                decided, postings, division = [stop] if stop else [], [], exited.division_code
+        except ValidationError as exc:
+            raise PoisonEvent(f"{event.type} {event.event_id}: {exc.errors()[0]['msg']}") from exc
+        changes = [Change(stream, head, [
+            pipeline.new_event(e, "FollowMatter", ctx, subject=code, division_code=division)
+            for e in decided
+        ])]  # fmt: skip
+        if postings:
+            ledger_id = ledger_stream(code, postings[0].year)
+            _, ledger_head = await pipeline.fold(ledger_id, Ledger())
+            new = [
+                pipeline.new_event(p, "FollowMatter", ctx, subject=code, division_code=division)
+                for p in postings
+            ]
+            changes.append(Change(ledger_id, ledger_head, new))
+        await pipeline.save(ctx, *changes)
