@@ -16,8 +16,12 @@ from services.funding.schemas import (
     LineExplanation,
     PostingRequest,
     PostingView,
+    RolloverRequest,
+    RolloverView,
 )
 from services.funding.standards.decide import budget_year
+from services.funding.standards.events import BudgetYearRolledOver
+from services.funding.standards.rollover_handlers import RollOver
 from shared.community_code import require_valid_code
 from shared.service_web import ContextDep, json_response
 
@@ -58,3 +62,13 @@ async def post_to_ledger(body: PostingRequest, request: Request, ctx: ContextDep
     view = PostingView(**posting.model_dump(include=set(PostingView.model_fields)),
                        recorded_at=recorded.recorded_at)  # fmt: skip
     return json_response(view, 201, {"Location": f"/communities/{body.code}/funding"})
+
+
+@router.post("/funding/rollover", response_model=RolloverView)
+async def roll_over(body: RolloverRequest, request: Request, ctx: ContextDep) -> Response:
+    runtime = funding_of(request)
+    (recorded,) = await runtime.rollover.roll_over(RollOver(body.division_prefix, body.year), ctx)
+    run = runtime.catalog.decode(recorded)
+    assert isinstance(run, BudgetYearRolledOver)
+    return json_response(RolloverView(**run.model_dump(include=set(RolloverView.model_fields)),
+                                      recorded_at=recorded.recorded_at), 200, {})  # fmt: skip

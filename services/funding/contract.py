@@ -16,6 +16,8 @@ from services.funding.schemas import (
     LineExplanation,
     PostingRequest,
     PostingView,
+    RolloverRequest,
+    RolloverView,
 )
 from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
@@ -68,6 +70,13 @@ ROUTES = (
         "A posting to a community's commitment ledger: appropriate, allocate, disburse, or"
         " reverse an earlier posting; refused with the figures when it breaks a rule",
         ("funding",), request_model=PostingRequest, status_code=201,
+    ),
+    Route(
+        "roll_over_budget_year", "POST", "/funding/rollover", "command",
+        BodyField("division_prefix"), RolloverView,
+        "The budget-year roll-over of a district (or the city): next year's lines from the pack"
+        " and the communities' figures, matters' lines carried on; recorded, idempotent",
+        ("funding",), request_model=RolloverRequest,
     ),
 )  # fmt: skip
 

@@ -12,6 +12,8 @@ from services.funding.policy import funding_policy
 from services.funding.queries import FundingQueries
 from services.funding.standards.events import STANDARD_EVENT_TYPES
 from services.funding.standards.handlers import StandardHandlers
+from services.funding.standards.projections import CommunitiesProjection
+from services.funding.standards.rollover_handlers import RolloverHandlers
 from services.funding.subscribers import subscription
 from shared.db import create_pool
 from shared.eventstore import EventCatalog
@@ -30,11 +32,12 @@ class Funding(ServiceRuntime):
     def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
         self.standards = StandardHandlers()
         super().__init__(
-            settings, pool, funding_catalog(), [BalancesProjection()],
+            settings, pool, funding_catalog(), [BalancesProjection(), CommunitiesProjection()],
             [subscription(self.standards)],
         )  # fmt: skip
         self.policy = funding_policy(self.pipeline.load)  # the packs deciding now
         self.ledger = LedgerHandlers(pool, self.pipeline)
+        self.rollover = RolloverHandlers(pool, self.pipeline, self.policy)
         self.queries = FundingQueries(pool, self.store, self.catalog)
 
 

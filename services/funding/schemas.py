@@ -10,7 +10,7 @@ from pydantic.json_schema import JsonDict
 
 from services.funding.ledger.events import Entry
 from services.funding.standards.events import PayerShare
-from shared.values import CommunityCode
+from shared.values import PREFIX_QUERY_PATTERN, CommunityCode
 
 Year = Field(ge=2000, le=2100, description="The budget year (Beijing's calendar year)")
 
@@ -135,3 +135,24 @@ class LineExplanation(BaseModel):
     decisions: list[LineDecisionView] = Field(
         description="Every decision of the line, oldest first"
     )
+
+
+class RolloverRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    division_prefix: str = Field(
+        pattern=PREFIX_QUERY_PATTERN,
+        description="A district's prefix, or the city's",
+        examples=["330211"],
+    )
+    year: int = Field(ge=2000, le=2100, description="This budget year or the next")
+
+
+class RolloverView(BaseModel):
+    division_prefix: str
+    year: int
+    communities: int = Field(description="The communities of the prefix funding follows")
+    communities_changed: int
+    lines_set: int = Field(description="Lines this run set: 0 when run again")
+    postings: int = Field(description="Postings committing the matters' lines carried on")
+    recorded_at: datetime

@@ -42,6 +42,7 @@ RULES_WITHOUT_SCHEMA = (
     ("payer", ""),
     ("amount_fen", ""),
     ("reverses", ""),
+    ("year", "a roll-over is to this budget year"),
 )
 ACCEPTED = {401, 403, 404, 409, 429}
 

@@ -205,3 +205,77 @@ async def test_an_admitted_matter_brings_its_funding_and_stops_after_its_exit(
     assert line["stops_from_year"] == stops
     assert line["payers"][0]["disbursed_fen"] == 1_000_000  # this year's ledger stands
     assert (funding["postings"], funding["trial_balance_fen"]) == (3, 0)
+
+
+async def rolled_over(platform: Platform, prefix: str, client: str = "zhenhai") -> Any:
+    body = {"division_prefix": prefix, "year": YEAR + 1}
+    status, run = await call(platform, client, "POST", "/funding/rollover", body)
+    assert status == 200, run
+    return run
+
+
+async def test_the_roll_over_sets_next_years_lines_once_and_carries_admitted_matters(
+    platform: Platform,
+) -> None:
+    """A town's roll-over to next year: the industrial community's standards from the pack
+    (grown one more year), the admitted matter's line carried on and committed again; run
+    again, it sets nothing. Another district may not roll this one over."""
+    codes = await two_communities(platform)
+    town = codes[0][:9]
+    _, matter_id = await admitted(platform, codes)
+    body = community(new_division(town), name="澥浦工业社区", major_type="industrial",
+                     subtype="工业社区", employed_population=12_000)  # fmt: skip
+    status, registered = await call(platform, "zhenhai", "POST", "/communities", body)
+    assert status == 201, registered
+    plant = registered["code"]
+    await funding_once(platform, plant, 2)
+    for code in codes:
+        await funding_once(platform, code, 1)
+
+    run = await rolled_over(platform, town)
+    assert (run["communities"], run["communities_changed"]) == (3, 3)
+    assert (run["lines_set"], run["postings"]) == (4, 4)  # 2 standards + 1 matter line × 2
+    status, plant_next = await call(
+        platform, "zhenhai", "GET", f"/communities/{plant}/funding?year={YEAR + 1}"
+    )
+    assert status == 200, plant_next
+    operating = plant_next["lines"][0]
+    assert operating["amount_fen"] == round(12_000 * 5_000 * GROWTH[YEAR + 1])
+    _, next_year = await call(
+        platform, "zhenhai", "GET", f"/communities/{codes[0]}/funding?year={YEAR + 1}"
+    )
+    [line] = next_year["lines"]
+    assert line["line"] == f"matter:{matter_id}" and line["amount_fen"] == 3_000_000
+    assert (line["payers"][0]["appropriated_fen"], line["payers"][0]["allocated_fen"]) == (
+        3_000_000, 3_000_000,
+    )  # fmt: skip
+    assert next_year["trial_balance_fen"] == 0
+
+    again = await rolled_over(platform, town)
+    assert (again["lines_set"], again["postings"], again["communities"]) == (0, 0, 3)
+    status, _ = await call(platform, "yinzhou", "POST", "/funding/rollover",
+                           {"division_prefix": town, "year": YEAR + 1})  # fmt: skip
+    assert status == 403
+    status, problem = await call(platform, "zhenhai", "POST", "/funding/rollover",
+                                 {"division_prefix": town, "year": YEAR + 2})  # fmt: skip
+    assert status == 422 and problem["errors"][0]["field"] == "year"
+
+
+async def test_an_exited_matter_is_not_carried_into_the_next_year(platform: Platform) -> None:
+    codes = await two_communities(platform)
+    _, matter_id = await admitted(platform, codes)
+    await funding_once(platform, codes[0], 1)
+    status, case = await call(platform, "zhenhai", "POST", f"/matters/{matter_id}/exit",
+                              {"reason": "职能调整"})  # fmt: skip
+    assert status == 200, case
+    deadline = asyncio.get_running_loop().time() + 20
+    for code in codes:
+        while (await funding_once(platform, code, 1))["lines"][0]["stops_from_year"] is None:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.1)
+    run = await rolled_over(platform, codes[0][:9])
+    assert (run["communities"], run["lines_set"]) == (2, 0)
+    _, next_year = await call(
+        platform, "zhenhai", "GET", f"/communities/{codes[0]}/funding?year={YEAR + 1}"
+    )
+    assert next_year["lines"] == []

@@ -7,7 +7,9 @@ from uuid import uuid4
 
 from services.funding.ledger.model import Ledger, totals
 from services.funding.standards.decide import CommunityFunding
+from services.funding.standards.events import CommunityFacts
 from services.funding.standards.matters import Admitted, Exited, follow_admission, follow_exit
+from services.funding.standards.rollover import roll_over
 
 ADMITTED = Admitted(
     code="33021100100110001", division_code="330211001001",
@@ -50,3 +52,25 @@ def test_an_exit_stops_the_line_from_the_next_budget_year_once() -> None:
     assert stop is not None and (stop.line, stop.stops_from_year) == (line.line, 2028)
     state.apply(stop)
     assert follow_exit(exited, state) is None and state.stopped == {line.line: 2028}
+
+
+def test_the_roll_over_carries_a_matter_until_its_exit_and_sets_nothing_twice() -> None:
+    state = CommunityFunding()
+    line, _ = follow_admission(ADMITTED, state, uuid4())  # a 2027 line
+    assert line is not None
+    state.apply(line)
+    assert roll_over(state, None, 2028, uuid4()) == ([], [])  # funding has no view of it yet
+    state.facts = CommunityFacts(code=ADMITTED.code, division_code=ADMITTED.division_code,
+                                 major_type="urban", status="active", households=900,
+                                 residents=2500, employed_population=0)  # fmt: skip
+    lines, carried = roll_over(state, None, 2028, uuid4())
+    assert [(e.year, e.line, e.amount_fen, e.inputs["rolled_over_from"]) for e in lines] == [
+        (2028, line.line, 3_000_000, "2027"),
+    ]  # fmt: skip
+    assert [p.kind for p in carried] == ["appropriate", "allocate"]
+    for event in lines:
+        state.apply(event)
+    assert roll_over(state, None, 2028, uuid4()) == ([], [])  # run again: nothing
+    stopped = CommunityFunding(facts=state.facts, lines={(2027, line.line): line},
+                               stopped={line.line: 2028})  # fmt: skip
+    assert roll_over(stopped, None, 2028, uuid4()) == ([], [])

@@ -87,6 +87,7 @@ OPERATIONS = {
     ("GET", "/v1/communities/{code}/funding"): "communityFunding",
     ("GET", "/v1/communities/{code}/funding/explain"): "explainFundingLine",
     ("POST", "/v1/funding/postings"): "postToLedger",
+    ("POST", "/v1/funding/rollover"): "rollOverBudgetYear",
 }
 
 

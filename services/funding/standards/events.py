@@ -76,10 +76,24 @@ class MatterFundingStopped(DomainEvent):
     reason: str
 
 
+class BudgetYearRolledOver(DomainEvent):
+    """A roll-over was run for a district (or the city) and a budget year: what it set."""
+
+    event_type = "BudgetYearRolledOver"
+    schema_version = 1
+
+    division_prefix: str
+    year: int
+    communities: int
+    communities_changed: int
+    lines_set: int
+    postings: int
+
+
 def community_stream(code: str) -> str:
     return f"community-{code}"
 
 
 STANDARD_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
-    FundingCommunityObserved, BudgetLineSet, MatterFundingStopped,
+    FundingCommunityObserved, BudgetLineSet, MatterFundingStopped, BudgetYearRolledOver,
 )  # fmt: skip
