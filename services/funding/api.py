@@ -3,7 +3,7 @@ is, and postings to the ledger."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,16 +14,18 @@ from services.funding.runtime import funding_of
 from services.funding.schemas import (
     CommunityFundingView,
     LineExplanation,
+    OverdueList,
     PostingRequest,
     PostingView,
     RolloverRequest,
     RolloverView,
 )
-from services.funding.standards.decide import budget_year
+from services.funding.standards.decide import BEIJING, budget_year
 from services.funding.standards.events import BudgetYearRolledOver
 from services.funding.standards.rollover_handlers import RollOver
 from shared.community_code import require_valid_code
 from shared.service_web import ContextDep, json_response
+from shared.values import PREFIX_QUERY_PATTERN
 
 router = APIRouter()
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year")]
@@ -56,7 +58,7 @@ async def post_to_ledger(body: PostingRequest, request: Request, ctx: ContextDep
         payer=body.payer or "", amount_fen=body.amount_fen or 0, reverses=body.reverses,
         note=body.note,
     )  # fmt: skip
-    (recorded,) = await runtime.ledger.post(cmd, ctx)
+    recorded, *_ = await runtime.ledger.post(cmd, ctx)  # then any overdue flag it cleared
     posting = runtime.catalog.decode(recorded)
     assert isinstance(posting, PostingRecorded)
     view = PostingView(**posting.model_dump(include=set(PostingView.model_fields)),
@@ -72,3 +74,13 @@ async def roll_over(body: RolloverRequest, request: Request, ctx: ContextDep) ->
     assert isinstance(run, BudgetYearRolledOver)
     return json_response(RolloverView(**run.model_dump(include=set(RolloverView.model_fields)),
                                       recorded_at=recorded.recorded_at), 200, {})  # fmt: skip
+
+
+@router.get("/funding/overdue", response_model=OverdueList)
+async def overdue(
+    request: Request,
+    division_prefix: Annotated[str, Query(pattern=PREFIX_QUERY_PATTERN)],
+    as_of: Annotated[date | None, Query(description="The day (Beijing); default: today")] = None,
+) -> OverdueList:
+    day = as_of or datetime.now(UTC).astimezone(BEIJING).date()
+    return await funding_of(request).queries.overdue(division_prefix, day)

@@ -5,6 +5,7 @@ The gateway imports this module and nothing else of funding (services/topology.p
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query
@@ -14,16 +15,19 @@ from services.funding.runtime import funding_catalog
 from services.funding.schemas import (
     CommunityFundingView,
     LineExplanation,
+    OverdueList,
     PostingRequest,
     PostingView,
     RolloverRequest,
     RolloverView,
 )
+from shared.paging import DIVISION_PREFIX
 from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
     COMMUNITY,
     REQUIRED,
     BodyField,
+    PrefixQuery,
     QueryParam,
     Route,
     ServiceContract,
@@ -34,6 +38,9 @@ YEAR = QueryParam(
     Annotated[
         int | None, Query(ge=2000, le=2100, description="The budget year; default: this year")
     ],
+)
+DAY = QueryParam(
+    "as_of", Annotated[date | None, Query(description="The day (Beijing); default: today")]
 )
 LINE = QueryParam(
     "line",
@@ -77,6 +84,12 @@ ROUTES = (
         "The budget-year roll-over of a district (or the city): next year's lines from the pack"
         " and the communities' figures, matters' lines carried on; recorded, idempotent",
         ("funding",), request_model=RolloverRequest,
+    ),
+    Route(
+        "funding_overdue", "GET", "/funding/overdue", "read", PrefixQuery(), OverdueList,
+        "Payers overdue on a day: a part of a line not disbursed in full by its deadline"
+        " (Xixian: the new area by 31 May, each new city by 30 June, seed 002 §八(三))",
+        ("funding",), query=(DIVISION_PREFIX, DAY),
     ),
 )  # fmt: skip
 

@@ -4,6 +4,8 @@ recorded, to the event."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from services.funding.ledger.events import ledger_stream
 from services.funding.ledger.model import Ledger, totals
 from services.funding.schemas import (
@@ -11,9 +13,11 @@ from services.funding.schemas import (
     CommunityFundingView,
     LineDecisionView,
     LineExplanation,
+    OverdueList,
+    OverdueView,
     PayerBalance,
 )
-from services.funding.standards.decide import CommunityFunding
+from services.funding.standards.decide import BEIJING, CommunityFunding
 from services.funding.standards.events import community_stream
 from shared.errors import NotFound
 from shared.eventstore import Envelope
@@ -21,6 +25,22 @@ from shared.queries import Queries
 
 
 class FundingQueries(Queries):
+    async def overdue(self, division_prefix: str, as_of: date) -> OverdueList:
+        """The payers overdue on `as_of` under the prefix: flagged, their deadline before that
+        day, and not cleared by its end (Beijing)."""
+        end = datetime.combine(as_of + timedelta(days=1), time(), BEIJING)
+        rows = await self.pool.fetch(
+            """SELECT code, division_code, year, line, payer, deadline, part_fen, disbursed_fen,
+                      flagged_at, cleared_at
+               FROM funding_overdue
+               WHERE starts_with(division_code, $1) AND deadline < $3
+                 AND (cleared_at IS NULL OR cleared_at >= $2)
+               ORDER BY deadline, code, line, payer""",
+            division_prefix, end, as_of,
+        )  # fmt: skip
+        items = [OverdueView(**dict(r)) for r in rows]
+        return OverdueList(division_prefix=division_prefix, as_of=as_of, items=items)
+
     async def _fold(self, stream: str, state: CommunityFunding | Ledger) -> list[Envelope]:
         envelopes = await self.store.read_stream(stream)
         for envelope in envelopes:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncpg
 from fastapi import Request
 
+from services.funding.ledger.deadline_checks import DeadlineChecker
+from services.funding.ledger.deadline_projections import DeadlinesProjection
 from services.funding.ledger.events import LEDGER_EVENT_TYPES
 from services.funding.ledger.handlers import LedgerHandlers
 from services.funding.ledger.projections import BalancesProjection
@@ -32,13 +34,19 @@ class Funding(ServiceRuntime):
     def __init__(self, settings: KernelSettings, pool: asyncpg.Pool) -> None:
         self.standards = StandardHandlers()
         super().__init__(
-            settings, pool, funding_catalog(), [BalancesProjection(), CommunitiesProjection()],
+            settings, pool, funding_catalog(),
+            [BalancesProjection(), CommunitiesProjection(), DeadlinesProjection()],
             [subscription(self.standards)],
         )  # fmt: skip
         self.policy = funding_policy(self.pipeline.load)  # the packs deciding now
         self.ledger = LedgerHandlers(pool, self.pipeline)
         self.rollover = RolloverHandlers(pool, self.pipeline, self.policy)
+        self.deadlines = DeadlineChecker(pool, self.pipeline)
         self.queries = FundingQueries(pool, self.store, self.catalog)
+
+    def start(self) -> None:
+        super().start()
+        self.supervise("deadline-checks", self.deadlines.run)
 
 
 def funding_of(request: Request) -> Funding:

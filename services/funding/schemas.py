@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -156,3 +156,22 @@ class RolloverView(BaseModel):
     lines_set: int = Field(description="Lines this run set: 0 when run again")
     postings: int = Field(description="Postings committing the matters' lines carried on")
     recorded_at: datetime
+
+
+class OverdueView(BaseModel):
+    code: str
+    division_code: str
+    year: int
+    line: str
+    payer: str
+    deadline: date
+    part_fen: int
+    disbursed_fen: int = Field(description="As it stood when flagged; when cleared, in full")
+    flagged_at: datetime
+    cleared_at: datetime | None
+
+
+class OverdueList(BaseModel):
+    division_prefix: str
+    as_of: date
+    items: list[OverdueView] = Field(description="Overdue on that day, by deadline and code")

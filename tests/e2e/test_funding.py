@@ -6,11 +6,17 @@ concurrent writers taking turns, and every posting on the `funding` topic."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
+
+from services.funding.ledger.deadline_checks import DeadlineChecker
+from services.funding.runtime import funding_catalog
 from services.funding.standards.decide import budget_year
+from shared.eventstore import EventStore
+from shared.pipeline import CommandPipeline
 from tests.e2e.conftest import Platform, community, new_division
 from tests.e2e.test_matters_admission import APPLICANT, admitted, two_communities
 from tests.integration.kafka_helpers import event_types_for
@@ -279,3 +285,64 @@ async def test_an_exited_matter_is_not_carried_into_the_next_year(platform: Plat
         platform, "zhenhai", "GET", f"/communities/{codes[0]}/funding?year={YEAR + 1}"
     )
     assert next_year["lines"] == []
+
+
+async def test_a_missed_deadline_is_flagged_the_day_after_and_cleared_when_paid(
+    platform: Platform,
+) -> None:
+    """Xixian (seed 002 §八(三)): the new area disburses its share by 31 May, each new city its
+    matching share by 30 June. The scheduled check, run for 1 June (its day injected), flags
+    the new area, not the new city; the new area's disbursement in full clears the flag."""
+    body = community(new_division("610104"), name="沣东社区", households=1500, residents=4200)
+    status, registered = await call(platform, "xixian", "POST", "/communities", body)
+    assert status == 201, registered
+    code = registered["code"]
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        status, funding = await call(platform, "xixian", "GET", f"/communities/{code}/funding")
+        if status == 200 and funding["lines"]:
+            break
+        assert asyncio.get_running_loop().time() < deadline, funding
+        await asyncio.sleep(0.1)
+    [line] = funding["lines"]
+    new_area = line["payers"][0]
+    assert (line["line"], new_area["payer"]) == ("community_work", "new_area")
+
+    pool = await asyncpg.create_pool(platform.funding_db, min_size=1, max_size=2)
+    try:
+        checker = DeadlineChecker(pool, CommandPipeline(EventStore(pool), funding_catalog()))
+        while (
+            await pool.fetchval("SELECT count(*) FROM funding_deadlines WHERE code = $1", code) < 2
+        ):
+            assert asyncio.get_running_loop().time() < deadline  # the read model catches up
+            await asyncio.sleep(0.05)
+        assert await checker.run_once(date(YEAR, 5, 31)) == 0  # the deadline itself
+        assert await checker.run_once(date(YEAR, 6, 1)) == 1  # the new area, the day after
+        assert await checker.run_once(date(YEAR, 6, 2)) == 0  # raised once
+    finally:
+        await pool.close()
+    prefix = code[:12]
+    url = f"/funding/overdue?division_prefix={prefix}&as_of={YEAR}-06-15"
+    items = await until_overdue(platform, url, 1)
+    assert [(i["payer"], i["deadline"], i["part_fen"], i["disbursed_fen"]) for i in items] == [
+        ("new_area", f"{YEAR}-05-31", new_area["part_fen"], 0),
+    ]  # fmt: skip
+    for kind in ("appropriate", "allocate", "disburse"):
+        move = posting(code, kind, "new_area", new_area["part_fen"], line="community_work")
+        status, answer = await call(platform, "xixian", "POST", "/funding/postings", move)
+        assert status == 201, answer
+    assert await until_overdue(platform, f"/funding/overdue?division_prefix={prefix}", 0) == []
+    # Still overdue on 15 June: it was paid only now.
+    assert len(await until_overdue(platform, url, 1)) == 1
+    assert (await call(platform, "zhenhai", "GET", url))[0] == 403
+
+
+async def until_overdue(platform: Platform, url: str, count: int) -> list[dict[str, Any]]:
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        status, listed = await call(platform, "xixian", "GET", url)
+        assert status == 200, listed
+        if len(listed["items"]) == count:
+            return listed["items"]  # type: ignore[no-any-return]
+        assert asyncio.get_running_loop().time() < deadline, listed
+        await asyncio.sleep(0.1)

@@ -88,6 +88,7 @@ OPERATIONS = {
     ("GET", "/v1/communities/{code}/funding/explain"): "explainFundingLine",
     ("POST", "/v1/funding/postings"): "postToLedger",
     ("POST", "/v1/funding/rollover"): "rollOverBudgetYear",
+    ("GET", "/v1/funding/overdue"): "fundingOverdue",
 }
 
 

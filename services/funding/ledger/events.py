@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from shared.eventstore import DomainEvent
@@ -38,8 +39,43 @@ class PostingRecorded(DomainEvent):
     note: str = ""
 
 
+class DisbursementOverdue(DomainEvent):
+    """A payer had not disbursed its part of a line in full by its deadline (the day after it,
+    in Beijing): the figures as they stood."""
+
+    event_type = "DisbursementOverdue"
+    schema_version = 1
+
+    code: str
+    division_code: str
+    year: int
+    line: str
+    payer: str
+    deadline: date
+    part_fen: int
+    disbursed_fen: int
+    source: str
+
+
+class DisbursementOverdueCleared(DomainEvent):
+    """The payer has now disbursed its part in full: the overdue flag is cleared."""
+
+    event_type = "DisbursementOverdueCleared"
+    schema_version = 1
+
+    code: str
+    division_code: str
+    year: int
+    line: str
+    payer: str
+    deadline: date
+    disbursed_fen: int
+
+
 def ledger_stream(code: str, year: int) -> str:
     return f"ledger-{code}-{year}"
 
 
-LEDGER_EVENT_TYPES: tuple[type[DomainEvent], ...] = (PostingRecorded,)
+LEDGER_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
+    PostingRecorded, DisbursementOverdue, DisbursementOverdueCleared,
+)  # fmt: skip

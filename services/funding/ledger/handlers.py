@@ -7,11 +7,20 @@ as the one before it left it: no invariant is checked against a stale balance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 
-from services.funding.ledger.events import PostingKind, PostingRecorded, ledger_stream
+from services.funding.ledger.deadline_checks import beijing_today
+from services.funding.ledger.deadlines import overdue_changes
+from services.funding.ledger.events import (
+    DisbursementOverdueCleared,
+    PostingKind,
+    PostingRecorded,
+    ledger_stream,
+)
 from services.funding.ledger.model import Ledger, Posting, Refusal, decide_posting
 from services.funding.standards.decide import CommunityFunding
 from services.funding.standards.events import community_stream
@@ -44,14 +53,18 @@ class Post:
 
 
 class LedgerHandlers:
-    def __init__(self, pool: asyncpg.Pool, pipeline: CommandPipeline) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, pipeline: CommandPipeline,
+        today: Callable[[], date] = beijing_today,
+    ) -> None:  # fmt: skip
         self.pool = pool
         self.pipeline = pipeline
+        self.today = today
 
     @refusing_invalid_values
     async def post(self, cmd: Post, ctx: CommandContext) -> list[Envelope]:
-        """PostingRecorded, or PostingRefused with the rule and the figures. A retry of the
-        same command gets its first posting back."""
+        """PostingRecorded (first; then the overdue flags it clears), or PostingRefused with
+        the rule and the figures. A retry of the same command gets its first posting back."""
         if replay := await self.pipeline.replay(ctx):
             return replay
         ledger_id = ledger_stream(cmd.code, cmd.year)
@@ -76,8 +89,17 @@ class LedgerHandlers:
                 payer=payer, kind=kind, amount_fen=amount, entries=entries,  # type: ignore[arg-type]
                 reverses=cmd.reverses, note=cmd.note,
             )  # fmt: skip
-            new = pipeline.new_event(
-                event, cmd.command_type, ctx, subject=cmd.code,
-                division_code=community.facts.division_code,
-            )  # fmt: skip
-            return await pipeline.save(ctx, Change(ledger_id, head, [new]))
+            ledger.apply(event)
+            # A disbursement that pays an overdue part in full clears its flag at once.
+            cleared = [
+                e for e in overdue_changes(lines.values(), ledger, self.today())
+                if isinstance(e, DisbursementOverdueCleared)
+            ]  # fmt: skip
+            new = [
+                pipeline.new_event(
+                    e, cmd.command_type, ctx, subject=cmd.code,
+                    division_code=community.facts.division_code,
+                )
+                for e in (event, *cleared)
+            ]  # fmt: skip
+            return await pipeline.save(ctx, Change(ledger_id, head, new))

@@ -26,7 +26,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.funding.ledger.events import Entry, PostingKind, PostingRecorded
+from services.funding.ledger.events import (
+    DisbursementOverdue,
+    DisbursementOverdueCleared,
+    Entry,
+    PostingKind,
+    PostingRecorded,
+)
 from services.funding.standards.events import BudgetLineSet
 from services.funding.standards.rules import yuan
 
@@ -69,8 +75,13 @@ class Ledger:
     postings: dict[str, PostingRecorded] = field(default_factory=dict)
     reversed_by: dict[str, str] = field(default_factory=dict)
     balances: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    overdue: set[tuple[str, str]] = field(default_factory=set)  # (line, payer) flagged now
 
     def apply(self, event: object) -> None:
+        if isinstance(event, DisbursementOverdue):
+            self.overdue.add((event.line, event.payer))
+        elif isinstance(event, DisbursementOverdueCleared):
+            self.overdue.discard((event.line, event.payer))
         if not isinstance(event, PostingRecorded):
             return
         self.postings[event.posting_id] = event

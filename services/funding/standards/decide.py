@@ -67,6 +67,7 @@ def decide(
             previous_fen=last.amount_fen if last else None, payers=decision.payers,
             rule=decision.rule, source=decision.source, inputs=decision.inputs,
             policy_region=pack.region, policy_version=pack.version,
+            deadlines=decision.deadlines,
         )  # fmt: skip
         events.append(line)
     return events

@@ -3,7 +3,10 @@ funding's own log."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
+
+from pydantic import Field
 
 from shared.eventstore import DomainEvent
 from shared.values import Record
@@ -59,6 +62,8 @@ class BudgetLineSet(DomainEvent):
     inputs: dict[str, str]
     policy_region: str | None  # None: not a pack's standard (a matter's funding, 费随事转)
     policy_version: str | None
+    # Payer → the day by which it disburses its part in full (Xixian, seed 002 §八(三)).
+    deadlines: dict[str, date] = Field(default_factory=dict)
 
 
 class MatterFundingStopped(DomainEvent):

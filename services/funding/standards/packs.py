@@ -8,6 +8,7 @@ it in which proportion. Money is integer fen; a rate is a Decimal; rounding is t
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Annotated, Literal
@@ -74,6 +75,17 @@ class Standard(BaseModel):
 
 class FundingPack(PackBase):
     standards: dict[str, Standard] = Field(min_length=1)
+    # Payer → the day of each budget year ("MM-DD") by which it disburses its part in full
+    # (Xixian, seed 002 §八(三)); a payer not named has no deadline.
+    disburse_by: dict[str, str] = Field(default_factory=dict)
+
+    def deadlines(self, standard: Standard, year: int) -> dict[str, date]:
+        """The line's payers' deadlines in `year`."""
+        return {
+            payer: date.fromisoformat(f"{year}-{self.disburse_by[payer]}")
+            for payer in standard.payers
+            if payer in self.disburse_by
+        }
 
 
 class FundingBook(kernel_packs.PolicyBook[FundingPack]):

@@ -6,7 +6,8 @@ Each line comes with the inputs it used and the computation in words, so `explai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 
 from services.funding.standards.events import CommunityFacts, PayerShare
@@ -22,6 +23,7 @@ class LineDecision:
     rule: str
     source: str
     inputs: dict[str, str] = field(default_factory=dict)
+    deadlines: dict[str, date] = field(default_factory=dict)
 
 
 def yuan(fen: int) -> str:
@@ -53,7 +55,7 @@ def budget_lines(facts: CommunityFacts, year: int, pack: FundingPack) -> list[Li
     if facts.status == "ended":
         return []
     return [
-        line(line_id, standard, facts, year)
+        replace(line(line_id, standard, facts, year), deadlines=pack.deadlines(standard, year))
         for line_id, standard in pack.standards.items()
         if facts.major_type in standard.applies_to
     ]
