@@ -4,10 +4,11 @@ is, and postings to the ledger."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from services.funding.disclosure import PERIOD_PATTERN, Disclosure, as_csv, as_html
 from services.funding.ledger.events import PostingRecorded
 from services.funding.ledger.handlers import Post
 from services.funding.runtime import funding_of
@@ -84,3 +85,18 @@ async def overdue(
 ) -> OverdueList:
     day = as_of or datetime.now(UTC).astimezone(BEIJING).date()
     return await funding_of(request).queries.overdue(division_prefix, day)
+
+
+@router.get("/communities/{code}/disclosure", response_model=Disclosure)
+async def disclosure(
+    code: str,
+    request: Request,
+    period: Annotated[str, Query(pattern=f"^{PERIOD_PATTERN}$", examples=["2026Q3", "2026-07"])],
+    format: Literal["json", "csv", "html"] = "json",
+) -> Response:
+    statement = await funding_of(request).queries.disclosure(require_valid_code(code), period)
+    if format == "csv":
+        return Response(as_csv(statement), media_type="text/csv; charset=utf-8")
+    if format == "html":
+        return Response(as_html(statement), media_type="text/html; charset=utf-8")
+    return json_response(statement, 200, {})

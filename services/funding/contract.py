@@ -6,11 +6,12 @@ The gateway imports this module and nothing else of funding (services/topology.p
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query
 
 from services.funding.app import PATH_PARAMETERS
+from services.funding.disclosure import PERIOD_PATTERN, Disclosure
 from services.funding.runtime import funding_catalog
 from services.funding.schemas import (
     CommunityFundingView,
@@ -42,6 +43,18 @@ YEAR = QueryParam(
 DAY = QueryParam(
     "as_of", Annotated[date | None, Query(description="The day (Beijing); default: today")]
 )
+PERIOD = QueryParam(
+    "period",
+    Annotated[str, Query(pattern=f"^{PERIOD_PATTERN}$", description="A quarter (2026Q3) or a"
+                         " month (2026-07)")],
+    REQUIRED,
+)  # fmt: skip
+FORMAT = QueryParam(
+    "format",
+    Annotated[Literal["json", "csv", "html"],
+              Query(description="json, csv (UTF-8 with a BOM) or a printable html page")],
+    "json",
+)  # fmt: skip
 LINE = QueryParam(
     "line",
     Annotated[str, Query(max_length=64, description="A line id, e.g. industrial_operating")],
@@ -63,7 +76,7 @@ ROUTES = (
         "community_funding", "GET", "/communities/{code}/funding", "read", COMMUNITY,
         CommunityFundingView,
         "A community's budget lines for a year (定保障机制), each payer's part, and what the"
-        " ledger has appropriated, allocated and disbursed of it",
+        " ledger has appropriated, allocated, disbursed and the community spent of it",
         ("funding",), query=(YEAR,),
     ),
     Route(
@@ -74,7 +87,7 @@ ROUTES = (
     ),
     Route(
         "post_to_ledger", "POST", "/funding/postings", "command", BodyField("code"), PostingView,
-        "A posting to a community's commitment ledger: appropriate, allocate, disburse, or"
+        "A posting to a community's commitment ledger: appropriate, allocate, disburse, spend, or"
         " reverse an earlier posting; refused with the figures when it breaks a rule",
         ("funding",), request_model=PostingRequest, status_code=201,
     ),
@@ -90,6 +103,15 @@ ROUTES = (
         "Payers overdue on a day: a part of a line not disbursed in full by its deadline"
         " (Xixian: the new area by 31 May, each new city by 30 June, seed 002 §八(三))",
         ("funding",), query=(DIVISION_PREFIX, DAY),
+    ),
+    Route(
+        "community_disclosure", "GET", "/communities/{code}/disclosure", "read", COMMUNITY,
+        Disclosure,
+        "村务公开/居务公开 (seed 003 §6.3): the funds a community received and spent by line in a"
+        " quarter or a month, in JSON, CSV or a printable page for the residents' board",
+        ("funding",), query=(PERIOD, FORMAT),
+        responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                     "text/html": {"schema": {"type": "string"}}}}},
     ),
 )  # fmt: skip
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from services.funding.ledger.events import ledger_stream
+from services.funding.disclosure import Disclosure, period_bounds, statement
+from services.funding.ledger.events import PostingRecorded, ledger_stream
 from services.funding.ledger.model import Ledger, totals
 from services.funding.schemas import (
     BudgetLineView,
@@ -65,7 +66,7 @@ class FundingQueries(Queries):
                 payers.append(PayerBalance(
                     payer=part.payer, share=part.share, part_fen=part.fen,
                     appropriated_fen=t["appropriated"], allocated_fen=t["allocated"],
-                    disbursed_fen=t["disbursed"],
+                    disbursed_fen=t["disbursed"], spent_fen=t["spent"],
                 ))  # fmt: skip
             lines.append(BudgetLineView(
                 line=line.line, name=line.name, amount_fen=line.amount_fen, rule=line.rule,
@@ -79,6 +80,21 @@ class FundingQueries(Queries):
             trial_balance_fen=ledger.trial_balance(),
             version=postings[-1].stream_version if postings else 0,
         )  # fmt: skip
+
+    async def disclosure(self, code: str, period: str) -> Disclosure:
+        """The community's statement of funds received and spent by line for `period`."""
+        year, _, _ = period_bounds(period)
+        community = CommunityFunding()
+        await self._fold(community_stream(code), community)
+        if community.facts is None:
+            raise NotFound(f"funding knows no community {code}")
+        envelopes = await self.store.read_stream(ledger_stream(code, year))
+        postings = [(e.recorded_at, self.catalog.decode(e)) for e in envelopes]
+        recorded = [(at, p) for at, p in postings if isinstance(p, PostingRecorded)]
+        kinds = {p.posting_id: p.kind for _, p in recorded}
+        lines = {line.line: (line.name, line.amount_fen) for line in community.lines_of(year)}
+        division = community.facts.division_code
+        return statement(code, division, period, lines, recorded, kinds)
 
     async def explain(self, code: str, year: int, line: str) -> LineExplanation:
         """Every decision of the line for the year with its inputs, rule, pack and cause."""

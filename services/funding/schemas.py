@@ -22,7 +22,7 @@ _SHAPES: JsonDict = {
     "oneOf": [
         {
             "properties": {
-                "kind": {"enum": ["appropriate", "allocate", "disburse"]},
+                "kind": {"enum": ["appropriate", "allocate", "disburse", "spend"]},
                 **{name: {"not": {"type": "null"}} for name in _MOVE_FIELDS},
                 "reverses": {"type": "null"},
             },
@@ -41,14 +41,14 @@ _SHAPES: JsonDict = {
 
 
 class PostingRequest(BaseModel):
-    """A posting: a move of an amount (appropriate, allocate, disburse) on a line and payer,
-    or the reversal of an earlier posting (`reverses`; line, payer and amount are its)."""
+    """A posting: a move of an amount (appropriate, allocate, disburse, spend) on a line and
+    payer, or the reversal of an earlier posting (`reverses`; line, payer and amount are its)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_SHAPES)
 
     code: CommunityCode
     year: int = Year
-    kind: Literal["appropriate", "allocate", "disburse", "reverse"]
+    kind: Literal["appropriate", "allocate", "disburse", "spend", "reverse"]
     line: str | None = Field(default=None, max_length=64, examples=["industrial_operating"])
     payer: str | None = Field(default=None, max_length=64, examples=["district"])
     amount_fen: int | None = Field(default=None, gt=0, le=10**13, description="Integer fen")
@@ -86,7 +86,8 @@ class PayerBalance(BaseModel):
     part_fen: int = Field(description="Its part of the line: what it may appropriate at most")
     appropriated_fen: int
     allocated_fen: int
-    disbursed_fen: int
+    disbursed_fen: int = Field(description="Paid: what the community received")
+    spent_fen: int = Field(description="What the community spent of it")
 
 
 class BudgetLineView(BaseModel):

@@ -14,7 +14,7 @@ import asyncpg
 
 from services.funding.ledger.deadline_checks import DeadlineChecker
 from services.funding.runtime import funding_catalog
-from services.funding.standards.decide import budget_year
+from services.funding.standards.decide import BEIJING, budget_year
 from shared.eventstore import EventStore
 from shared.pipeline import CommandPipeline
 from tests.e2e.conftest import Platform, community, new_division
@@ -346,3 +346,38 @@ async def until_overdue(platform: Platform, url: str, count: int) -> list[dict[s
             return listed["items"]  # type: ignore[no-any-return]
         assert asyncio.get_running_loop().time() < deadline, listed
         await asyncio.sleep(0.1)
+
+
+async def test_the_disclosure_statement_in_json_csv_and_a_printable_page(
+    platform: Platform,
+) -> None:
+    """居务公开 (seed 003 §6.3): this quarter's funds received and spent by line."""
+    code = await industrial(platform, 12_000)
+    await funding_once(platform, code, 2)
+    for kind, fen in (("appropriate", 500_000), ("allocate", 500_000), ("disburse", 300_000),
+                      ("spend", 120_000)):  # fmt: skip
+        move = posting(code, kind, "district", fen, line="service_fund")
+        status, answer = await call(platform, "zhenhai", "POST", "/funding/postings", move)
+        assert status == 201, answer
+    today = datetime.now(UTC).astimezone(BEIJING).date()
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    url = f"/communities/{code}/disclosure?period={quarter}"
+    status, statement = await call(platform, "zhenhai", "GET", url)
+    assert status == 200, statement
+    fund = next(line for line in statement["lines"] if line["line"] == "service_fund")
+    assert (fund["received_fen"], fund["spent_fen"], fund["balance_fen"]) == (
+        300_000, 120_000, 180_000,
+    )  # fmt: skip
+    async with platform.http.get(f"{platform.gateway}/v1{url}&format=csv",
+                                 headers=platform.auth("zhenhai")) as r:  # fmt: skip
+        assert r.status == 200 and r.headers["Content-Type"].startswith("text/csv")
+        text = (await r.read()).decode("utf-8")
+    assert text.startswith("\ufeff") and f"{code},{quarter},service_fund" in text
+    async with platform.http.get(f"{platform.gateway}/v1{url}&format=html",
+                                 headers=platform.auth("zhenhai")) as r:  # fmt: skip
+        assert r.status == 200 and r.headers["Content-Type"].startswith("text/html")
+        page = await r.text()
+    assert "社区经费公开" in page and "社区党组织服务群众专项经费" in page and "1,800.00" in page
+    bad = await call(platform, "zhenhai", "GET", f"/communities/{code}/disclosure?period=2026Q5")
+    assert bad[0] == 422
+    assert (await call(platform, "yinzhou", "GET", url))[0] == 403

@@ -1,7 +1,7 @@
 """The commitment ledger's invariants under random postings (services/funding/ledger/model.py).
 
-A property-based test drives random sequences of appropriations, allocations, disbursements
-and reversals (valid or not) and checks after every step: the trial balance is zero, every
+A property-based test drives random sequences of appropriations, allocations, disbursements,
+spending and reversals (valid or not) and checks after every step: the trial balance is zero, every
 posting balances, no stage exceeds the one before it, no payer exceeds its share of the line,
 a refused posting changed nothing, and the totals equal an independent tally of the accepted
 moves less the reversed ones.
@@ -28,7 +28,8 @@ LINE = BudgetLineSet(
     policy_region="zhenhai", policy_version="2023.1",
 )  # fmt: skip
 LINES = {LINE.line: LINE}
-STAGE_OF = {"appropriate": "appropriated", "allocate": "allocated", "disburse": "disbursed"}
+STAGE_OF = {"appropriate": "appropriated", "allocate": "allocated", "disburse": "disbursed",
+            "spend": "spent"}  # fmt: skip
 
 
 def post(ledger: Ledger, posting: Posting) -> PostingRecorded | Refusal:
@@ -46,7 +47,7 @@ def post(ledger: Ledger, posting: Posting) -> PostingRecorded | Refusal:
 
 
 moves = st.tuples(
-    st.sampled_from(["appropriate", "allocate", "disburse"]),
+    st.sampled_from(["appropriate", "allocate", "disburse", "spend"]),
     st.sampled_from(["district", "town", "city"]),  # the city pays no part: refused
     st.one_of(st.integers(1, 150_000), st.integers(-10, 600_000)),
 ).map(lambda t: Posting(t[0], LINE.line, t[1], t[2]))  # type: ignore[arg-type]
@@ -81,8 +82,9 @@ def test_every_invariant_holds_after_every_posting(asked: list[Posting]) -> None
                 tally[(p.payer, STAGE_OF[p.kind])] += 0 if undone else p.amount_fen
         for share in LINE.payers:
             t = totals(ledger, LINE.line, share.payer)
-            assert 0 <= t["disbursed"] <= t["allocated"] <= t["appropriated"] <= share.fen
-            for stage in ("appropriated", "allocated", "disbursed"):
+            assert 0 <= t["spent"] <= t["disbursed"] <= t["allocated"] <= t["appropriated"]
+            assert t["appropriated"] <= share.fen
+            for stage in ("appropriated", "allocated", "disbursed", "spent"):
                 assert t[stage] == tally[(share.payer, stage)]
     reversed_ = Counter(p.reverses for p in accepted if p.reverses)
     assert all(n == 1 for n in reversed_.values())  # each posting reversed at most once

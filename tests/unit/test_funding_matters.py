@@ -30,7 +30,7 @@ def test_an_admitted_matter_is_a_line_appropriated_and_allocated_by_its_departme
     for posting in postings:
         ledger.apply(posting)
     assert totals(ledger, line.line, "镇海区应急管理局") == {
-        "appropriated": 3_000_000, "allocated": 3_000_000, "disbursed": 0,
+        "appropriated": 3_000_000, "allocated": 3_000_000, "disbursed": 0, "spent": 0,
     }  # fmt: skip
     assert ledger.trial_balance() == 0
     state.apply(line)  # the same admission again (another delivery): nothing more

@@ -89,6 +89,7 @@ OPERATIONS = {
     ("POST", "/v1/funding/postings"): "postToLedger",
     ("POST", "/v1/funding/rollover"): "rollOverBudgetYear",
     ("GET", "/v1/funding/overdue"): "fundingOverdue",
+    ("GET", "/v1/communities/{code}/disclosure"): "communityDisclosure",
 }
 
 

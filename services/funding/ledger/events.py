@@ -8,7 +8,7 @@ from typing import Literal
 from shared.eventstore import DomainEvent
 from shared.values import Record
 
-PostingKind = Literal["appropriate", "allocate", "disburse", "reverse"]
+PostingKind = Literal["appropriate", "allocate", "disburse", "spend", "reverse"]
 
 
 class Entry(Record):

@@ -1,22 +1,23 @@
 """The commitment ledger of a community's budget year, double-entry: pure.
 
-Per budget line and payer, four accounts: the payer's budget `authority`, and the stages
-`appropriated`, `allocated`, `disbursed`. Each posting moves an amount one stage on:
+Per budget line and payer, five accounts: the payer's budget `authority`, and the stages
+`appropriated`, `allocated`, `disbursed`, `spent`. Each posting moves an amount one stage on:
 
     appropriate  debit appropriated, credit authority    (budget line → this community)
     allocate     debit allocated,    credit appropriated (committed to the community)
-    disburse     debit disbursed,    credit allocated    (paid)
+    disburse     debit disbursed,    credit allocated    (paid: the community received it)
+    spend        debit spent,        credit disbursed    (the community spent it)
     reverse      the opposite entries of one earlier posting (a correction, never an edit)
 
 An account's balance is its debits less its credits; the balances of a ledger always sum to
 zero (the trial balance). What is left at a stage is its balance: appropriated-not-yet-
-allocated, allocated-not-yet-disbursed, disbursed. The invariants, checked on every posting
-and refused with the figures when a posting would break one:
+allocated, allocated-not-yet-disbursed, received-not-yet-spent, spent. The invariants,
+checked on every posting and refused with the figures when a posting would break one:
 
 - a payer's appropriation never exceeds its part of the line (the payer-share rule: 区、镇
   1:1 means each appropriates at most half of the line);
-- allocated never exceeds appropriated, disbursed never exceeds allocated (no stage's
-  balance below zero);
+- allocated never exceeds appropriated, disbursed never exceeds allocated, spent never
+  exceeds disbursed (no stage's balance below zero);
 - a posting is reversed at most once, and a reversal is never itself reversed.
 """
 
@@ -36,13 +37,14 @@ from services.funding.ledger.events import (
 from services.funding.standards.events import BudgetLineSet
 from services.funding.standards.rules import yuan
 
-Stage = Literal["authority", "appropriated", "allocated", "disbursed"]
-STAGES: tuple[Stage, ...] = ("authority", "appropriated", "allocated", "disbursed")
+Stage = Literal["authority", "appropriated", "allocated", "disbursed", "spent"]
+STAGES: tuple[Stage, ...] = ("authority", "appropriated", "allocated", "disbursed", "spent")
 # Each kind of posting: the account it debits and the one it credits.
 MOVES: dict[str, tuple[Stage, Stage]] = {
     "appropriate": ("appropriated", "authority"),
     "allocate": ("allocated", "appropriated"),
     "disburse": ("disbursed", "allocated"),
+    "spend": ("spent", "disbursed"),
 }
 
 
@@ -159,15 +161,16 @@ def _breaks(
 ) -> Refusal | None:  # fmt: skip
     """What the entries would break, with the figures; None when every invariant holds."""
     before, after = totals(ledger, line, payer), totals(ledger, line, payer, entries)
-    for lower, upper in (("disbursed", "allocated"), ("allocated", "appropriated")):
+    pairs = (("spent", "disbursed"), ("disbursed", "allocated"), ("allocated", "appropriated"))
+    for lower, upper in pairs:
         if after[lower] > after[upper]:
             return Refusal(
                 "amount_fen",
                 f"{lower} would exceed {upper} for {line}/{payer}: {upper}"
                 f" {yuan(after[upper])} yuan, {lower} {yuan(after[lower])} yuan",
             )
-    if after["disbursed"] < 0:
-        return Refusal("amount_fen", f"disbursed would fall below zero for {line}/{payer}")
+    if after["spent"] < 0:
+        return Refusal("amount_fen", f"spent would fall below zero for {line}/{payer}")
     grows = after["appropriated"] > before["appropriated"]
     if grows and parts is not None and budget is not None and after["appropriated"] > parts[payer]:
         shares = ":".join(f"{p.payer} {p.share}" for p in budget.payers)
@@ -183,13 +186,15 @@ def totals(
     ledger: Ledger, line: str, payer: str, entries: list[Entry] | None = None
 ) -> dict[str, int]:
     """The amounts that have reached each stage of (line, payer), net of reversals (after
-    `entries`, when given), from the account balances: disbursed is its balance, allocated
-    what is still allocated plus what was disbursed, appropriated what the authority gave."""
+    `entries`, when given), from the account balances: spent is its balance, disbursed what
+    is still unspent plus what was spent, allocated what is still allocated plus what was
+    disbursed, appropriated what the authority gave."""
     balance = {stage: ledger.balance(line, payer, stage) for stage in STAGES}
     for e in entries or []:
         stage = e.account.rsplit("/", 1)[1]
         balance[stage] += e.debit_fen - e.credit_fen  # type: ignore[index]
-    disbursed = balance["disbursed"]
+    spent = balance["spent"]
+    disbursed = balance["disbursed"] + spent
     allocated = balance["allocated"] + disbursed
     return {"appropriated": -balance["authority"], "allocated": allocated,
-            "disbursed": disbursed}  # fmt: skip
+            "disbursed": disbursed, "spent": spent}  # fmt: skip

@@ -9,7 +9,7 @@ from shared.eventstore import Envelope
 
 # The stage a posting's kind moves an amount into (a reversal takes its posting's back).
 _STAGE = {"appropriate": "appropriated_fen", "allocate": "allocated_fen",
-          "disburse": "disbursed_fen"}  # fmt: skip
+          "disburse": "disbursed_fen", "spend": "spent_fen"}  # fmt: skip
 
 
 class BalancesProjection:

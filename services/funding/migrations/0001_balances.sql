@@ -9,6 +9,7 @@ CREATE TABLE funding_balances (
     appropriated_fen bigint  NOT NULL DEFAULT 0,
     allocated_fen    bigint  NOT NULL DEFAULT 0,
     disbursed_fen    bigint  NOT NULL DEFAULT 0,
+    spent_fen        bigint  NOT NULL DEFAULT 0,
     PRIMARY KEY (code, year, line, payer)
 );
 CREATE INDEX funding_balances_division ON funding_balances (division_code, year);
