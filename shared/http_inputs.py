@@ -77,3 +77,18 @@ def parse_if_match(value: str | None) -> int | None:
 def if_match_header(version: int | None) -> str | None:
     """The If-Match header that names `version` (what the gateway forwards)."""
     return None if version is None else f'"{version}"'
+
+
+# A district's, a town's or the city's division prefix in a path (a report's area).
+AREA_PATTERN = r"[0-9]{2,12}"
+AREA_PATH_PARAMETER = {"type": "string", "pattern": f"^{AREA_PATTERN}$",
+                       "examples": ["330211", "3302"]}  # fmt: skip
+
+
+def require_area(prefix: str) -> str:
+    if not re.fullmatch(AREA_PATTERN, prefix):
+        raise ValidationFailed(
+            "not a division prefix",
+            errors=[FieldProblem("area", "2 to 12 ASCII digits: the city 4, a district 6")],
+        )
+    return prefix

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from shared.community_code import require_valid_code
 from shared.eventstore.catalog import EventCatalog
+from shared.http_inputs import AREA_PATTERN, require_area
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class PrefixQuery:
 
 # The community a route acts on or reads, by its code in the path (every service's).
 COMMUNITY = PathCode("code", require_valid_code, r"[0-9]{17}")
+# A report's district, town or city, by its division prefix in the path.
+AREA = PathCode("area", require_area, AREA_PATTERN)
 District = PathCode | BodyField | PrefixQuery
 # The gateway's own parameters of every endpoint: no path or query parameter may take them.
 RESERVED = frozenset({"body", "gw", "who", "idempotency_key", "if_match", "purpose"})

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from services.funding.disclosure import PERIOD_PATTERN, Disclosure, as_csv, as_html
 from services.funding.ledger.events import PostingRecorded
 from services.funding.ledger.handlers import Post
+from services.funding.report import FundingReport, funding_report, report_csv
 from services.funding.runtime import funding_of
 from services.funding.schemas import (
     CommunityFundingView,
@@ -25,6 +26,7 @@ from services.funding.standards.decide import BEIJING, budget_year
 from services.funding.standards.events import BudgetYearRolledOver
 from services.funding.standards.rollover_handlers import RollOver
 from shared.community_code import require_valid_code
+from shared.http_inputs import require_area
 from shared.service_web import ContextDep, json_response
 from shared.values import PREFIX_QUERY_PATTERN
 
@@ -100,3 +102,15 @@ async def disclosure(
     if format == "html":
         return Response(as_html(statement), media_type="text/html; charset=utf-8")
     return json_response(statement, 200, {})
+
+
+@router.get("/districts/{area}/funding-report", response_model=FundingReport)
+async def district_report(
+    area: str, request: Request, year: YearQuery = None,
+    format: Literal["json", "csv"] = "json",
+) -> Response:  # fmt: skip
+    year = year or budget_year(datetime.now(UTC))
+    report = await funding_report(funding_of(request).pool, require_area(area), year)
+    if format == "csv":
+        return Response(report_csv(report), media_type="text/csv; charset=utf-8")
+    return json_response(report, 200, {})

@@ -9,10 +9,11 @@ from fastapi import FastAPI
 from services.funding import api, policy_api
 from services.funding.runtime import Funding, bootstrap
 from shared.community_code import CODE_PATH_PARAMETER
+from shared.http_inputs import AREA_PATH_PARAMETER
 from shared.service_app import service_app
 from shared.settings import KernelSettings
 
-PATH_PARAMETERS: dict[str, Any] = {"code": CODE_PATH_PARAMETER}
+PATH_PARAMETERS: dict[str, Any] = {"code": CODE_PATH_PARAMETER, "area": AREA_PATH_PARAMETER}
 
 
 def create_app(settings: KernelSettings, runtime: Funding | None = None) -> FastAPI:

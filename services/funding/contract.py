@@ -12,6 +12,7 @@ from fastapi import Query
 
 from services.funding.app import PATH_PARAMETERS
 from services.funding.disclosure import PERIOD_PATTERN, Disclosure
+from services.funding.report import FundingReport
 from services.funding.runtime import funding_catalog
 from services.funding.schemas import (
     CommunityFundingView,
@@ -25,6 +26,7 @@ from services.funding.schemas import (
 from shared.paging import DIVISION_PREFIX
 from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
+    AREA,
     COMMUNITY,
     REQUIRED,
     BodyField,
@@ -55,6 +57,11 @@ FORMAT = QueryParam(
               Query(description="json, csv (UTF-8 with a BOM) or a printable html page")],
     "json",
 )  # fmt: skip
+REPORT_FORMAT = QueryParam(
+    "format",
+    Annotated[Literal["json", "csv"], Query(description="json, or csv (UTF-8 with a BOM)")],
+    "json",
+)
 LINE = QueryParam(
     "line",
     Annotated[str, Query(max_length=64, description="A line id, e.g. industrial_operating")],
@@ -112,6 +119,14 @@ ROUTES = (
         ("funding",), query=(PERIOD, FORMAT),
         responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
                                      "text/html": {"schema": {"type": "string"}}}}},
+    ),
+    Route(
+        "funding_report", "GET", "/districts/{area}/funding-report", "read", AREA,
+        FundingReport,
+        "The funding report of a district, a town or the city: per district and line, the"
+        " communities, the lines' total, appropriated, allocated, disbursed, spent (JSON or CSV)",
+        ("funding",), query=(YEAR, REPORT_FORMAT),
+        responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
     ),
 )  # fmt: skip
 

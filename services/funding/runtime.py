@@ -14,7 +14,7 @@ from services.funding.policy import funding_policy
 from services.funding.queries import FundingQueries
 from services.funding.standards.events import STANDARD_EVENT_TYPES
 from services.funding.standards.handlers import StandardHandlers
-from services.funding.standards.projections import CommunitiesProjection
+from services.funding.standards.projections import CommunitiesProjection, LinesProjection
 from services.funding.standards.rollover_handlers import RolloverHandlers
 from services.funding.subscribers import subscription
 from shared.db import create_pool
@@ -35,12 +35,13 @@ class Funding(ServiceRuntime):
         self.standards = StandardHandlers()
         super().__init__(
             settings, pool, funding_catalog(),
-            [BalancesProjection(), CommunitiesProjection(), DeadlinesProjection()],
+            [BalancesProjection(), CommunitiesProjection(), DeadlinesProjection(),
+             LinesProjection()],
             [subscription(self.standards)],
         )  # fmt: skip
         self.policy = funding_policy(self.pipeline.load)  # the packs deciding now
         self.ledger = LedgerHandlers(pool, self.pipeline)
-        self.rollover = RolloverHandlers(pool, self.pipeline, self.policy)
+        self.rollover = RolloverHandlers(pool, self.pipeline, self.policy, self.caught_up)
         self.deadlines = DeadlineChecker(pool, self.pipeline)
         self.queries = FundingQueries(pool, self.store, self.catalog)
 

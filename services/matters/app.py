@@ -10,11 +10,11 @@ from services.matters import policy_api
 from services.matters.admission import api as admission
 from services.matters.admission.workflow import ADMISSION_ID_PATTERN, ADMITTED_MATTER_PATTERN
 from services.matters.burden import api as burden
-from services.matters.burden.queries import AREA_PATTERN
 from services.matters.lists import api as lists
 from services.matters.runtime import Matters, bootstrap
 from services.matters.tasks import api as tasks
 from shared.community_code import CODE_PATH_PARAMETER
+from shared.http_inputs import AREA_PATH_PARAMETER
 from shared.service_app import service_app
 from shared.settings import KernelSettings
 
@@ -24,7 +24,7 @@ PATH_PARAMETERS: dict[str, Any] = {
                      "examples": ["330211001001-0a1b2c3d"]},
     "matter_id": {"type": "string", "pattern": f"^{ADMITTED_MATTER_PATTERN}$",
                   "examples": ["330211001001-0A1B2C3D.1"]},
-    "area": {"type": "string", "pattern": f"^{AREA_PATTERN}$", "examples": ["330211", "3302"]},
+    "area": AREA_PATH_PARAMETER,
 }  # fmt: skip
 
 

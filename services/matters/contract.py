@@ -27,7 +27,6 @@ from services.matters.admission.workflow import (
     require_admitted_matter,
 )
 from services.matters.app import PATH_PARAMETERS
-from services.matters.burden.queries import AREA_PATTERN, require_area
 from services.matters.burden.schemas import BurdenReport
 from services.matters.catalogue.packs import CommunityType
 from services.matters.runtime import matters_catalog
@@ -36,6 +35,7 @@ from shared.http_inputs import Moment
 from shared.paging import list_query
 from shared.policy_documents import PolicyPackDocument, PolicyPackList
 from shared.service_contract import (
+    AREA,
     COMMUNITY,
     REQUIRED,
     BodyField,
@@ -49,7 +49,6 @@ from shared.service_contract import (
 # An admission's, or an admitted matter's, district is its first 12 digits (the applicant's).
 ADMISSION = PathCode("admission_id", require_admission_id, ADMISSION_ID_PATTERN)
 MATTER = PathCode("matter_id", require_admitted_matter, ADMITTED_MATTER_PATTERN)
-AREA = PathCode("area", require_area, AREA_PATTERN)
 FORMAT = QueryParam(
     "format",
     Annotated[Literal["json", "csv"], Query(description="json, or csv (UTF-8 with a BOM)")],

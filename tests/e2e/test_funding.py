@@ -17,7 +17,7 @@ from services.funding.runtime import funding_catalog
 from services.funding.standards.decide import BEIJING, budget_year
 from shared.eventstore import EventStore
 from shared.pipeline import CommandPipeline
-from tests.e2e.conftest import Platform, community, new_division
+from tests.e2e.conftest import Platform, community, new_division, new_town
 from tests.e2e.test_matters_admission import APPLICANT, admitted, two_communities
 from tests.integration.kafka_helpers import event_types_for
 
@@ -380,4 +380,46 @@ async def test_the_disclosure_statement_in_json_csv_and_a_printable_page(
     assert "社区经费公开" in page and "社区党组织服务群众专项经费" in page and "1,800.00" in page
     bad = await call(platform, "zhenhai", "GET", f"/communities/{code}/disclosure?period=2026Q5")
     assert bad[0] == 422
+    assert (await call(platform, "yinzhou", "GET", url))[0] == 403
+
+
+async def test_the_report_of_a_town_sums_its_communities_lines_and_ledgers(
+    platform: Platform,
+) -> None:
+    town = new_town()
+    codes = []
+    for employed in (8_000, 12_000):
+        body = community(new_division(town), name="澥浦工业社区", major_type="industrial",
+                         subtype="工业社区", employed_population=employed)  # fmt: skip
+        status, registered = await call(platform, "zhenhai", "POST", "/communities", body)
+        assert status == 201, registered
+        codes.append(registered["code"])
+        await funding_once(platform, registered["code"], 2)
+    for kind in ("appropriate", "allocate", "disburse"):
+        move = posting(codes[0], kind, "district", 100_000, line="service_fund")
+        assert (await call(platform, "zhenhai", "POST", "/funding/postings", move))[0] == 201
+    url = f"/districts/{town}/funding-report?year={YEAR}"
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        status, report = await call(platform, "zhenhai", "GET", url)
+        assert status == 200, report
+        rows = {r["line"]: r for r in report["rows"]}
+        if len(rows) == 2 and rows["service_fund"]["disbursed_fen"] == 100_000:
+            break
+        assert asyncio.get_running_loop().time() < deadline, report
+        await asyncio.sleep(0.1)
+    operating = rows["industrial_operating"]
+    assert (operating["district"], operating["communities"]) == ("330211", 2)
+    assert operating["amount_fen"] == round(20_000 * 5_000 * GROWTH[YEAR])
+    assert rows["service_fund"]["amount_fen"] == 2 * 20_000_000
+    assert (
+        rows["service_fund"]["appropriated_fen"] == rows["service_fund"]["allocated_fen"] == 100_000
+    )
+    async with platform.http.get(f"{platform.gateway}/v1{url}&format=csv",
+                                 headers=platform.auth("zhenhai")) as r:  # fmt: skip
+        assert r.status == 200
+        text = (await r.read()).decode("utf-8")
+    assert (
+        text.startswith("\ufeffarea,year,district,line,") and "社区党组织服务群众专项经费" in text
+    )
     assert (await call(platform, "yinzhou", "GET", url))[0] == 403

@@ -90,6 +90,7 @@ OPERATIONS = {
     ("POST", "/v1/funding/rollover"): "rollOverBudgetYear",
     ("GET", "/v1/funding/overdue"): "fundingOverdue",
     ("GET", "/v1/communities/{code}/disclosure"): "communityDisclosure",
+    ("GET", "/v1/districts/{area}/funding-report"): "fundingReport",
 }
 
 

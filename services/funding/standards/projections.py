@@ -22,3 +22,21 @@ class CommunitiesProjection:
                    status = $4""",
             p["code"], p["division_code"], p["major_type"], p["status"],
         )  # fmt: skip
+
+
+class LinesProjection:
+    """`funding_lines`: every community's budget lines per year, as last set."""
+
+    name = "funding_lines"
+    tables: tuple[str, ...] = ("funding_lines",)
+
+    async def apply(self, conn: asyncpg.Connection, envelope: Envelope) -> None:
+        if envelope.event_type != "BudgetLineSet":
+            return
+        p = envelope.payload
+        await conn.execute(
+            """INSERT INTO funding_lines (code, division_code, year, line, name, amount_fen)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT (code, year, line) DO UPDATE SET name = $5, amount_fen = $6""",
+            p["code"], p["division_code"], p["year"], p["line"], p["name"], p["amount_fen"],
+        )  # fmt: skip

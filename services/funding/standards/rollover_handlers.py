@@ -9,6 +9,7 @@ and the community's, so a retry or a second run sets nothing twice. The run is r
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import uuid5
@@ -22,8 +23,8 @@ from services.funding.standards.decide import CommunityFunding, budget_year
 from services.funding.standards.events import BudgetYearRolledOver, community_stream
 from services.funding.standards.rollover import roll_over
 from shared.commands import CommandContext
-from shared.errors import FieldProblem, ValidationFailed
-from shared.eventstore import Envelope
+from shared.errors import DependencyUnavailable, FieldProblem, ValidationFailed
+from shared.eventstore import Checkpoint, Envelope
 from shared.eventstore.store import head_of
 from shared.pipeline import Change, CommandPipeline
 from shared.stream_locks import locked
@@ -38,11 +39,13 @@ class RollOver:
 
 class RolloverHandlers:
     def __init__(
-        self, pool: asyncpg.Pool, pipeline: CommandPipeline, policy: FundingPolicy
-    ) -> None:
+        self, pool: asyncpg.Pool, pipeline: CommandPipeline, policy: FundingPolicy,
+        caught_up: Callable[[Checkpoint, float], Awaitable[bool]],
+    ) -> None:  # fmt: skip
         self.pool = pool
         self.pipeline = pipeline
         self.policy = policy
+        self.caught_up = caught_up  # ServiceRuntime.caught_up: every read model applied it
 
     async def roll_over(self, cmd: RollOver, ctx: CommandContext) -> list[Envelope]:
         if replay := await self.pipeline.replay(ctx):
@@ -51,6 +54,14 @@ class RolloverHandlers:
         if cmd.year not in (this_year, this_year + 1):
             reason = f"a roll-over is to this budget year ({this_year}) or the next"
             raise ValidationFailed(reason, errors=[FieldProblem("year", reason)])
+        # The communities are listed from a read model: let it apply the log as it is now, so
+        # a community observed a moment ago is rolled over too.
+        last = await self.pool.fetchrow(
+            "SELECT transaction_id, position FROM events"
+            " ORDER BY transaction_id DESC, position DESC LIMIT 1"
+        )
+        if last is not None and not await self.caught_up(Checkpoint(*last), 10.0):
+            raise DependencyUnavailable("funding's read models are catching up; retry shortly")
         codes = await self.pool.fetch(
             "SELECT code FROM funding_communities WHERE starts_with(division_code, $1)"
             " AND status <> 'ended' ORDER BY code",

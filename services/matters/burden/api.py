@@ -6,9 +6,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 
-from services.matters.burden.queries import report_csv, require_area
+from services.matters.burden.queries import report_csv
 from services.matters.burden.schemas import BurdenReport
 from services.matters.runtime import matters_of
+from shared.http_inputs import require_area
 from shared.service_web import json_response
 
 router = APIRouter()

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import UTC, datetime
 
 from services.matters.burden.schemas import BurdenReport, DepartmentPushes
-from shared.errors import FieldProblem, ValidationFailed
 from shared.queries import Queries
-
-AREA_PATTERN = r"[0-9]{2,12}"
-
-
-def require_area(prefix: str) -> str:
-    if not re.fullmatch(AREA_PATTERN, prefix):
-        raise ValidationFailed(
-            "not a division prefix",
-            errors=[FieldProblem("area", "2 to 12 ASCII digits: the city 4, a district 6")],
-        )
-    return prefix
 
 
 class BurdenQueries(Queries):
