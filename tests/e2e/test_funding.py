@@ -19,21 +19,11 @@ from shared.eventstore import EventStore
 from shared.pipeline import CommandPipeline
 from tests.e2e.conftest import Platform, community, new_division, new_town
 from tests.e2e.test_matters_admission import APPLICANT, admitted, two_communities
+from tests.e2e.test_matters_lists import call
 from tests.integration.kafka_helpers import event_types_for
 
 YEAR = budget_year(datetime.now(UTC))
 GROWTH = {2023: 1, 2024: 1.05, 2025: 1.1025, 2026: 1.157625, 2027: 1.21550625}
-
-
-async def call(
-    platform: Platform, client: str, method: str, path: str, body: Any = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:  # fmt: skip
-    async with platform.http.request(
-        method, f"{platform.gateway}/v1{path}", json=body,
-        headers={**platform.auth(client), **(headers or {})},
-    ) as r:  # fmt: skip
-        return r.status, await r.json(content_type=None)
 
 
 async def funding_once(platform: Platform, code: str, lines: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from services.funding.standards.events import (
 from services.funding.standards.packs import FundingPack
 from services.funding.standards.rules import budget_lines
 from shared.eventstore import DomainEvent
+from shared.registry_view import followed_types, view_after
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -80,6 +81,8 @@ _FOLLOWED = {
     ),
     "CommunityIndicatorsUpdated": ("households", "residents", "employed_population"),
 }  # fmt: skip
+# Recorded before the registry counted the employed population (an indicator added later).
+_MISSING = {"employed_population": 0}
 
 
 def observed(
@@ -88,20 +91,9 @@ def observed(
     """Funding's view after a registry event; None when the event says nothing funding follows
     or concerns a community funding has not seen registered. Raises pydantic's
     ValidationError on data that is not what the registry publishes."""
-    if event_type == "CommunityRegistered":
-        fields = {k: data.get(k, 0) for k in _FOLLOWED[event_type]}
-        return CommunityFacts.model_validate({"code": data.get("code"), **fields})
-    if previous is None:
-        return None
-    if event_type == "CommunityIndicatorsUpdated":
-        changes = {k: data.get(k, 0) for k in _FOLLOWED[event_type]}
-    elif event_type == "CommunityActivated":
-        changes = {"status": "active"}
-    elif event_type == "CommunityConverted":
-        changes = {"status": "ended", "successor": data.get("successor_code")}
-    else:
-        return None
-    return CommunityFacts.model_validate({**previous.model_dump(), **changes})
+    before = previous.model_dump() if previous else None
+    fields = view_after(event_type, data, before, _FOLLOWED, missing=_MISSING)
+    return None if fields is None else CommunityFacts.model_validate(fields)
 
 
-FOLLOWED_TYPES = (*_FOLLOWED, "CommunityActivated", "CommunityConverted")
+FOLLOWED_TYPES = followed_types(_FOLLOWED)

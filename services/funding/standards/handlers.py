@@ -20,13 +20,10 @@ from shared.cloudevents import IncomingEvent
 from shared.eventstore import DomainEvent
 from shared.inbox import PoisonEvent
 from shared.pipeline import Change, CommandPipeline
+from shared.registry_view import observed_code
 from shared.subscribers import reaction_context
 
 CONSUMER = "funding"
-
-
-def observed_code(event: IncomingEvent) -> str:
-    return str(event.data.get("code") or event.subject)
 
 
 def observed_stream(event: IncomingEvent) -> str:

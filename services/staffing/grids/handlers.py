@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from services.staffing.grids.decide import CommunityGrids, Member, join, leave, observe_grid
 from services.staffing.policy import staffing_policy
 from services.staffing.quota.events import community_stream
-from services.staffing.quota.handlers import CONSUMER, observed_code, observed_stream
+from services.staffing.quota.handlers import CONSUMER, observed_stream
 from services.staffing.quota.packs import StaffingBook, StaffingPack, TeamRole
 from services.staffing.workforce.decide import CommunityPositions, Worker
 from services.staffing.workforce.events import worker_stream
@@ -20,6 +20,7 @@ from shared.errors import NotFound, StreamPosition
 from shared.eventstore import DomainEvent, Envelope, NewEvent
 from shared.inbox import PoisonEvent
 from shared.pipeline import Change, CommandPipeline, Refused
+from shared.registry_view import observed_code
 from shared.subscribers import reaction_context
 from shared.values import refusing_invalid_values
 

@@ -9,6 +9,7 @@ from services.staffing.quota.events import CommunityFacts, CommunityObserved, Qu
 from services.staffing.quota.packs import ByCompositeIndex, ByHouseholds, StaffingPack
 from services.staffing.quota.rules import decide_quota
 from shared.eventstore import DomainEvent
+from shared.registry_view import followed_types, view_after
 
 
 @dataclass
@@ -84,20 +85,9 @@ def observed(
     """Staffing's view after a registry event; None when the event says nothing staffing
     follows (a grid, a finding) or concerns a community staffing has not seen registered.
     Raises pydantic's ValidationError on data that is not what the registry publishes."""
-    if event_type == "CommunityRegistered":
-        fields = {k: data.get(k) for k in _FOLLOWED[event_type]}
-        return CommunityFacts(code=data.get("code"), **fields)  # type: ignore[arg-type]
-    if previous is None:
-        return None
-    if event_type in _FOLLOWED:
-        changes = {k: data.get(k) for k in _FOLLOWED[event_type]}
-    elif event_type == "CommunityActivated":
-        changes = {"status": "active"}
-    elif event_type == "CommunityConverted":
-        changes = {"status": "ended", "successor": data.get("successor_code")}
-    else:
-        return None
-    return CommunityFacts.model_validate({**previous.model_dump(), **changes})
+    before = previous.model_dump() if previous else None
+    fields = view_after(event_type, data, before, _FOLLOWED)
+    return None if fields is None else CommunityFacts.model_validate(fields)
 
 
-FOLLOWED_TYPES = (*_FOLLOWED, "CommunityActivated", "CommunityConverted")
+FOLLOWED_TYPES = followed_types(_FOLLOWED)

@@ -15,14 +15,10 @@ from services.staffing.quota.packs import StaffingBook
 from shared.cloudevents import IncomingEvent
 from shared.inbox import PoisonEvent
 from shared.pipeline import Change, CommandPipeline
+from shared.registry_view import observed_code
 from shared.subscribers import reaction_context
 
 CONSUMER = "staffing"
-
-
-def observed_code(event: IncomingEvent) -> str:
-    """The community a registry event concerns (its code; the subject for the few without)."""
-    return str(event.data.get("code") or event.subject)
 
 
 def observed_stream(event: IncomingEvent) -> str:
