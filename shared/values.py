@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -40,6 +40,9 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from shared.errors import FieldProblem, ValidationFailed
+
+# China Standard Time: a budget year, a deadline and the day a matter enters a list are Beijing's.
+BEIJING = timezone(timedelta(hours=8))
 
 P = ParamSpec("P")
 T = TypeVar("T")

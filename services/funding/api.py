@@ -22,13 +22,13 @@ from services.funding.schemas import (
     RolloverRequest,
     RolloverView,
 )
-from services.funding.standards.decide import BEIJING, budget_year
+from services.funding.standards.decide import budget_year
 from services.funding.standards.events import BudgetYearRolledOver
 from services.funding.standards.rollover_handlers import RollOver
 from shared.community_code import require_valid_code
 from shared.http_inputs import require_area
 from shared.service_web import ContextDep, json_response
-from shared.values import PREFIX_QUERY_PATTERN
+from shared.values import BEIJING, PREFIX_QUERY_PATTERN
 
 router = APIRouter()
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year")]

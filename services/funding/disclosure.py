@@ -15,9 +15,9 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from services.funding.ledger.events import PostingRecorded
-from services.funding.standards.decide import BEIJING
 from services.funding.standards.rules import yuan
 from shared.errors import FieldProblem, ValidationFailed
+from shared.values import BEIJING
 
 PERIOD_PATTERN = r"[0-9]{4}(Q[1-4]|-(0[1-9]|1[0-2]))"
 

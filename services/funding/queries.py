@@ -18,11 +18,12 @@ from services.funding.schemas import (
     OverdueView,
     PayerBalance,
 )
-from services.funding.standards.decide import BEIJING, CommunityFunding
+from services.funding.standards.decide import CommunityFunding
 from services.funding.standards.events import community_stream
 from shared.errors import NotFound
 from shared.eventstore import Envelope
 from shared.queries import Queries
+from shared.values import BEIJING
 
 
 class FundingQueries(Queries):

@@ -14,9 +14,10 @@ import asyncpg
 
 from services.funding.ledger.deadline_checks import DeadlineChecker
 from services.funding.runtime import funding_catalog
-from services.funding.standards.decide import BEIJING, budget_year
+from services.funding.standards.decide import budget_year
 from shared.eventstore import EventStore
 from shared.pipeline import CommandPipeline
+from shared.values import BEIJING
 from tests.e2e.conftest import Platform, community, new_division, new_town
 from tests.e2e.test_matters_admission import APPLICANT, admitted, two_communities
 from tests.e2e.test_matters_lists import call

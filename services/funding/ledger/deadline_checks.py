@@ -14,11 +14,12 @@ import asyncpg
 from services.funding.ledger.deadlines import overdue_changes
 from services.funding.ledger.events import ledger_stream
 from services.funding.ledger.model import Ledger
-from services.funding.standards.decide import BEIJING, CommunityFunding
+from services.funding.standards.decide import CommunityFunding
 from services.funding.standards.events import community_stream
 from shared.commands import CommandContext
 from shared.pipeline import Change, CommandPipeline
 from shared.stream_locks import locked
+from shared.values import BEIJING
 
 CHECKER = "funding:deadlines"
 CHECKER_ID = UUID("5d0c4e1a-7b2f-4d9e-9a61-3c8f0e2b7d45")

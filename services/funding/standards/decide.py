@@ -4,7 +4,7 @@ state and the pack in → the events to append (none when nothing changed for fu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from services.funding.standards.events import (
     BudgetLineSet,
@@ -16,8 +16,7 @@ from services.funding.standards.packs import FundingPack
 from services.funding.standards.rules import budget_lines
 from shared.eventstore import DomainEvent
 from shared.registry_view import followed_types, view_after
-
-BEIJING = timezone(timedelta(hours=8))
+from shared.values import BEIJING
 
 
 def budget_year(moment: datetime) -> int:

@@ -4,7 +4,7 @@ and returns the events, or Refused with every reason. Pure: no I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from typing import Literal
 
 from services.matters.admission.events import (
@@ -34,9 +34,8 @@ from services.matters.lists.decide import CommunityList
 from services.matters.lists.events import ListedMatter, MatterAdmitted, MatterExited
 from shared.errors import FieldProblem
 from shared.pipeline import Refused
+from shared.values import BEIJING
 from shared.workflow import Document, missing_documents
-
-CHINA = timezone(timedelta(hours=8))  # the day a matter enters or leaves a list is Beijing's
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def from_day(day: date | None, now: datetime) -> datetime:
     push already decided stays decided)."""
     if day is None:
         return now
-    return max(datetime.combine(day, time(), CHINA), now)
+    return max(datetime.combine(day, time(), BEIJING), now)
 
 
 def applied(
@@ -248,7 +247,7 @@ def exit_recorded(
         problem = FieldProblem("matter_id", f"{cmd.matter_id} already exited from {since}")
         return Refused("the matter cannot exit", [problem])
     at = max(from_day(cmd.effective_from, now), signed.effective_from)
-    stops_from = date(at.astimezone(CHINA).year + 1, 1, 1)
+    stops_from = date(at.astimezone(BEIJING).year + 1, 1, 1)
     left = [c for c in signed.entered if lists[c].entries.get(cmd.matter_id) is not None]
     recorded = MatterExitRecorded(
         admission_id=signed.admission_id, matter_id=cmd.matter_id, runway=signed.runway,
