@@ -10,7 +10,7 @@ from pydantic.json_schema import JsonDict
 
 from services.funding.ledger.events import Entry
 from services.funding.standards.events import PayerShare
-from shared.values import PREFIX_QUERY_PATTERN, CommunityCode
+from shared.values import PREFIX_QUERY_PATTERN, CommunityCode, Note
 
 Year = Field(ge=2000, le=2100, description="The budget year (Beijing's calendar year)")
 
@@ -53,7 +53,7 @@ class PostingRequest(BaseModel):
     payer: str | None = Field(default=None, max_length=64, examples=["district"])
     amount_fen: int | None = Field(default=None, gt=0, le=10**13, description="Integer fen")
     reverses: str | None = Field(default=None, max_length=64, description="A posting id")
-    note: str = Field(default="", max_length=500)
+    note: Note = ""
 
     @model_validator(mode="after")
     def _one_shape(self) -> PostingRequest:

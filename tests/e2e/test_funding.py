@@ -414,3 +414,20 @@ async def test_the_report_of_a_town_sums_its_communities_lines_and_ledgers(
         text.startswith("\ufeffarea,year,district,line,") and "社区党组织服务群众专项经费" in text
     )
     assert (await call(platform, "yinzhou", "GET", url))[0] == 403
+
+
+async def test_a_note_with_a_nul_or_a_control_character_is_refused_and_nothing_is_posted(
+    platform: Platform,
+) -> None:
+    """Free text is checked at the door as every service's is (shared/values.Note): a NUL, which
+    PostgreSQL's text cannot hold, is a field-level 422, never a posting."""
+    code = await industrial(platform, 9_000)
+    await funding_once(platform, code, 2)
+    for note in ("拨付\x00", "拨付\x1b[2J"):
+        move = {**posting(code, "appropriate", "district", 1), "note": note}
+        status, problem = await call(platform, "zhenhai", "POST", "/funding/postings", move)
+        assert status == 422 and problem["errors"][0]["field"] == "note", problem
+    move = {**posting(code, "appropriate", "district", 1), "note": "镇海区财政局 2026 年第一批拨付"}
+    assert (await call(platform, "zhenhai", "POST", "/funding/postings", move))[0] == 201
+    funding = (await call(platform, "zhenhai", "GET", f"/communities/{code}/funding"))[1]
+    assert funding["postings"] == 1
