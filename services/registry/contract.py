@@ -18,6 +18,7 @@ from services.registry.community.schemas import (
     CommunityView,
     EstablishCommitteeRequest,
     Explanation,
+    PartyOrganisationRequest,
     RegisterCommunityRequest,
     SizeFindings,
     UpdateIndicatorsRequest,
@@ -176,6 +177,13 @@ ROUTES = (
         "command", COMMUNITY, CommunityView,
         "Record that the community's residents' committee was set up", ("registry",),
         request_model=EstablishCommitteeRequest, if_match=True,
+    ),
+    Route(
+        "record_party_organisation", "PUT", "/communities/{code}/party-organisation",
+        "command", COMMUNITY, CommunityView,
+        "Record the community's party organisation (党委 / 总支 / 支部) and its party members:"
+        " the funding service's party lines follow it (seed 000 §二(五)1)", ("registry",),
+        request_model=PartyOrganisationRequest, if_match=True,
     ),
     Route(
         "propose_establishment", "POST", "/establishments", "command", DIVISION,

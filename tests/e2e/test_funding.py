@@ -6,6 +6,7 @@ concurrent writers taking turns, and every posting on the `funding` topic."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
@@ -29,13 +30,24 @@ GROWTH = {2023: 1, 2024: 1.05, 2025: 1.1025, 2026: 1.157625, 2027: 1.21550625}
 
 async def funding_once(platform: Platform, code: str, lines: int) -> dict[str, Any]:
     """The community's funding through the gateway, once funding shows `lines` lines."""
+    return await funding_when(platform, code, lambda body: len(body["lines"]) == lines)
+
+
+async def funding_when(
+    platform: Platform, code: str, shows: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The community's funding through the gateway, once it `shows` what the test waits for."""
     deadline = asyncio.get_running_loop().time() + 20
     while True:
         status, body = await call(platform, "zhenhai", "GET", f"/communities/{code}/funding")
-        if status == 200 and len(body["lines"]) == lines:
+        if status == 200 and shows(body):
             return body  # type: ignore[no-any-return]
         assert asyncio.get_running_loop().time() < deadline, (status, body)
         await asyncio.sleep(0.1)
+
+
+def amounts(funding: dict[str, Any]) -> dict[str, int]:
+    return {line["line"]: line["amount_fen"] for line in funding["lines"]}
 
 
 async def industrial(platform: Platform, employed: int) -> str:
@@ -65,7 +77,7 @@ async def test_budget_lines_from_the_registry_and_why(platform: Platform) -> Non
         ("district", expected // 2 + expected % 2), ("town", expected // 2),
     ]  # fmt: skip
     assert (
-        operating["policy_pack"] == "zhenhai@2023.1" and operating["source"] == "seed 000 §二(五)1"
+        operating["policy_pack"] == "zhenhai@2023.2" and operating["source"] == "seed 000 §二(五)1"
     )
     assert (service["line"], service["amount_fen"]) == ("service_fund", 20_000_000)
     assert funding["trial_balance_fen"] == 0 and funding["postings"] == 0
@@ -80,6 +92,53 @@ async def test_budget_lines_from_the_registry_and_why(platform: Platform) -> Non
     assert decision["caused_by"]  # the registry event it was decided on
     # Another district reads none of it.
     assert (await call(platform, "yinzhou", "GET", f"/communities/{code}/funding"))[0] == 403
+
+
+async def test_party_lines_follow_the_organisation_the_registry_records(
+    platform: Platform,
+) -> None:
+    """Seed 000 §二(五)1: a 总支 at least 50,000 yuan a year, a 党委 60,000; party-member
+    activity 120 yuan per member a year. Recorded on the registry, funding sets both lines;
+    recorded again as it is, nothing changes; recorded as a 党委 of 120 members, both again."""
+    code = await industrial(platform, 12_000)
+    await funding_once(platform, code, 2)
+    path = f"/communities/{code}/party-organisation"
+    status, view = await call(platform, "zhenhai", "PUT", path,
+                              {"party_organisation": "总支", "party_members": 86})  # fmt: skip
+    assert status == 200, view
+    assert (view["party_organisation"], view["party_members"]) == ("总支", 86)
+    funding = await funding_once(platform, code, 4)
+    assert amounts(funding)["party_organisation"] == 5_000_000
+    assert amounts(funding)["party_members"] == 86 * 12_000
+
+    status, same = await call(platform, "zhenhai", "PUT", path,
+                              {"party_organisation": "总支", "party_members": 86})  # fmt: skip
+    assert status == 200 and same["version"] == view["version"]  # nothing recorded again
+    for bad in ({"party_organisation": "工委", "party_members": 3},
+                {"party_organisation": "支部", "party_members": -1},
+                {"party_organisation": "支部\u0000", "party_members": 3}):  # fmt: skip
+        status, problem = await call(platform, "zhenhai", "PUT", path, bad)
+        assert status == 422 and problem["errors"], problem
+    stale = {"If-Match": f'"{view["version"] - 1}"'}
+    status, _ = await call(platform, "zhenhai", "PUT", path,
+                           {"party_organisation": "党委", "party_members": 1}, stale)  # fmt: skip
+    assert status == 409  # the version the client read is not the one now
+
+    status, view = await call(platform, "zhenhai", "PUT", path,
+                              {"party_organisation": "党委", "party_members": 120})  # fmt: skip
+    assert status == 200 and view["party_organisation"] == "党委", view
+    funding = await funding_when(
+        platform, code, lambda body: amounts(body).get("party_members") == 120 * 12_000
+    )
+    assert amounts(funding)["party_organisation"] == 6_000_000
+    status, why = await call(
+        platform, "zhenhai", "GET", f"/communities/{code}/funding/explain?line=party_organisation"
+    )
+    assert status == 200, why
+    assert [d["amount_fen"] for d in why["decisions"]] == [5_000_000, 6_000_000]
+    assert why["decisions"][-1]["inputs"]["party_organisation"] == "党委"
+    assert (await call(platform, "yinzhou", "PUT", path,
+                       {"party_organisation": "支部", "party_members": 1}))[0] == 403  # fmt: skip
 
 
 async def test_the_ledger_refuses_what_breaks_it_and_reverses_by_entries(

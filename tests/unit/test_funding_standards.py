@@ -67,6 +67,34 @@ def test_odd_fen_split_1_to_1_goes_to_the_payer_listed_first() -> None:
     assert [p.fen for p in split(1, {"district": 1, "town": 1})] == [1, 0]
 
 
+@pytest.mark.parametrize(
+    ("organisation", "fen"), [("党委", 6_000_000), ("总支", 5_000_000), ("支部", 4_000_000)]
+)
+def test_party_organisation_funds_by_its_form_and_120_yuan_per_member(
+    organisation: str, fen: int
+) -> None:
+    """Seed 000 §二(五)1: a 党委 / 总支 / 支部 at least 60,000 / 50,000 / 40,000 yuan a year,
+    party-member activity at least 120 yuan per member a year: 86 members → 10,320 yuan."""
+    recorded = facts().model_copy(update={"party_organisation": organisation,
+                                          "party_members": 86})  # fmt: skip
+    lines = {line.line: line for line in budget_lines(recorded, 2025, ZHENHAI)}
+    assert lines["party_organisation"].amount_fen == fen  # does not grow
+    assert lines["party_organisation"].inputs["party_organisation"] == organisation
+    assert organisation in lines["party_organisation"].rule
+    assert lines["party_members"].amount_fen == 86 * 12_000
+    assert "86 party_members × 120.00 yuan each" in lines["party_members"].rule
+    assert [p.payer for p in lines["party_members"].payers] == ["district"]
+
+
+def test_no_party_line_before_the_registry_records_the_organisation() -> None:
+    assert set(amounts(budget_lines(facts(), 2025, ZHENHAI))) == {
+        "industrial_operating", "service_fund",
+    }  # fmt: skip
+    # An unknown form (not one the pack prices) sets no line rather than a guess.
+    odd = facts().model_copy(update={"party_organisation": "工委", "party_members": 3})
+    assert "party_organisation" not in amounts(budget_lines(odd, 2025, ZHENHAI))
+
+
 @given(st.integers(0, 10**12), st.dictionaries(st.sampled_from("abcde"), st.integers(1, 9),
                                                min_size=1))  # fmt: skip
 def test_payers_parts_always_add_up_to_the_amount(amount: int, shares: dict[str, int]) -> None:

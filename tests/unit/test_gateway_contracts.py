@@ -34,6 +34,7 @@ OPERATIONS = {
     ("GET", "/v1/communities/{code}/history"): "communityHistory",
     ("PATCH", "/v1/communities/{code}/indicators"): "updateIndicators",
     ("POST", "/v1/communities/{code}/residents-committee"): "establishResidentsCommittee",
+    ("PUT", "/v1/communities/{code}/party-organisation"): "recordPartyOrganisation",
     ("GET", "/v1/contracts/asyncapi.json"): "eventContracts",
     ("GET", "/v1/conversions"): "listConversions",
     ("GET", "/v1/conversions/{proposal_id}"): "getConversion",

@@ -79,6 +79,7 @@ _FOLLOWED = {
         "division_code", "major_type", "status", "households", "residents", "employed_population",
     ),
     "CommunityIndicatorsUpdated": ("households", "residents", "employed_population"),
+    "PartyOrganisationRecorded": ("party_organisation", "party_members"),
 }  # fmt: skip
 # Recorded before the registry counted the employed population (an indicator added later).
 _MISSING = {"employed_population": 0}

@@ -25,6 +25,9 @@ class CommunityFacts(Record):
     residents: int
     employed_population: int
     successor: str | None = None
+    # Recorded on the registry apart from the indicators (PartyOrganisationRecorded).
+    party_organisation: str | None = None  # 党委 | 总支 | 支部; None: not recorded yet
+    party_members: int = 0
 
 
 class FundingCommunityObserved(CommunityFacts, DomainEvent):

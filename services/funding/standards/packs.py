@@ -20,7 +20,7 @@ from shared.policy_packs import PackBase
 
 Rounding = Literal["half_up", "ceil", "floor"]
 _ROUNDING = {"half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
-Indicator = Literal["employed_population", "households", "residents"]
+Indicator = Literal["employed_population", "households", "residents", "party_members"]
 CommunityType = Literal["urban", "rural", "industrial"]
 
 
@@ -57,7 +57,17 @@ class Fixed(_Amount):
     fen: int = Field(gt=0)
 
 
-AmountRule = Annotated[PerCount | Fixed, Field(discriminator="kind")]
+class ByKind(_Amount):
+    """A yearly amount by the kind of something the community has (its party organisation: a
+    党委 60,000, a 总支 50,000, a 支部 40,000 yuan); a kind the pack names no figure for, or one
+    not recorded yet, sets no line."""
+
+    kind: Literal["by_kind"] = "by_kind"
+    of: Literal["party_organisation"]
+    fen: dict[str, Annotated[int, Field(gt=0)]] = Field(min_length=1)
+
+
+AmountRule = Annotated[PerCount | Fixed | ByKind, Field(discriminator="kind")]
 
 
 class Standard(BaseModel):
@@ -71,6 +81,9 @@ class Standard(BaseModel):
     # Payer → its share, in proportion ({"district": 1, "town": 1} is 区、镇(街道) 1:1).
     payers: dict[str, int] = Field(min_length=1)
     source: str
+    # The line applies only once the community has this recorded (its party organisation: the
+    # member activity line counts the members of a recorded organisation).
+    requires: Literal["party_organisation"] | None = None
 
 
 class FundingPack(PackBase):

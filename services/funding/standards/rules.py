@@ -11,7 +11,14 @@ from datetime import date
 from decimal import Decimal
 
 from services.funding.standards.events import CommunityFacts, PayerShare
-from services.funding.standards.packs import Fixed, FundingPack, PerCount, Standard, rounded
+from services.funding.standards.packs import (
+    ByKind,
+    Fixed,
+    FundingPack,
+    PerCount,
+    Standard,
+    rounded,
+)
 
 
 @dataclass(frozen=True)
@@ -55,13 +62,17 @@ def budget_lines(facts: CommunityFacts, year: int, pack: FundingPack) -> list[Li
     if facts.status == "ended":
         return []
     return [
-        replace(line(line_id, standard, facts, year), deadlines=pack.deadlines(standard, year))
+        replace(decided, deadlines=pack.deadlines(standard, year))
         for line_id, standard in pack.standards.items()
         if facts.major_type in standard.applies_to
+        and (standard.requires is None or getattr(facts, standard.requires) is not None)
+        and (decided := line(line_id, standard, facts, year)) is not None
     ]
 
 
-def line(line_id: str, standard: Standard, facts: CommunityFacts, year: int) -> LineDecision:
+def line(line_id: str, standard: Standard, facts: CommunityFacts, year: int) -> LineDecision | None:
+    """The line of one standard for the community in `year` (None: a kind it has no figure
+    for)."""
     rule = standard.amount
     factor = growth(rule.growth_rate, rule.base_year, year)
     grown = f"× {1 + rule.growth_rate}^{max(year - rule.base_year, 0)} (from {rule.base_year})"
@@ -81,6 +92,13 @@ def line(line_id: str, standard: Standard, facts: CommunityFacts, year: int) -> 
             words += f", at least {yuan(rule.minimum_fen)} → {yuan(amount)} yuan"
         inputs |= {rule.indicator: str(count), "fen_per_unit": str(rule.fen_per_unit),
                    "unit": str(rule.unit), "minimum_fen": str(rule.minimum_fen)}  # fmt: skip
+    elif isinstance(rule, ByKind):
+        kind = getattr(facts, rule.of)
+        if kind not in rule.fen:
+            return None
+        amount = rounded(Decimal(rule.fen[kind]) * factor, rule.rounding)
+        words = f"a {kind}: {yuan(rule.fen[kind])} yuan a year {grown} = {yuan(amount)} yuan"
+        inputs |= {rule.of: kind, "fen": str(rule.fen[kind])}
     else:
         assert isinstance(rule, Fixed)
         amount = rounded(Decimal(rule.fen) * factor, rule.rounding)

@@ -11,6 +11,7 @@ from services.registry.community.events import (
     CommunityRegistered,
     CommunityTierAssigned,
     Indicators,
+    PartyOrganisationRecorded,
     ResidentsCommitteeEstablished,
     SizeFindingRaised,
     SizeFindingResolved,
@@ -39,6 +40,7 @@ class Community:
     # Open size findings: (rule, subject) → indicator.
     open_findings: dict[tuple[str, str | None], str] = field(default_factory=dict)
     grids: GridMap = field(default_factory=GridMap)
+    party: PartyOrganisationRecorded | None = None  # its party organisation, once recorded
 
     @classmethod
     def from_history(cls, code: str, events: list[tuple[Envelope, DomainEvent]]) -> Community:
@@ -68,6 +70,8 @@ class Community:
             self.open_findings.pop((event.rule, event.subject), None)
         elif isinstance(event, ResidentsCommitteeEstablished):
             self.has_residents_committee = True
+        elif isinstance(event, PartyOrganisationRecorded):
+            self.party = event
         elif event.event_type in _GRID_EVENTS:
             self.grids.apply(event)
 

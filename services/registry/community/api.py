@@ -10,6 +10,7 @@ from starlette.types import Scope
 
 from services.registry.community.commands import (
     EstablishResidentsCommittee,
+    RecordPartyOrganisation,
     RegisterCommunity,
     UpdateCommunityIndicators,
 )
@@ -23,6 +24,7 @@ from services.registry.community.schemas import (
     CommunityView,
     EstablishCommitteeRequest,
     Explanation,
+    PartyOrganisationRequest,
     RegisterCommunityRequest,
     SizeFindings,
     UpdateIndicatorsRequest,
@@ -177,4 +179,20 @@ async def establish_residents_committee(
     )
     events = await runtime.commands.communities.establish_residents_committee(command, ctx)
     runtime.appended()
+    return await answer(runtime, events, 200)
+
+
+@router.put("/communities/{code}/party-organisation", response_model=CommunityView)
+async def record_party_organisation(
+    code: str, body: PartyOrganisationRequest, runtime: RegistryDep, ctx: ContextDep,
+    if_match: IfMatch = None,
+) -> Response:  # fmt: skip
+    command = RecordPartyOrganisation(
+        require_valid_code(code), body.party_organisation, body.party_members,
+        parse_if_match(if_match),
+    )  # fmt: skip
+    events = await runtime.commands.communities.record_party_organisation(command, ctx)
+    runtime.appended()
+    if not events:  # already as recorded: the community as it is
+        return await get_community(code, runtime)
     return await answer(runtime, events, 200)

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from services.registry.community.events import (
     Indicators,
+    PartyOrganisation,
     TrustArea,
 )
 from shared.errors import (
@@ -44,6 +45,15 @@ class EstablishResidentsCommittee:
     command_type: ClassVar[str] = "EstablishResidentsCommittee"  # stable: the metadata's `command`
     code: str
     committee_name: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordPartyOrganisation:
+    command_type: ClassVar[str] = "RecordPartyOrganisation"  # stable: the metadata's `command`
+    code: str
+    party_organisation: PartyOrganisation
+    party_members: int
     expected_version: int | None = None
 
 

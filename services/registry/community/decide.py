@@ -13,6 +13,7 @@ from services.registry.community.aggregate import Community
 from services.registry.community.commands import (
     CommitteeExists,
     EstablishResidentsCommittee,
+    RecordPartyOrganisation,
     RegisterCommunity,
     UpdateCommunityIndicators,
 )
@@ -21,6 +22,7 @@ from services.registry.community.events import (
     CommunityRegistered,
     CommunityTierAssigned,
     Indicators,
+    PartyOrganisationRecorded,
     ResidentsCommitteeEstablished,
 )
 from services.registry.community.findings import breaches, finding_events
@@ -132,6 +134,17 @@ def establish_committee(
     established = ResidentsCommitteeEstablished(code=cmd.code, committee_name=cmd.committee_name)
     findings = community_findings(pack, registered, indicators, True, community.open_findings)
     return [established, *findings]
+
+
+def record_party_organisation(
+    cmd: RecordPartyOrganisation, community: Community
+) -> list[DomainEvent]:
+    """The party organisation as recorded now; nothing when it is what the community already
+    has (a repeated recording changes nothing)."""
+    recorded = PartyOrganisationRecorded(
+        code=cmd.code, party_organisation=cmd.party_organisation, party_members=cmd.party_members
+    )
+    return [] if recorded == community.party else [recorded]
 
 
 def reevaluate(community: Community, pack: PolicyPack) -> list[DomainEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -165,6 +166,23 @@ class ResidentsCommitteeEstablished(DomainEvent):
     committee_name: Name
 
 
+# A community party organisation by its form (seed 000 §二(三)1, §二(五)1): 党委 (a party
+# committee), 总支 (a general branch) or 支部 (a branch).
+PartyOrganisation = Literal["党委", "总支", "支部"]
+
+
+class PartyOrganisationRecorded(DomainEvent):
+    """The community's party organisation and how many party members it has, as recorded now
+    (the funding service's party organisation and member activity lines, seed 000 §二(五)1)."""
+
+    event_type = "PartyOrganisationRecorded"
+    schema_version = 1
+
+    code: CommunityCode
+    party_organisation: PartyOrganisation
+    party_members: Count
+
+
 def community_stream(code: str) -> str:
     return f"community-{code}"
 
@@ -177,4 +195,5 @@ COMMUNITY_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     SizeFindingResolved,
     ResidentsCommitteeEstablished,
     CommunityActivated,
+    PartyOrganisationRecorded,
 )

@@ -15,6 +15,7 @@ from services.registry.community.commands import (
     AlreadyRegistered,
     CommunityEnded,
     EstablishResidentsCommittee,
+    RecordPartyOrganisation,
     RegisterCommunity,
     UpdateCommunityIndicators,
 )
@@ -154,3 +155,14 @@ class CommunityHandlers:
         return await save_to_community(
             self.pipeline, ctx, cmd.command_type, community, decision, pack
         )
+
+    @refusing_invalid_values
+    async def record_party_organisation(
+        self, cmd: RecordPartyOrganisation, ctx: CommandContext
+    ) -> list[Envelope]:
+        """Record the community's party organisation; [] when it is already as recorded."""
+        community = await load_community_at(self.pipeline, cmd.code, cmd.expected_version, ctx)
+        if isinstance(community, list):
+            return community
+        events = decide.record_party_organisation(cmd, community)
+        return await save_to_community(self.pipeline, ctx, cmd.command_type, community, events)

@@ -83,6 +83,13 @@ class CommunitiesProjection:
                        version = $2, updated_at = $3 WHERE code = $1""",
                 p["code"], envelope.stream_version, envelope.recorded_at, p["committee_name"],
             )  # fmt: skip
+        elif envelope.event_type == "PartyOrganisationRecorded":
+            await conn.execute(
+                """UPDATE communities SET party_organisation = $4, party_members = $5,
+                       version = $2, updated_at = $3 WHERE code = $1""",
+                p["code"], envelope.stream_version, envelope.recorded_at,
+                p["party_organisation"], p["party_members"],
+            )  # fmt: skip
         elif envelope.event_type == "CommunityConverted":
             await conn.execute(
                 """UPDATE communities SET status = 'converted', successor = $4,

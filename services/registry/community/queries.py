@@ -34,10 +34,9 @@ _FIELDS = (
     "code", "name", "division_code", "major_type", "subtype", "has_residents_committee",
     "service_centre_name", "households", "residents", "area_km2", "floating_population",
     "employed_population", "business_entities", "on_site_share", "occupancy_share", "status",
-    "establishment", "predecessor", "successor", "committee_name", "trust_areas", "region",
-    "tier",
-    "tier_score",
-    "policy_version", "version", "registered_at", "updated_at",
+    "establishment", "predecessor", "successor", "committee_name", "trust_areas",
+    "party_organisation", "party_members", "region", "tier", "tier_score", "policy_version",
+    "version", "registered_at", "updated_at",
 )  # fmt: skip
 
 
@@ -145,6 +144,8 @@ class CommunityQueries(Queries):
             has_residents_committee=community.has_residents_committee,
             status=community.status,
             successor=community.successor,
+            party_organisation=community.party.party_organisation if community.party else None,
+            party_members=community.party.party_members if community.party else 0,
             **indicators.model_dump(),
             tier=community.tier,
             tier_score=decision.score if decision else None,

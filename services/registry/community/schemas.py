@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.registry.community.events import TierDecisionFields, TrustArea
+from services.registry.community.events import PartyOrganisation, TierDecisionFields, TrustArea
 from services.registry.grids.schemas import GridView
 from shared.values import (
     AreaKm2,
@@ -89,6 +89,15 @@ class EstablishCommitteeRequest(BaseModel):
     committee_name: Name = Field(examples=["勤勇社区居民委员会"])
 
 
+class PartyOrganisationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    party_organisation: PartyOrganisation = Field(
+        description="党委, 总支 or 支部: the form of the community's party organisation"
+    )
+    party_members: Count = Field(description="Its party members now", examples=[86])
+
+
 class CommunityView(BaseModel):
     code: CommunityCode
     name: str
@@ -114,6 +123,8 @@ class CommunityView(BaseModel):
     successor: str | None = Field(default=None, description="撤村建居: what it became")
     committee_name: str | None = None
     trust_areas: list[TrustArea] = Field(default=[], description="Parts held in trust (托管)")
+    party_organisation: str | None = Field(default=None, description="党委, 总支 or 支部")
+    party_members: int = 0
     region: str | None = None
     tier: str | None = Field(default=None, description="一般, 较大 or 特大; see /explain")
     tier_score: Decimal | None = None
