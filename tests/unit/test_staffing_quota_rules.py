@@ -56,9 +56,17 @@ def test_zhenhai_industrial_follows_the_composite_index_at_least_4_at_most_13_bu
     assert decision.inputs["score"] == score and decision.source == "seed 000 §二(四)2"
 
 
+def test_xixian_urban_quota_is_its_bodies_upper_bounds_added_up() -> None:
+    """Seed 002 §五(一): 社区党组织 3–5, 居委会 5–9, 监委会 3, 服务站 5–9 people: 26 at most
+    (the total is the pack's reading)."""
+    decision = decide_quota(facts(), XIXIAN)
+    assert decision.quota == 5 + 9 + 3 + 9
+    assert decision.inputs["service_station.max"] == "9" and "= 26" in decision.rule
+
+
 def test_no_rule_no_quota_and_an_ended_community_has_none_left() -> None:
     assert decide_quota(facts(major_type="rural"), NINGBO).quota is None
-    assert decide_quota(facts(), XIXIAN).quota is None
+    assert decide_quota(facts(major_type="rural"), XIXIAN).quota is None
     assert decide_quota(facts(major_type="industrial"), NINGBO).rule.startswith("waiting")
     ended = decide_quota(facts(status="ended", successor="33021100400120001"), NINGBO)
     assert ended.quota == 0 and "33021100400120001" in ended.rule

@@ -98,10 +98,40 @@ class BudgetYearRolledOver(DomainEvent):
     postings: int
 
 
+class QualificationBonusHeld(DomainEvent):
+    """A worker obtained a qualification while serving no community (the reserve pool): its
+    bonus waits, on funding's stream `worker-<id>`, for the community the worker is assigned
+    to (seed 002 §五(二) pays 社区工作人员)."""
+
+    event_type = "QualificationBonusHeld"
+    schema_version = 1
+
+    worker_id: str
+    division_code: str
+    level: str
+    effective_from: date
+
+
+class QualificationBonusReleased(DomainEvent):
+    """The held bonuses went to the line of the community the worker was assigned to."""
+
+    event_type = "QualificationBonusReleased"
+    schema_version = 1
+
+    worker_id: str
+    code: str
+    levels: list[str]
+
+
 def community_stream(code: str) -> str:
     return f"community-{code}"
 
 
+def worker_stream(worker_id: str) -> str:
+    return f"worker-{worker_id}"
+
+
 STANDARD_EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     FundingCommunityObserved, BudgetLineSet, MatterFundingStopped, BudgetYearRolledOver,
+    QualificationBonusHeld, QualificationBonusReleased,
 )  # fmt: skip

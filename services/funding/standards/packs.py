@@ -86,8 +86,25 @@ class Standard(BaseModel):
     requires: Literal["party_organisation"] | None = None
 
 
+Qualification = Literal["senior_social_worker", "social_worker", "assistant_social_worker"]
+
+
+class QualificationBonus(BaseModel):
+    """A one-off bonus for each social work qualification a community worker obtains (Xixian,
+    seed 002 §五(二)), once per worker per qualification, paid through the line
+    `qualification_bonus` of the community the worker serves, in the year it takes effect."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    fen: dict[Qualification, Annotated[int, Field(gt=0)]] = Field(min_length=1)
+    payers: dict[str, int] = Field(min_length=1)
+    source: str
+
+
 class FundingPack(PackBase):
     standards: dict[str, Standard] = Field(min_length=1)
+    qualification_bonus: QualificationBonus | None = None
     # Payer → the day of each budget year ("MM-DD") by which it disburses its part in full
     # (Xixian, seed 002 §八(三)); a payer not named has no deadline.
     disburse_by: dict[str, str] = Field(default_factory=dict)

@@ -12,7 +12,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared import policy_packs as kernel_packs
 from shared.policy_packs import PackBase
@@ -63,7 +63,18 @@ class ByCompositeIndex(_Rule):
     uncapped_tiers: list[str] = Field(default_factory=list)
 
 
-QuotaRule = Annotated[PerResidents | ByHouseholds | ByCompositeIndex, Field(discriminator="kind")]
+class ByBodies(_Rule):
+    """The upper bounds of the community's bodies added up (Xixian, seed 002 §五(一): 党组织
+    3–5, 居委会 5–9, 监委会 3, 服务站 5–9 people → at most 26), where a seed sizes the
+    bodies but gives no total: the bodies are the pack's `bodies`."""
+
+    kind: Literal["by_bodies"] = "by_bodies"
+    bodies: list[str] = Field(min_length=1)
+
+
+QuotaRule = Annotated[
+    PerResidents | ByHouseholds | ByCompositeIndex | ByBodies, Field(discriminator="kind")
+]
 
 
 class Band(BaseModel):
@@ -128,6 +139,13 @@ class StaffingPack(PackBase):
     appraisal: dict[AppraisalResult, str]  # each result's consequence
     grid_team: GridTeamRule
     pay_floor: PayFloorRule | None = None  # None: the region's seed sets none
+
+    @model_validator(mode="after")
+    def _bodies_named(self) -> StaffingPack:
+        for rule in self.quotas.values():
+            if isinstance(rule, ByBodies) and (unknown := set(rule.bodies) - set(self.bodies)):
+                raise ValueError(f"a by_bodies quota names bodies the pack has not: {unknown}")
+        return self
 
 
 class StaffingBook(kernel_packs.PolicyBook[StaffingPack]):

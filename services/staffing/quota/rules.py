@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from services.staffing.quota.events import CommunityFacts
 from services.staffing.quota.packs import (
+    ByBodies,
     ByCompositeIndex,
     ByHouseholds,
     PerResidents,
@@ -43,7 +44,19 @@ def decide_quota(facts: CommunityFacts, pack: StaffingPack | None) -> QuotaDecis
         return _per_residents(rule, facts)
     if isinstance(rule, ByHouseholds):
         return _by_households(rule, facts)
+    if isinstance(rule, ByBodies):
+        return _by_bodies(rule, pack)
     return _by_composite_index(rule, facts)
+
+
+def _by_bodies(rule: ByBodies, pack: StaffingPack) -> QuotaDecision:
+    bands = {name: pack.bodies[name].max for name in rule.bodies}
+    quota = sum(bands.values())
+    words = " + ".join(f"{name} {top}" for name, top in bands.items())
+    return QuotaDecision(
+        quota, f"the bodies' upper bounds added up: {words} = {quota}", rule.source,
+        {f"{name}.max": str(top) for name, top in bands.items()},
+    )  # fmt: skip
 
 
 def _per_residents(rule: PerResidents, facts: CommunityFacts) -> QuotaDecision:

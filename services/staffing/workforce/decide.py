@@ -291,9 +291,10 @@ def qualify(worker: Worker, level: Qualification, day: date) -> QualificationObt
             f"worker {worker.worker_id} obtained {level} on {worker.qualifications[level]}:"
             " the same qualification is recorded once"
         )
+    serving = worker.code if worker.status in ("assigned", "on_leave") else None
     return QualificationObtained(
         worker_id=worker.worker_id, division_code=worker.division_code, level=level,
-        effective_from=day,
+        effective_from=day, code=serving,
     )  # fmt: skip
 
 

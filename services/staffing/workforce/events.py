@@ -153,6 +153,9 @@ class QualificationObtained(DomainEvent):
     division_code: DivisionCode
     level: Qualification
     effective_from: Day
+    # The community the worker serves on that day (None: in the reserve pool, or departed);
+    # recorded since the funding service pays the bonus through the community's lines.
+    code: CommunityCode | None = None
 
 
 class WorkerErased(DomainEvent):
