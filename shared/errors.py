@@ -66,6 +66,12 @@ class ConcurrencyConflict(Conflict):
         self.actual = actual
 
 
+class CommandAlreadyRecorded(ConcurrencyConflict):
+    """A batch's deferred appends hold a command the log recorded before (a reaction to an
+    event seen again, e.g. by a consumer group replaying a topic): its replay is the events
+    recorded then, found when the batch runs again command by command."""
+
+
 class PreconditionFailed(WudingError):
     """An `If-Match` that can never match (RFC 9110: a weak ETag fails strong comparison)."""
 

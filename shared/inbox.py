@@ -39,7 +39,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, TracerProvider
 
 from shared.cloudevents import IncomingEvent, MalformedEvent, from_message
-from shared.errors import ConcurrencyConflict
+from shared.errors import CommandAlreadyRecorded, ConcurrencyConflict
 from shared.kafka import dead_letter_topic, ensure_topics
 from shared.observability import metrics
 from shared.observability.tracing import tracing_enabled
@@ -272,6 +272,9 @@ class InboxConsumer:
             return await self._apply_in_transaction(
                 events, failed, cache, savepoints, conflicts_fail
             )
+        except CommandAlreadyRecorded as exc:
+            # A reaction the log holds already: command by command, each answered from it.
+            raise _FailedForGood from exc
         except ConcurrencyConflict as exc:  # deferred appends at the batch's end
             raise _MetAnotherWriter from exc
         finally:

@@ -257,6 +257,12 @@ class CommandPipeline:
             return []
         if self.cache is not None and self.cache.deferred:
             return await self._defer(ctx, changes)
+        if self.conn is not None and (
+            replay := await self.store.events_of_command(ctx.command_id, conn=self.conn)
+        ):
+            # In the caller's transaction a unique violation would abort it: a command
+            # recorded before (a reaction to an event seen again) is answered from the log.
+            return replay
         if len(changes) == 1:
             (c,) = changes
             recorded = await self.store.append(

@@ -21,7 +21,7 @@ import asyncpg
 from opentelemetry import trace
 from orjson import loads
 
-from shared.errors import ConcurrencyConflict, StreamPosition
+from shared.errors import CommandAlreadyRecorded, ConcurrencyConflict, StreamPosition
 from shared.eventstore.envelope import Envelope, NewEvent
 from shared.eventstore.hashing import canonical_json, event_hash
 from shared.observability import metrics
@@ -151,6 +151,11 @@ class EventStore:
                     statement, stream_id, expected.version, command_id, *args, expected.hash
                 )
             except asyncpg.UniqueViolationError as exc:
+                if conn is not None and conn.is_in_transaction():
+                    # The caller's transaction is aborted: nothing more can run in it, so no
+                    # replay is answered from here; the caller's retry finds the command
+                    # recorded before it appends (CommandPipeline.save).
+                    raise ConcurrencyConflict(stream_id, expected.version) from exc
                 # A retried command gets the events it appended the first time.
                 if command_id is not None and (replay := await self.events_of_command(command_id)):
                     return replay
@@ -226,6 +231,8 @@ class EventStore:
                 [r[2] for r in rows], columns[7], columns[8], [r[3] for r in rows],
             )  # fmt: skip
         except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "events_command_once":
+                raise CommandAlreadyRecorded(_stream_of(exc, pending), 0) from exc
             raise ConcurrencyConflict(_stream_of(exc, pending), 0) from exc
         if written != len(rows):
             raise ConcurrencyConflict(pending[0].stream_id, pending[0].expected.version)

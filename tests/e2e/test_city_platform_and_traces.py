@@ -140,7 +140,8 @@ async def test_the_topic_contract_is_published(platform: Platform) -> None:
         "registry.ResidentsCommitteeEstablished.v1", "registry.GridCreated.v1",
         "registry.GridResized.v1", "registry.MicroGridAdded.v1", "registry.GridsMerged.v1",
         "registry.GridSplit.v1", "registry.GridMembersAssigned.v1",
-        "registry.CommunityActivated.v1", "registry.EstablishmentProposed.v1",
+        "registry.CommunityActivated.v1", "registry.PartyOrganisationRecorded.v1",
+        "registry.EstablishmentProposed.v1",
         "registry.EstablishmentStepRecorded.v1", "registry.ConversionProposed.v1",
         "registry.ConversionStepRecorded.v1", "registry.CommunityConverted.v1",
         "registry.LogSealed.v1",  # every service's log carries its seals

@@ -219,3 +219,58 @@ async def test_a_hostile_event_in_a_batch_is_parked_and_the_batch_goes_on(
         await runtime.stop()
     assert inbox == {good} and parked == hostile and tallied == 1
     assert dict(dead.headers)["ce_id"].decode() == hostile
+
+
+async def test_a_batch_holding_reactions_the_log_recorded_before_appends_them_not_again(
+    stack: Stack, registry_db: str
+) -> None:
+    """Guards the command-id defence under the inbox (shared/pipeline.py save, shared/inbox.py):
+    a second consumer group replays a topic whose first events the first group already
+    reacted to. Its inbox has no row for them, but each reaction's command id derives from the
+    event's, so the log holds those commands: the batch, meeting them at its deferred write,
+    runs again command by command, each recorded one is answered from the log, and only the
+    new event's reaction appends; nothing is parked. Before, the recorded command's unique
+    violation aborted the batch's transaction and every event of the batch was parked and
+    dead-lettered."""
+    topic, name, catalog, settings, pool = await tally_setup(stack, registry_db)
+
+    async def record_tally(event: IncomingEvent, pipeline: CommandPipeline) -> None:
+        ctx = reaction_context(event, "tally")  # the reaction's command: one per event
+        stream = f"tally-{event.event_id}"
+        new = pipeline.new_event(Tallied(n=event.data["n"]), "RecordTally", ctx, subject="t")
+        await pipeline.save(ctx, Change(stream, head_of(await pipeline.load(stream)), [new]))
+
+    await ensure_topics(stack.bootstrap_servers, topic)
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)
+    await producer.start()
+    events = [str(uuid4()) for _ in range(3)]
+    try:
+        # The first group reacts to two events; the replaying group reads all three.
+        for group, sent, seen in ((name, events[:2], 2), (f"{name}-replay", events[2:], 3)):
+            for event_id in sent:
+                value, headers = cloudevent(event_id, 1)
+                await producer.send(topic, value, key=b"k", headers=headers)
+            await producer.flush()
+            subscription = Subscription(group, [topic], {"Counted": record_tally})
+            own = await asyncpg.create_pool(registry_db, min_size=1, max_size=5)
+            runtime = ServiceRuntime(settings, own, catalog, [], [subscription])  # closes `own`
+            runtime.start()
+            try:
+
+                async def seen_all(group: str = group, seen: int = seen) -> bool:
+                    count = "SELECT count(*) FROM inbox WHERE consumer = $1"
+                    return await pool.fetchval(count, group) == seen
+
+                await until(seen_all)
+            finally:
+                await runtime.stop()
+        streams = await pool.fetch(
+            "SELECT stream_id, count(*) AS n FROM events WHERE stream_id LIKE 'tally-%'"
+            " GROUP BY stream_id"
+        )
+        parked = await pool.fetchval("SELECT count(*) FROM parked_events")
+    finally:
+        await producer.stop()
+        await pool.close()
+    assert {r["stream_id"]: r["n"] for r in streams} == {f"tally-{e}": 1 for e in events}
+    assert parked == 0

@@ -57,3 +57,4 @@ def test_a_pool_workers_bonus_is_held_once_and_released() -> None:
     assert hold(obtained, worker) is None  # held once
     worker.apply(QualificationBonusReleased(worker_id="w9", code=CODE, levels=["social_worker"]))
     assert worker.held == {}
+    assert hold(obtained, worker) is None  # seen again after its release: not held again

@@ -53,6 +53,7 @@ class HeldBonuses:
     """Funding's stream of a worker, folded: the qualifications whose bonus waits."""
 
     held: dict[str, QualificationBonusHeld] = field(default_factory=dict)  # level → held
+    released: set[str] = field(default_factory=set)  # levels whose bonus went to a line
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, QualificationBonusHeld):
@@ -60,6 +61,7 @@ class HeldBonuses:
         elif isinstance(event, QualificationBonusReleased):
             for level in event.levels:
                 self.held.pop(level, None)
+                self.released.add(level)
 
 
 def grant_key(worker_id: str, level: str) -> str:
@@ -105,7 +107,8 @@ def bonus_line(
 
 
 def hold(obtained: Obtained, worker: HeldBonuses) -> QualificationBonusHeld | None:
-    if obtained.level in worker.held:
+    """The bonus held, once: not again while held, nor after its release."""
+    if obtained.level in worker.held or obtained.level in worker.released:
         return None
     return QualificationBonusHeld(
         worker_id=obtained.worker_id, division_code=obtained.division_code,
