@@ -1,7 +1,9 @@
 """A district system under faults: registrations through the gateway, each with its own
 Idempotency-Key, retried with the same key on 503, on connection errors and while the key is
 still in flight (409 `idempotency-key-in-flight`: "retry shortly"), at a bounded rate and
-concurrency, every answer recorded."""
+concurrency, every answer recorded; every third community is an industrial one, whose funding
+lines the funding service sets, and `FundingLoad` appropriates a part of each of those lines
+as they appear (a posting with its own Idempotency-Key, retried the same way)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import aiohttp
 
+from shared.values import BEIJING
 from tests.faults.stack import DISTRICT_PREFIX
 
 RETRYABLE = "503"
@@ -37,7 +41,22 @@ class Command:
         return self.final.startswith("2")
 
 
-def registration(division: str) -> dict[str, object]:
+EMPLOYED = 8_000  # an industrial community's employed population (its funding line's input)
+APPROPRIATED_FEN = 123_456  # what each of FundingLoad's postings appropriates of a line
+POSTINGS, POSTING_GAP = 4, 2.0  # appropriations per industrial line, seconds apart
+
+
+def is_industrial(index: int) -> bool:
+    return index % 3 == 0
+
+
+def registration(division: str, industrial: bool = False) -> dict[str, object]:
+    if industrial:
+        return {
+            "name": "澥浦工业社区", "division_code": division, "major_type": "industrial",
+            "subtype": "工业社区", "households": 0, "residents": 0, "area_km2": "2.10",
+            "employed_population": EMPLOYED,
+        }  # fmt: skip
     return {
         "name": "勤勇社区",
         "division_code": division,
@@ -120,7 +139,7 @@ class DistrictLoad:
         try:
             async with http.post(
                 f"{self.gateway}/v1/communities",
-                json=registration(command.division),
+                json=registration(command.division, is_industrial(command.index)),
                 headers=headers,
             ) as response:
                 status, raw = response.status, await response.read()
@@ -141,3 +160,102 @@ class DistrictLoad:
             )
             self.refusals[f"{status} {title}"] += 1
         return str(status)
+
+
+@dataclass
+class Posting:
+    """The appropriations of one community's line: each one's answers, in order."""
+
+    code: str
+    answers: list[list[str]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        """How many were answered 2xx."""
+        return sum(1 for answers in self.answers if answers and answers[-1].startswith("2"))
+
+
+class FundingLoad:
+    """For every industrial community the district load registered: wait (through the faults)
+    until funding shows its operating line, then appropriate APPROPRIATED_FEN of the district's
+    part POSTINGS times, POSTING_GAP seconds apart, each with its own Idempotency-Key retried on
+    503, connection errors and a key in flight."""
+
+    def __init__(self, gateway: str, key: str, registrations: DistrictLoad) -> None:
+        self.gateway, self.key, self.registrations = gateway, key, registrations
+        self.postings: dict[str, Posting] = {}
+        self.answers: Counter[str] = Counter()  # of the postings and of the reads before them
+        self._done = asyncio.Event()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    async def run(self, give_up_after: float) -> None:
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            started: set[str] = set()
+            tasks = []
+            while not self._done.is_set():
+                for command in self.registrations.commands:
+                    if (
+                        command.code
+                        and is_industrial(command.index)
+                        and command.code not in started
+                    ):
+                        started.add(command.code)
+                        tasks.append(
+                            asyncio.create_task(self._post(http, command.code, give_up_after))
+                        )
+                await asyncio.sleep(0.5)
+            await asyncio.gather(*tasks)
+
+    async def _post(self, http: aiohttp.ClientSession, code: str, give_up_after: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + give_up_after
+        headers = {"Authorization": f"Bearer {self.key}"}
+        while loop.time() < deadline:  # the line is there once funding followed the registry
+            status = await self._status(http, "GET", f"/communities/{code}/funding", headers)
+            if status == "200" and await self._has_line(http, code, headers):
+                break
+            await asyncio.sleep(0.5)
+        posting = self.postings[code] = Posting(code)
+        body = {"code": code, "year": datetime.now(BEIJING).year, "kind": "appropriate",
+                "line": "industrial_operating", "payer": "district",
+                "amount_fen": APPROPRIATED_FEN}  # fmt: skip
+        for n in range(POSTINGS):  # spread out, so that some meet a fault
+            answers: list[str] = []
+            posting.answers.append(answers)
+            keyed = headers | {"Idempotency-Key": f"faults-post-{code}-{n}"}
+            while loop.time() < deadline:
+                answer = await self._status(http, "POST", "/funding/postings", keyed, body)
+                answers.append(answer)
+                if answer not in (RETRYABLE, "409") and not answer.startswith("connection:"):
+                    break
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(POSTING_GAP)
+
+    async def _has_line(
+        self, http: aiohttp.ClientSession, code: str, headers: dict[str, str]
+    ) -> bool:
+        try:
+            async with http.get(
+                f"{self.gateway}/v1/communities/{code}/funding", headers=headers
+            ) as r:
+                body = await r.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return False
+        return any(line.get("line") == "industrial_operating" for line in body.get("lines", []))
+
+    async def _status(
+        self, http: aiohttp.ClientSession, method: str, path: str, headers: dict[str, str],
+        body: object = None,
+    ) -> str:  # fmt: skip
+        try:
+            async with http.request(method, f"{self.gateway}/v1{path}", json=body,
+                                    headers=headers) as response:  # fmt: skip
+                await response.read()
+                answer = str(response.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            answer = f"connection:{type(exc).__name__}"
+        self.answers[f"{method} {answer}"] += 1
+        return answer

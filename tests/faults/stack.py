@@ -1,6 +1,7 @@
 """A private platform the fault tier may kill: embedded PostgreSQL and Tansu on free ports, and
-the registry and the gateway as separate `wuding serve` processes, started as `wuding run`
-starts them (services/launcher.py). Nothing here is shared with the other tiers' servers.
+the registry, staffing, funding and the gateway as separate `wuding serve` processes, started
+as `wuding run` starts them (services/launcher.py). Nothing here is shared with the other
+tiers' servers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from shared.sealing import new_signing_key
 from shared.stack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 
 DISTRICT_PREFIX = "330211"
-SERVICES = ("registry", "staffing", "gateway")
+SERVICES = ("registry", "staffing", "funding", "gateway")
 
 
 class KillableBroker(EmbeddedBroker):
@@ -188,7 +189,7 @@ class FaultStack:
         """What each process logged, for a failure report: its warnings and errors counted by
         kind, the last exception, and its last lines."""
         parts = []
-        for name in ("registry", "gateway", "broker", "postgres"):
+        for name in ("registry", "staffing", "funding", "gateway", "broker", "postgres"):
             path = self.log_path(name)
             text = path.read_text("utf-8", "replace") if path.exists() else ""
             parts.append(f"--- {name} ({path}):\n{digest(text.splitlines(), lines)}")

@@ -1,8 +1,11 @@
 """The platform under faults: kill -9 and restart the broker, the registry process, the staffing
-process and PostgreSQL, one after another, while a district system registers communities
-through the gateway (issue 8, "Done means"; staffing from issue 10). Afterwards nothing
-accepted is lost, the topic holds the log, the read model converges, staffing has observed
-every community from the topic, every log verifies, and clients saw only 2xx, 409 or 503."""
+process, the funding process and PostgreSQL, one after another, while a district system
+registers communities and appropriates funding through the gateway (issue 8, "Done means";
+staffing from issue 10, funding from issue 12). Afterwards nothing accepted is lost, the topic
+holds the log, the read model converges, staffing and funding have observed every community
+from the topic, every industrial community's funding line is the one its inputs give and every
+appropriation is in its balance exactly once, every log verifies, and clients saw only 2xx, 409
+or 503."""
 
 from __future__ import annotations
 
@@ -17,11 +20,15 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.funding.standards.events import CommunityFacts
+from services.funding.standards.packs import FundingBook
+from services.funding.standards.rules import budget_lines
 from shared.audit import AuditReport, verify
 from shared.kafka import events_topic
 from shared.sealing import signing_key
 from shared.topic_audit import TopicReport as TopicAudit
 from shared.topic_audit import check_records, read_whole_topic
+from shared.values import BEIJING
 from tests.faults.checks import (
     LoggedEvent,
     TopicRecord,
@@ -31,11 +38,18 @@ from tests.faults.checks import (
     read_model_gap,
     unexpected_answers,
 )
-from tests.faults.load import DistrictLoad
+from tests.faults.load import (
+    APPROPRIATED_FEN,
+    EMPLOYED,
+    POSTINGS,
+    DistrictLoad,
+    FundingLoad,
+    is_industrial,
+)
 from tests.faults.stack import FaultStack
 
 WARM_UP, DOWN, SETTLE = 5.0, 4.0, 8.0  # seconds: before the first fault, each outage, after each
-FAULTS = ("broker", "registry", "staffing", "postgres")
+FAULTS = ("broker", "registry", "staffing", "funding", "postgres")
 CONVERGE = 60.0  # how long the topic and the read model may take to catch up afterwards
 
 
@@ -160,6 +174,52 @@ async def health(stack: FaultStack) -> str:
     return "\n  ".join(answers)
 
 
+def expected_funding_answer(answer: str) -> bool:
+    """What FundingLoad may meet: 2xx, 409 (a key in flight), 503, a connection refused while
+    a process is down, and a 404 for a community funding has not observed yet."""
+    method, status = answer.split(" ", 1)
+    return (
+        status.startswith(("2", "connection:"))
+        or status in ("409", "503")
+        or (method == "GET" and status == "404")
+    )
+
+
+def expected_operating_fen(code: str, year: int) -> int:
+    """The industrial operating line the zhenhai pack gives EMPLOYED people in `year`."""
+    [pack] = [p for p in FundingBook.shipped().packs if p.region == "zhenhai"]
+    facts = CommunityFacts(code=code, division_code=code[:12], major_type="industrial",
+                           status="active", households=0, residents=0,
+                           employed_population=EMPLOYED)  # fmt: skip
+    [line] = [x for x in budget_lines(facts, year, pack) if x.line == "industrial_operating"]
+    return line.amount_fen
+
+
+async def funding_figures(
+    url: str, codes: set[str], year: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per industrial community: its operating line's amount, and what the district has
+    appropriated of it, once every community has its line or CONVERGE seconds passed."""
+    conn = await asyncpg.connect(url)
+    try:
+        deadline = time.monotonic() + CONVERGE
+        while True:
+            lines = dict(await conn.fetch(
+                "SELECT code, amount_fen FROM funding_lines WHERE year = $1"
+                " AND line = 'industrial_operating'", year,
+            ))  # fmt: skip
+            if set(lines) >= codes or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        appropriated = dict(await conn.fetch(
+            "SELECT code, appropriated_fen FROM funding_balances WHERE year = $1"
+            " AND line = 'industrial_operating' AND payer = 'district'", year,
+        ))  # fmt: skip
+    finally:
+        await conn.close()
+    return lines, appropriated
+
+
 async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
     fault_stack: FaultStack,
 ) -> None:
@@ -174,7 +234,9 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
         stack.gateway, stack.keys["district"],
         max_commands=300, interval=0.18, workers=6, give_up_after=60.0,
     )  # fmt: skip
+    funding = FundingLoad(stack.gateway, stack.keys["district"], load)
     running = asyncio.create_task(load.run())
+    posting = asyncio.create_task(funding.run(give_up_after=90.0))
     began = datetime.now(UTC)
     timeline: list[tuple[datetime, str]] = []
     try:
@@ -188,8 +250,11 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
             await asyncio.sleep(SETTLE)
         load.stop_issuing()
         await asyncio.wait_for(running, timeout=120)
+        funding.stop()
+        await asyncio.wait_for(posting, timeout=120)
     finally:  # a restart that failed leaves no client task behind
         running.cancel()
+        posting.cancel()
     timeline.append((datetime.now(UTC), "load done"))
 
     log = await read_log(stack.urls["registry"].owner)
@@ -212,21 +277,47 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
         if not c.accepted and (c.final != "409" or c.in_flight)
     ]
     not_projected, not_logged = read_model_gap(log, projected)
+    year = datetime.now(BEIJING).year
+    industrial = {c.code for c in load.commands if c.code and is_industrial(c.index)} & want_codes
+    funded, (lines, appropriated) = await asyncio.gather(
+        projected_codes(stack.urls["funding"].owner, want_codes, "funding_communities"),
+        funding_figures(stack.urls["funding"].owner, industrial, year),
+    )
+    wrong_lines = sorted(
+        f"{code}: {lines.get(code)} fen, not {expected_operating_fen(code, year)}"
+        for code in industrial
+        if lines.get(code) != expected_operating_fen(code, year)
+    )
+    accepted_fen = {code: p.accepted * APPROPRIATED_FEN for code, p in funding.postings.items()}
+    wrong_balances = sorted(
+        f"{code}: appropriated {appropriated.get(code, 0)} fen, accepted {fen}"
+        for code, fen in accepted_fen.items()
+        if appropriated.get(code, 0) != fen
+    ) + sorted(f"{code}: {fen} fen by no posting" for code, fen in appropriated.items()
+               if code not in accepted_fen and fen)  # fmt: skip
+    unposted = sorted(
+        f"{code}: {p.answers}" for code, p in funding.postings.items() if p.accepted < POSTINGS
+    ) + sorted(f"{code}: its line never showed" for code in industrial - set(funding.postings))
     exited = stack.exited()
     log_audit, topic_audit = await audits(stack)
     staffing_audit = await verify_log(stack, "staffing")
+    funding_audit = await verify_log(stack, "funding")
 
     summary = (
         f"faults: {len(load.commands)} commands, {len(accepted)} accepted, answers"
         f" {dict(sorted(histogram.items()))}; log {len(log)} events; topic {len(records)} records,"
         f" {len(topic.missing)} missing, {topic.duplicates} duplicates; read model"
         f" {len(projected)}/{len(want_codes)} communities; staffing observed"
-        f" {len(observed)}; {log_audit.seals} seals;"
+        f" {len(observed)}; funding observed {len(funded)}, {len(industrial)} industrial lines,"
+        f" {sum(p.accepted for p in funding.postings.values())} appropriations, answers"
+        f" {dict(sorted(funding.answers.items()))};"
+        f" {log_audit.seals} seals;"
         f" refusals {dict(load.refusals)}"
     )
     print(summary)
     failures: dict[str, Sequence[object]] = {
-        "clients saw answers other than 2xx, 409, 503": sorted(unexpected.items()),
+        "clients saw answers other than 2xx, 409, 503": sorted(unexpected.items())
+        + sorted((a, n) for a, n in funding.answers.items() if not expected_funding_answer(a)),
         "accepted (2xx) but not in the log": lost,
         "commands never answered 2xx or 409": unfinished,
         "events of the log missing from the topic": topic.missing,
@@ -240,6 +331,11 @@ async def test_kill_9_broker_registry_postgres_under_load_loses_nothing(
         "registered in the log, never observed by staffing": sorted(want_codes - observed),
         "observed by staffing, not registered": sorted(observed - want_codes),
         "staffing's log does not verify": [f.describe() for f in staffing_audit.findings],
+        "registered in the log, never observed by funding": sorted(want_codes - funded),
+        "industrial communities whose operating line is not the one its inputs give": wrong_lines,
+        "balances other than the sum of the appropriations accepted": wrong_balances,
+        "appropriations never answered 2xx": unposted,
+        "funding's log does not verify": [f.describe() for f in funding_audit.findings],
         "service processes that exited (exit code)": sorted(exited.items()),
         "no seal was made": [] if log_audit.seals else ["0 seals"],
         "the log does not verify against its seals": [f.describe() for f in log_audit.findings],
