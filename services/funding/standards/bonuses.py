@@ -26,6 +26,7 @@ from services.funding.standards.events import (
 from services.funding.standards.packs import FundingPack
 from services.funding.standards.rules import split, yuan
 from shared.eventstore import DomainEvent
+from shared.values import CommunityCode, DivisionCode, Label
 
 LINE = "qualification_bonus"
 
@@ -33,18 +34,18 @@ LINE = "qualification_bonus"
 class Obtained(BaseModel):
     """What funding reads of staffing's `QualificationObtained`."""
 
-    worker_id: str
-    division_code: str
-    level: str
+    worker_id: Label
+    division_code: DivisionCode
+    level: Label
     effective_from: date
-    code: str | None = None  # None: in the reserve pool (or recorded before staffing said)
+    code: CommunityCode | None = None  # None: in the reserve pool (or before staffing said)
 
 
 class Assigned(BaseModel):
     """What funding reads of staffing's `WorkerAssigned` and `WorkerTransferred`."""
 
-    worker_id: str
-    code: str
+    worker_id: Label
+    code: CommunityCode
     effective_from: date
 
 

@@ -9,7 +9,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from shared.eventstore import DomainEvent
-from shared.values import Record
+from shared.values import CommunityCode, Count, DivisionCode, Label, Record
 
 
 class CommunityFacts(Record):
@@ -17,17 +17,19 @@ class CommunityFacts(Record):
     uses (its type, and the indicators standards count), so a change of anything else appends
     nothing."""
 
-    code: str
-    division_code: str
+    code: CommunityCode
+    division_code: DivisionCode
     major_type: str
     status: str  # approved | active | ended
-    households: int
-    residents: int
-    employed_population: int
+    # Counts as the registry bounds them: an event with a negative or absurd count is not one
+    # the registry publishes, and is dead-lettered rather than priced.
+    households: Count
+    residents: Count
+    employed_population: Count
     successor: str | None = None
     # Recorded on the registry apart from the indicators (PartyOrganisationRecorded).
-    party_organisation: str | None = None  # 党委 | 总支 | 支部; None: not recorded yet
-    party_members: int = 0
+    party_organisation: Label | None = None  # 党委 | 总支 | 支部; None: not recorded yet
+    party_members: Count = 0
 
 
 class FundingCommunityObserved(CommunityFacts, DomainEvent):

@@ -20,6 +20,7 @@ from services.funding.ledger.model import entries_of
 from services.funding.standards.decide import CommunityFunding, budget_year
 from services.funding.standards.events import BudgetLineSet, MatterFundingStopped, PayerShare
 from services.funding.standards.rules import yuan
+from shared.values import Fen
 
 SOURCE = "seed 001 §二(三)2 费随事转; seed 000 §二(五)2 (职责交接清单: 工作经费)"
 
@@ -33,7 +34,7 @@ class Admitted(BaseModel):
     admission_id: str
     department: str
     effective_from: datetime
-    funding_per_year_fen: int
+    funding_per_year_fen: Fen
 
 
 class Exited(BaseModel):
