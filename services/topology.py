@@ -84,6 +84,7 @@ SERVICES: dict[str, ServiceSpec] = {
             8103,
             True,
             contract="services.funding.contract",
+            cli="services.funding.cli:add_commands",
         ),
         ServiceSpec(
             "matters",
