@@ -10,13 +10,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services import cli
 from services.staffing.quota.handlers import CONSUMER
 from services.staffing.quota.packs import StaffingPack
 from shared.community_code import check_digit
 from tests.e2e.conftest import Platform, community, new_division
+from tests.integration.kafka_helpers import consumed_to_the_end
 
 
 async def call(
@@ -128,24 +129,6 @@ async def test_an_unknown_community_or_a_bad_code_is_a_problem_not_a_500(
     assert status == 404 and "staffing knows no community" in problem["detail"]
 
 
-async def committed_everything(bootstrap: str, topic: str, group: str) -> None:
-    """Wait until `group` has committed the end offset of every partition of `topic`."""
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
-    await reader.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or []]
-        ends = await reader.end_offsets(partitions)
-        deadline = asyncio.get_running_loop().time() + 30
-        while True:
-            committed = {tp: await reader.committed(tp) or 0 for tp in partitions}
-            if all(committed[tp] >= ends[tp] for tp in partitions):
-                return
-            assert asyncio.get_running_loop().time() < deadline, (committed, ends)
-            await asyncio.sleep(0.2)
-    finally:
-        await reader.stop()
-
-
 COUNT_EVENTS = "SELECT count(*) FROM events WHERE event_type <> 'LogSealed'"
 
 
@@ -155,7 +138,7 @@ async def settled(bootstrap: str, conn: asyncpg.Connection) -> int:
     count held for a round."""
     count = -1
     while True:
-        await committed_everything(bootstrap, "registry.events", CONSUMER)
+        await consumed_to_the_end(bootstrap, ["registry.events"], CONSUMER, timeout=30)
         marked = await conn.fetchval("SELECT count(*) FROM staffing_district_checks")
         now = await conn.fetchval(COUNT_EVENTS)
         if now == count and marked == 0:

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.eventstore import Envelope
 from shared.eventstore.envelope import Checkpoint
@@ -131,3 +131,51 @@ def assert_in_log_order(records: list[ConsumerRecord[bytes, bytes]], events: lis
         expected = [str(e.event_id) for e in events if (e.metadata["subject"]).encode() == key]
         assert published == expected, f"key {key!r}: events out of log order"
     return len(ids) - len(seen)
+
+
+async def consumed_to_the_end(
+    bootstrap: str, topics: list[str], group: str, timeout: float = 180.0
+) -> None:
+    """Wait until `group` has committed, on every partition of `topics`, the end offset the
+    topic had when the wait began."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await reader.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in reader.partitions_for_topic(topic) or []
+        ]
+        ends = await reader.end_offsets(partitions)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            committed = {tp: await reader.committed(tp) or 0 for tp in partitions}
+            if all(committed[tp] >= ends[tp] for tp in partitions):
+                return
+            assert asyncio.get_running_loop().time() < deadline, (committed, ends)
+            await asyncio.sleep(0.5)
+    finally:
+        await reader.stop()
+
+
+async def quiet(bootstrap: str, topics: list[str]) -> None:
+    """Wait until no record was added to `topics` for two seconds (the platform settled)."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await reader.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in reader.partitions_for_topic(topic) or []
+        ]
+        deadline = asyncio.get_running_loop().time() + 60
+        ends = await reader.end_offsets(partitions)
+        while True:
+            await asyncio.sleep(2)
+            now = await reader.end_offsets(partitions)
+            if now == ends:
+                return
+            assert asyncio.get_running_loop().time() < deadline, "the topics never settled"
+            ends = now
+    finally:
+        await reader.stop()
