@@ -3,6 +3,7 @@
 wuding run                                 embedded stack + every service (what `make run` does)
 wuding serve SERVICE                       one service's process (what `run` starts, and k8s)
 wuding migrate [--service S]               apply migrations to the services' databases
+wuding migrate --status [--service S]      which ran (when), which are pending, any edited
 wuding audit verify --service S            hash chains and seals: name what is missing/altered
 wuding audit verify-topic --service S      check the topic, as a subscriber got it, against seals
 wuding audit seal-key                      a new seal signing key (a Secret) and its public key
@@ -171,6 +172,22 @@ async def _projection_status(pool: Any) -> int:
     return 1 if parked else 0
 
 
+async def _migration_status(service: str | None) -> int:
+    """Each migration of each service: applied (when), pending, or edited since it ran; 1 when
+    a file was edited (`wuding migrate` would refuse to run)."""
+    from shared.db import migration_status
+
+    edited = False
+    for spec in SERVICES.values():
+        if service in (None, spec.name):
+            url = KernelSettings(service=spec.name).resolved_migration_database_url()
+            for status in await migration_status(url, spec.migrations):
+                when = status.applied_at.isoformat(timespec="seconds") if status.applied_at else ""
+                print(f"{spec.name:10} {status.state:10} {status.name:45} {when}".rstrip())
+                edited |= status.state == "edited"
+    return 1 if edited else 0
+
+
 async def _migrate(service: str | None) -> int:
     """As the owner role; the service role is granted what it may do (shared/db.py)."""
     from shared.db import migrate, role_of
@@ -298,6 +315,10 @@ def _parser() -> argparse.ArgumentParser:
     p_serve.add_argument("service", choices=sorted(SERVICES))
     p_migrate = sub.add_parser("migrate", help="apply migrations")
     p_migrate.add_argument("--service", choices=sorted(SERVICES))
+    p_migrate.add_argument(
+        "--status", action="store_true",
+        help="list which migrations ran (and when), which are pending, and any edited since",
+    )  # fmt: skip
     p_audit = sub.add_parser("audit", help="audit the event log")
     p_audit.add_argument("action", choices=["verify", "verify-topic", "seal-key"])
     p_audit.add_argument("--service")
@@ -329,6 +350,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command == "serve":
         serve(args.service)
         return
+    if args.command == "migrate" and args.status:
+        sys.exit(asyncio.run(_migration_status(args.service)))
     if args.command == "migrate":
         sys.exit(asyncio.run(_migrate(args.service)))
     if args.command == "audit" and args.action == "seal-key":

@@ -10,12 +10,17 @@ ALTER TABLE ... DISABLE TRIGGER, and not being a superuser it cannot switch trig
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 import structlog
+
+from shared.errors import WudingError
 
 log = structlog.get_logger("wuding.db")
 
@@ -79,8 +84,68 @@ def migration_files(service_dir: Path | None, *, with_kernel: bool = True) -> li
     return files
 
 
+class MigrationEdited(WudingError):
+    """A migration file differs from the one that ran: a change to a schema that exists is a
+    new migration, never an edit (the edited file would silently not run again)."""
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    name: str  # <folder>/<file>, as recorded in schema_migrations
+    applied_at: datetime | None  # None: pending
+    state: str  # applied | pending | edited (the file changed since) | unrecorded (no checksum)
+
+
+def migration_name(path: Path) -> str:
+    return f"{path.parent.parent.name}/{path.name}"
+
+
+def checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+_MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());"
+    # The file's SHA-256 when it ran; NULL for those applied before checksums were kept.
+    " ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS sha256 text"
+)
+
+
+async def _statuses(conn: asyncpg.Connection, files: list[Path]) -> list[MigrationStatus]:
+    ran = {r["name"]: r for r in await conn.fetch(
+        "SELECT name, applied_at, sha256 FROM schema_migrations"
+    )}  # fmt: skip
+    statuses = []
+    for path in files:
+        row = ran.get(migration_name(path))
+        if row is None:
+            state = "pending"
+        elif row["sha256"] is None:
+            state = "unrecorded"
+        else:
+            state = "applied" if row["sha256"] == checksum(path) else "edited"
+        statuses.append(
+            MigrationStatus(migration_name(path), row["applied_at"] if row else None, state)
+        )
+    return statuses
+
+
+async def migration_status(dsn: str, files: list[Path]) -> list[MigrationStatus]:
+    """Which migrations ran (and when), which are pending, and whether each file is still the
+    one that ran (`wuding migrate --status`). Changes nothing but creating the table."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(_MIGRATIONS_TABLE)
+        return await _statuses(conn, files)
+    finally:
+        await conn.close()
+
+
 async def migrate(dsn: str, files: list[Path], *, service_role: str | None = None) -> list[str]:
-    """Apply the files not yet applied, each in its own transaction; return their names.
+    """Apply the files not yet applied, each in its own transaction, recording its checksum;
+    return their names. An applied file that was edited since is refused (MigrationEdited)
+    before anything runs; one applied before checksums were kept gets its checksum recorded.
 
     With `service_role`, `dsn` is the owner's: the service role is then granted what it may do
     (again on every run, so tables of later migrations are covered even without the defaults).
@@ -89,20 +154,29 @@ async def migrate(dsn: str, files: list[Path], *, service_role: str | None = Non
     applied: list[str] = []
     try:
         await conn.execute("SELECT pg_advisory_lock(hashtext('wuding:migrations'))")
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
-        for path in files:
-            name = f"{path.parent.parent.name}/{path.name}"
-            if name in done:
+        await conn.execute(_MIGRATIONS_TABLE)
+        statuses = await _statuses(conn, files)
+        if edited := [s.name for s in statuses if s.state == "edited"]:
+            raise MigrationEdited(
+                f"migrations edited after they ran: {', '.join(edited)}; restore them and put"
+                " the change in a new migration"
+            )
+        for path, status in zip(files, statuses, strict=True):
+            if status.state == "unrecorded":
+                await conn.execute(
+                    "UPDATE schema_migrations SET sha256 = $2 WHERE name = $1",
+                    status.name, checksum(path),
+                )  # fmt: skip
+            if status.state != "pending":
                 continue
             async with conn.transaction():
                 await conn.execute(path.read_text(encoding="utf-8"))
-                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
-            applied.append(name)
-            log.info("db.migrated", migration=name)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (name, sha256) VALUES ($1, $2)",
+                    status.name, checksum(path),
+                )  # fmt: skip
+            applied.append(status.name)
+            log.info("db.migrated", migration=status.name)
         if service_role is not None:
             async with conn.transaction():
                 await grant_service_role(conn, service_role)
