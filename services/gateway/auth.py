@@ -173,6 +173,9 @@ class ClientDirectory:
             clients.append(client)
         return cls(clients)
 
+    def __len__(self) -> int:
+        return len(self._by_hash)
+
     def authenticate(self, headers: Iterable[tuple[bytes, bytes]]) -> Client:
         key = credentials(headers)
         if not key:

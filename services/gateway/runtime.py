@@ -11,6 +11,7 @@ import asyncpg
 import structlog
 
 from services.gateway.auth import ClientDirectory
+from services.gateway.clients_watch import ClientsWatch
 from services.gateway.forward import Forwarder
 from services.gateway.idempotency import SWEEP_BATCH, IdempotencyStore
 from services.gateway.settings import GatewaySettings
@@ -55,6 +56,15 @@ class Gateway:
         for forwarder in self.forwarders.values():
             await forwarder.start()
         self.supervisor.start("idempotency-sweep", self._sweep_idempotency_keys)
+        if self.settings.clients_file is not None:
+            watch = ClientsWatch(
+                self.settings.clients_file, self._use_clients, self.settings.clients_reload_seconds
+            )
+            self.supervisor.start("clients-file", watch.run)
+
+    def _use_clients(self, clients: ClientDirectory) -> None:
+        """The clients every request from now on is authenticated against (one assignment)."""
+        self.clients = clients
 
     async def stop(self) -> None:
         await self.supervisor.stop()

@@ -22,6 +22,8 @@ class GatewaySettings(KernelSettings):
     service_urls: dict[str, str] = Field(default_factory=dict)
     # A JSON file listing the clients and the SHA-256 of their API keys (never the keys).
     clients_file: Path | None = None
+    # How often the clients file is checked for a change (a rotated key takes effect then).
+    clients_reload_seconds: float = Field(default=5.0, gt=0)
     idempotency_ttl_hours: int = 24
     idempotency_sweep_seconds: float = 600.0  # how often expired keys are deleted
     forward_timeout_seconds: float = 10.0

@@ -49,6 +49,7 @@ class Platform:
     bootstrap_servers: str
     keys: dict[str, str]  # client name -> API key
     http: aiohttp.ClientSession
+    clients_file: Path  # the gateway's, which it reloads when it changes
 
     def auth(self, client: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[client]}"}
@@ -128,7 +129,11 @@ async def platform(
     gateway_port = free_port()
     gateway = gateway_app(
         GatewaySettings(
-            env="test", database_url=gateway_db, service_urls=urls, clients_file=clients_file
+            env="test",
+            database_url=gateway_db,
+            service_urls=urls,
+            clients_file=clients_file,
+            clients_reload_seconds=0.2,
         )
     )
     servers = [await serve(app, ports[name]) for name, app in domain.items()]
@@ -148,6 +153,7 @@ async def platform(
             bootstrap_servers=stack.bootstrap_servers,
             keys=keys,
             http=http,
+            clients_file=clients_file,
         )
     for server, task in reversed(servers):
         server.should_exit = True
