@@ -16,14 +16,19 @@ from typing import Any
 import pytest
 import yaml
 
+from services.funding.standards.handlers import CONSUMER as FUNDING
 from services.gateway.settings import GatewaySettings
+from services.matters.lists.handlers import CONSUMER as MATTERS
+from services.staffing.quota.handlers import CONSUMER as STAFFING
 from services.topology import SERVICES
-from shared.kafka import events_topic
+from shared.kafka import dead_letter_topic, events_topic
 from shared.settings import KernelSettings
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 OVERLAYS = ("dev", "production")
 EVENT_SOURCED = sorted(name for name, spec in SERVICES.items() if spec.event_sourced)
+# Every consumer group in the code: each has its dead-letter topic.
+CONSUMERS = (STAFFING, MATTERS, FUNDING)
 
 
 @cache
@@ -107,8 +112,14 @@ def test_secrets_are_referenced_never_shipped(overlay: str) -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_event_sourced_service_has_its_topic_on_a_durable_kafka(overlay: str) -> None:
-    topics = of_kind(overlay, "KafkaTopic")
-    assert set(topics) == {events_topic(name) for name in EVENT_SOURCED}
+    declared = of_kind(overlay, "KafkaTopic")
+    dead_letters = {dead_letter_topic(consumer) for consumer in CONSUMERS}
+    assert set(declared) == {events_topic(name) for name in EVENT_SOURCED} | dead_letters
+    for name in dead_letters:  # as durable as the events, whatever their partitions
+        assert declared[name]["spec"]["config"]["min.insync.replicas"] >= (
+            2 if overlay == "production" else 1
+        )
+    topics = {name: t for name, t in declared.items() if name not in dead_letters}
     [kafka] = of_kind(overlay, "Kafka").values()
     config = kafka["spec"]["kafka"]["config"]
     assert config["auto.create.topics.enable"] is False
