@@ -133,6 +133,11 @@ def assert_in_log_order(records: list[ConsumerRecord[bytes, bytes]], events: lis
     return len(ids) - len(seen)
 
 
+def partitions_of(reader: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of `topics` the started `reader` knows of."""
+    return [TopicPartition(t, p) for t in topics for p in reader.partitions_for_topic(t) or []]
+
+
 async def consumed_to_the_end(
     bootstrap: str, topics: list[str], group: str, timeout: float = 180.0
 ) -> None:
@@ -141,11 +146,7 @@ async def consumed_to_the_end(
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
     await reader.start()
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in reader.partitions_for_topic(topic) or []
-        ]
+        partitions = partitions_of(reader, topics)
         ends = await reader.end_offsets(partitions)
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -163,11 +164,7 @@ async def quiet(bootstrap: str, topics: list[str]) -> None:
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await reader.start()
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in reader.partitions_for_topic(topic) or []
-        ]
+        partitions = partitions_of(reader, topics)
         deadline = asyncio.get_running_loop().time() + 60
         ends = await reader.end_offsets(partitions)
         while True:
